@@ -1,0 +1,236 @@
+"""Reading one CSV file as text, with the line number of every row, and vectorised checks that
+report the offending rows as `file:line: message`.
+
+Every value is read as a stripped string (ids are strings: "007" stays "007"); numbers are parsed
+by the checks below so that a bad value is reported with its line instead of silently becoming NaN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from models.errors import Problem
+
+#: At most this many rows are listed for one kind of problem in one file; the rest are counted.
+MAX_ROWS_PER_PROBLEM = 20
+
+INTEGER = re.compile(r"^[+-]?\d+$")
+NON_NEGATIVE_INTEGER = re.compile(r"^\+?\d+$")
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+
+
+class CsvTable:
+    """A CSV file read as text. `frame` has one column per header field and a `_line` column."""
+
+    def __init__(self, path: Path, display: str, frame: pd.DataFrame) -> None:
+        self.path = path
+        self.file = display
+        self.frame = frame
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != "_line"]
+
+    def has(self, column: str) -> bool:
+        return column in self.frame.columns
+
+    def lines(self) -> np.ndarray:
+        return self.frame["_line"].to_numpy()
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | None:
+    """Read `path`; on failure record one problem (with the line where it can be known) and return None."""
+    if not path.exists():
+        problems.append(Problem(display, None, "file not found"))
+        return None
+    if path.is_dir():
+        problems.append(Problem(display, None, "expected a CSV file, got a folder"))
+        return None
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        problems.append(Problem(display, 1, "expected a header row, got an empty file"))
+        return None
+    except pd.errors.ParserError as error:
+        match = re.search(r"line (\d+)", str(error))
+        detail = str(error).split("C error: ")[-1].strip().rstrip(".")
+        problems.append(
+            Problem(display, int(match.group(1)) if match else None, f"malformed CSV: {detail}")
+        )
+        return None
+    except UnicodeDecodeError as error:
+        problems.append(Problem(display, _line_of_byte(path, error.start), "expected UTF-8 text"))
+        return None
+    except OSError as error:
+        problems.append(Problem(display, None, f"cannot read file: {error.strerror or error}"))
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    seen: set[str] = set()
+    for column in frame.columns:
+        if column in seen:
+            problems.append(Problem(display, 1, f"duplicate column '{column}'"))
+        seen.add(column)
+    if len(seen) != len(frame.columns):
+        return None
+    for column in frame.columns:
+        frame[column] = frame[column].str.strip()
+    # Line of each row: the header is line 1. Blank lines are kept by the reader so the numbering
+    # holds, then dropped.
+    frame["_line"] = np.arange(2, len(frame) + 2)
+    data_columns = [c for c in frame.columns if c != "_line"]
+    if data_columns:
+        blank = (frame[data_columns] == "").all(axis=1)
+        frame = frame.loc[~blank].reset_index(drop=True)
+    return CsvTable(path, display, frame)
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
+
+
+def require_columns(
+    table: CsvTable, columns: Iterable[str], problems: list[Problem], why: str = ""
+) -> bool:
+    """Each missing column is one problem, reported on the header line."""
+    ok = True
+    for column in columns:
+        if not table.has(column):
+            near = [c for c in table.columns if c.lower() == column.lower()]
+            hint = f" (found '{near[0]}'; names are case-sensitive)" if near else ""
+            problems.append(Problem(table.file, 1, f"expected a column '{column}'{why}{hint}"))
+            ok = False
+    return ok
+
+
+def report_rows(
+    table: CsvTable, mask: np.ndarray, message: object, problems: list[Problem]
+) -> None:
+    """One problem per row where `mask` holds; `message` is a string or a per-row sequence of strings.
+
+    Past MAX_ROWS_PER_PROBLEM rows, the rest are summed up in one line.
+    """
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return
+    lines = table.lines()
+    for row in rows[:MAX_ROWS_PER_PROBLEM]:
+        text = message if isinstance(message, str) else message[row]  # type: ignore[index]
+        problems.append(Problem(table.file, int(lines[row]), str(text)))
+    if rows.size > MAX_ROWS_PER_PROBLEM:
+        more = rows.size - MAX_ROWS_PER_PROBLEM
+        first = message if isinstance(message, str) else message[rows[0]]  # type: ignore[index]
+        problems.append(
+            Problem(table.file, None, f"… and {more:,} more rows like line {int(lines[rows[0]])}: {first}")
+        )
+
+
+def check_non_empty(table: CsvTable, column: str, problems: list[Problem]) -> np.ndarray:
+    """Rows whose `column` is empty are reported; returns the mask of good rows."""
+    values = table.frame[column]
+    bad = (values == "").to_numpy()
+    report_rows(table, bad, f"expected a value in column '{column}', got an empty field", problems)
+    return ~bad
+
+
+def check_unique(table: CsvTable, column: str, problems: list[Problem], what: str = "") -> None:
+    """Each repeat of a value already seen in `column` is reported, naming the first line."""
+    values = table.frame[column]
+    repeated = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
+    if not repeated.any():
+        return
+    first_line = dict(zip(values[~values.duplicated(keep="first")], table.lines()[~values.duplicated(keep="first").to_numpy()], strict=True))
+    text = values.to_numpy()
+    messages = np.array(
+        [f"duplicate {what or column} '{v}' (first on line {first_line.get(v)})" if r else "" for v, r in zip(text, repeated, strict=True)],
+        dtype=object,
+    )
+    report_rows(table, repeated, messages, problems)
+
+
+def parse_integers(
+    table: CsvTable,
+    column: str,
+    problems: list[Problem],
+    non_negative: bool = False,
+    allow_empty: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column of integers; returns (values, ok mask). Bad rows are reported with the value."""
+    text = table.frame[column]
+    pattern = NON_NEGATIVE_INTEGER if non_negative else INTEGER
+    ok = text.str.fullmatch(pattern.pattern).to_numpy(dtype=bool)
+    empty = (text == "").to_numpy()
+    bad = ~ok & ~(empty & allow_empty)
+    if bad.any():
+        what = "an integer ≥ 0" if non_negative else "an integer"
+        messages = np.array([f'expected {column} to be {what}, got "{v}"' for v in text.to_numpy()], dtype=object)
+        report_rows(table, bad, messages, problems)
+    values = np.zeros(len(text), dtype=np.int64)
+    if ok.any():
+        values[ok] = text[ok].astype(np.int64).to_numpy()
+    return values, ok
+
+
+def parse_floats(
+    table: CsvTable, column: str, problems: list[Problem], low: float, high: float
+) -> np.ndarray:
+    """Parse an optional numeric column; empty fields are NaN, anything else unparsable is reported."""
+    text = table.frame[column]
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
+    bad = (np.isnan(values) & (text != "").to_numpy()) | (values < low) | (values > high)
+    if bad.any():
+        messages = np.array(
+            [f'expected {column} to be a number from {low:g} to {high:g}, got "{v}"' for v in text.to_numpy()],
+            dtype=object,
+        )
+        report_rows(table, bad, messages, problems)
+        values[bad] = np.nan
+    return values
+
+
+def parse_booleans(table: CsvTable, column: str, problems: list[Problem]) -> np.ndarray:
+    """An optional true/false column: returns 1, 0, or -1 where the field is empty."""
+    text = table.frame[column].str.lower()
+    out = np.full(len(text), -1, dtype=np.int8)
+    out[text.isin(TRUE_WORDS).to_numpy()] = 1
+    out[text.isin(FALSE_WORDS).to_numpy()] = 0
+    bad = (out == -1) & (text != "").to_numpy()
+    if bad.any():
+        raw = table.frame[column].to_numpy()
+        messages = np.array([f'expected {column} to be true or false, got "{v}"' for v in raw], dtype=object)
+        report_rows(table, bad, messages, problems)
+    return out
+
+
+def lookup(
+    table: CsvTable,
+    column: str,
+    index: pd.Index,
+    problems: list[Problem],
+    what: str,
+    where: str,
+) -> np.ndarray:
+    """Map a column of ids to positions in `index`; unknown ids are reported and become -1."""
+    values = table.frame[column]
+    found = index.get_indexer(values)
+    bad = (found < 0) & (values != "").to_numpy()
+    if bad.any():
+        messages = np.array([f"unknown {what} '{v}' (not in {where})" for v in values.to_numpy()], dtype=object)
+        report_rows(table, bad, messages, problems)
+    return found

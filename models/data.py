@@ -1,0 +1,471 @@
+"""The CSV files, checked against each other and the config, read into one immutable `Instance`.
+
+Ids are interned: students, schools, families, grades, clusters and sectors become integer indexes,
+and per-student data are numpy arrays, so that the formulation never touches a DataFrame.
+Every problem in every file is collected first and raised once, as a DataError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from models.config import Config, display_path
+from models.csvfiles import (
+    CsvTable,
+    check_non_empty,
+    check_unique,
+    lookup,
+    parse_booleans,
+    parse_floats,
+    parse_integers,
+    read_csv,
+    report_rows,
+    require_columns,
+)
+from models.errors import DataError, Problem
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """Everything the formulation needs, as arrays indexed by student, school, family, grade, compact.
+
+    Preferences are stored row-compressed: the list of student s is
+    `pref_school[pref_start[s]:pref_start[s+1]]`, in order, so position = offset + 1.
+    """
+
+    student_ids: np.ndarray  # (S,) str
+    family: np.ndarray  # (S,) int, index into family_ids
+    family_ids: np.ndarray  # (F,) str
+    grade: np.ndarray  # (S,) int, index into grades; all 0 without a grade column
+    grades: tuple[str, ...]  # ("",) when students have no grade column
+    has_grades: bool
+    home_cluster: np.ndarray  # (S,) int, index into clusters, -1 for none
+    student_lat: np.ndarray  # (S,) float, NaN when missing
+    student_lon: np.ndarray
+    attributes: Mapping[str, np.ndarray]  # column -> (S,) str, for the columns the config names
+
+    school_ids: np.ndarray  # (J,) str
+    school_names: np.ndarray  # (J,) str
+    school_cluster: np.ndarray  # (J,) int, index into clusters, -1 for a citywide school
+    clusters: tuple[str, ...]
+    school_sector: np.ndarray  # (J,) int, index into sectors, -1 for none
+    sectors: tuple[str, ...]
+    capacity: np.ndarray  # (J, G) int, seats per school and grade
+    under_selected: np.ndarray  # (J,) bool
+    first_choices: np.ndarray  # (J,) int, students listing the school first
+    school_lat: np.ndarray
+    school_lon: np.ndarray
+
+    pref_start: np.ndarray  # (S+1,) int
+    pref_school: np.ndarray  # (P,) int
+
+    compact_ids: np.ndarray  # (C,) str
+    compact_school: np.ndarray  # (C,) int
+    compact_family_count: np.ndarray  # (C,) int
+    compact_of_student: np.ndarray  # (S,) int, -1 when not in a compact
+
+    warnings: tuple[Problem, ...] = field(default=())
+
+    @property
+    def n_students(self) -> int:
+        return len(self.student_ids)
+
+    @property
+    def n_schools(self) -> int:
+        return len(self.school_ids)
+
+    @property
+    def n_compacts(self) -> int:
+        return len(self.compact_ids)
+
+    @property
+    def total_capacity(self) -> np.ndarray:
+        """Seats per school, all grades together."""
+        return self.capacity.sum(axis=1)
+
+    @property
+    def list_length(self) -> np.ndarray:
+        return np.diff(self.pref_start)
+
+    def pref_student(self) -> np.ndarray:
+        """The student of each preference entry, aligned with `pref_school`."""
+        return np.repeat(np.arange(self.n_students), self.list_length)
+
+    def pref_position(self) -> np.ndarray:
+        """The position (1 = first choice) of each preference entry."""
+        return np.arange(len(self.pref_school)) - np.repeat(self.pref_start[:-1], self.list_length) + 1
+
+    def compact_members(self) -> list[np.ndarray]:
+        """Students of each compact, in student order."""
+        order = np.argsort(self.compact_of_student, kind="stable")
+        keys = self.compact_of_student[order]
+        start = np.searchsorted(keys, np.arange(self.n_compacts + 1))
+        return [order[start[c] : start[c + 1]] for c in range(self.n_compacts)]
+
+    def student_index(self) -> dict[str, int]:
+        return {sid: i for i, sid in enumerate(self.student_ids)}
+
+    def school_index(self) -> dict[str, int]:
+        return {sid: i for i, sid in enumerate(self.school_ids)}
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km on a sphere of radius 6371.0 km."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlambda = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def distance_hundredths(
+    instance: Instance, students: np.ndarray, schools: np.ndarray
+) -> np.ndarray:
+    """Distance of each (student, school) pair in hundredths of a km, each rounded half up."""
+    km = haversine_km(
+        instance.student_lat[students],
+        instance.student_lon[students],
+        instance.school_lat[schools],
+        instance.school_lon[schools],
+    )
+    return np.floor(km * 100.0 + 0.5).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def load_instance(config: Config) -> Instance:
+    """Read and cross-check every data file the config names. Raises DataError with every problem."""
+    problems: list[Problem] = []
+    files = config.data
+    display = {key: display_path(path) for key, path in files.named().items()}
+    tables: dict[str, CsvTable | None] = {
+        key: read_csv(path, display[key], problems) for key, path in files.named().items()
+    }
+    students = tables["students"]
+    schools = tables["schools"]
+    preferences = tables["preferences"]
+    if students is None or schools is None:
+        raise DataError(problems)
+
+    # ---- students ------------------------------------------------------------------------
+    attributes_needed = {rule.attribute: rule for rule in config.diversity if rule.attribute}
+    ok = require_columns(students, ["student_id"], problems)
+    for attribute, rule in attributes_needed.items():
+        require_columns(
+            students, [attribute], problems,
+            f" for the diversity rule at {config.display_name}:{rule.line}",
+        )
+    if not ok:
+        raise DataError(problems)
+    check_non_empty(students, "student_id", problems)
+    check_unique(students, "student_id", problems, "student_id")
+    sframe = students.frame
+    student_ids = sframe["student_id"].to_numpy(dtype=object)
+    n_students = len(student_ids)
+    student_index = pd.Index(student_ids)
+    if not student_index.is_unique:
+        # Later lookups need unique ids; the duplicates are already reported.
+        student_index = pd.Index(pd.Series(student_ids).drop_duplicates())
+
+    family_text = sframe["family_id"].to_numpy(dtype=object) if students.has("family_id") else student_ids
+    family_text = np.where(family_text == "", student_ids, family_text)
+    family_codes, family_ids = pd.factorize(pd.Series(family_text, dtype=object))
+    family_ids = np.asarray(family_ids, dtype=object)
+
+    has_grades = students.has("grade")
+    if has_grades:
+        check_non_empty(students, "grade", problems)
+        grade_codes, grade_values = pd.factorize(sframe["grade"])
+        grades = tuple(str(g) for g in grade_values)
+    else:
+        grade_codes = np.zeros(n_students, dtype=np.int64)
+        grades = ("",)
+
+    attributes = {name: sframe[name].to_numpy(dtype=object) for name in attributes_needed if students.has(name)}
+    student_lat = parse_floats(students, "lat", problems, -90, 90) if students.has("lat") else np.full(n_students, np.nan)
+    student_lon = parse_floats(students, "lon", problems, -180, 180) if students.has("lon") else np.full(n_students, np.nan)
+
+    # ---- schools ---------------------------------------------------------------------------
+    if not require_columns(schools, ["school_id"], problems):
+        raise DataError(problems)
+    check_non_empty(schools, "school_id", problems)
+    check_unique(schools, "school_id", problems, "school_id")
+    jframe = schools.frame
+    school_ids = jframe["school_id"].to_numpy(dtype=object)
+    n_schools = len(school_ids)
+    school_index = pd.Index(school_ids)
+    if not school_index.is_unique:
+        school_index = pd.Index(pd.Series(school_ids).drop_duplicates())
+    names = jframe["name"].to_numpy(dtype=object) if schools.has("name") else school_ids.copy()
+
+    cluster_text = jframe["cluster"] if schools.has("cluster") else pd.Series([""] * n_schools)
+    home_text = sframe["home_cluster"] if students.has("home_cluster") else pd.Series([""] * n_students)
+    cluster_values = sorted(set(cluster_text) - {""})
+    clusters = tuple(cluster_values)
+    cluster_index = pd.Index(list(clusters), dtype=object)
+    school_cluster = np.where(cluster_text.to_numpy() == "", -1, cluster_index.get_indexer(cluster_text))
+    home_cluster = cluster_index.get_indexer(home_text) if clusters else np.full(n_students, -1)
+    unknown_home = (home_cluster < 0) & (home_text.to_numpy() != "")
+    warnings: list[Problem] = []
+    if unknown_home.any():
+        values = sorted(set(home_text.to_numpy()[unknown_home]))
+        warnings.append(Problem(
+            students.file, None,
+            f"{int(unknown_home.sum()):,} students have a home_cluster that no school is in "
+            f"({', '.join(values[:5])}{', …' if len(values) > 5 else ''}); they are outside every cluster",
+        ))
+
+    sector_text = jframe["sector"] if schools.has("sector") else pd.Series([""] * n_schools)
+    sectors = tuple(sorted(set(sector_text) - {""}))
+    sector_index = pd.Index(list(sectors), dtype=object)
+    school_sector = np.where(sector_text.to_numpy() == "", -1, sector_index.get_indexer(sector_text))
+
+    school_lat = parse_floats(schools, "lat", problems, -90, 90) if schools.has("lat") else np.full(n_schools, np.nan)
+    school_lon = parse_floats(schools, "lon", problems, -180, 180) if schools.has("lon") else np.full(n_schools, np.nan)
+
+    # ---- capacity: schools.csv without grades, seats.csv with them ---------------------------
+    capacity = np.zeros((n_schools, len(grades)), dtype=np.int64)
+    seats = tables.get("seats")
+    if not has_grades:
+        if files.seats is not None:
+            problems.append(Problem(
+                config.display_name, config.line("data", "seats"),
+                "seats.csv is given but students.csv has no grade column; "
+                "capacity then comes from schools.csv",
+            ))
+        if require_columns(schools, ["capacity"], problems, " (an integer ≥ 0: seats at the school)"):
+            values, good = parse_integers(schools, "capacity", problems, non_negative=True)
+            capacity[:, 0] = np.where(good, values, 0)
+    else:
+        if files.seats is None:
+            problems.append(Problem(
+                config.display_name, config.line("data"),
+                "expected data.seats (a seats.csv with school_id,grade,capacity) because "
+                "students.csv has a grade column",
+            ))
+        elif seats is not None and require_columns(seats, ["school_id", "grade", "capacity"], problems):
+            where_school = lookup(seats, "school_id", school_index, problems, "school", schools.file)
+            check_non_empty(seats, "grade", problems)
+            key = seats.frame["school_id"] + "\x1f" + seats.frame["grade"]
+            repeated = key.duplicated().to_numpy()
+            report_rows(seats, repeated, "duplicate row for this school and grade", problems)
+            values, good = parse_integers(seats, "capacity", problems, non_negative=True)
+            grade_of_row = pd.Index(list(grades), dtype=object).get_indexer(seats.frame["grade"])
+            use = good & (where_school >= 0) & (grade_of_row >= 0) & ~repeated
+            capacity[where_school[use], grade_of_row[use]] = values[use]
+            offered = set(seats.frame["grade"])
+            for grade in grades:
+                if grade not in offered:
+                    first = int(np.flatnonzero(grade_codes == grades.index(grade))[0])
+                    problems.append(Problem(
+                        seats.file, None,
+                        f"no seats for grade '{grade}', which students have "
+                        f"(first at {students.file}:{students.lines()[first]})",
+                    ))
+
+    # ---- preferences -----------------------------------------------------------------------
+    pref_start = np.zeros(n_students + 1, dtype=np.int64)
+    pref_school = np.zeros(0, dtype=np.int64)
+    if preferences is not None and require_columns(preferences, ["student_id", "school_id", "rank"], problems):
+        p_student = lookup(preferences, "student_id", student_index, problems, "student", students.file)
+        p_school = lookup(preferences, "school_id", school_index, problems, "school", schools.file)
+        check_non_empty(preferences, "student_id", problems)
+        check_non_empty(preferences, "school_id", problems)
+        rank, good_rank = parse_integers(preferences, "rank", problems)
+        pframe = preferences.frame
+        pair = pframe["student_id"] + "\x1f" + pframe["school_id"]
+        repeated_school = pair.duplicated().to_numpy()
+        report_rows(
+            preferences, repeated_school,
+            np.array([f"student '{s}' lists school '{j}' twice" for s, j in zip(pframe["student_id"], pframe["school_id"], strict=True)], dtype=object)
+            if repeated_school.any() else "", problems,
+        )
+        ranked = pframe["student_id"] + "\x1f" + pframe["rank"]
+        repeated_rank = ranked.duplicated().to_numpy() & ~repeated_school
+        report_rows(
+            preferences, repeated_rank,
+            np.array([f"student '{s}' has rank {r} twice" for s, r in zip(pframe["student_id"], pframe["rank"], strict=True)], dtype=object)
+            if repeated_rank.any() else "", problems,
+        )
+        use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
+        s, j, r = p_student[use], p_school[use], rank[use]
+        order = np.lexsort((r, s))
+        pref_school = j[order].astype(np.int64)
+        pref_start = np.searchsorted(s[order], np.arange(n_students + 1)).astype(np.int64)
+
+    first_choices = np.zeros(n_schools, dtype=np.int64)
+    has_list = np.diff(pref_start) > 0
+    np.add.at(first_choices, pref_school[pref_start[:-1][has_list]], 1)
+
+    # ---- under-selected schools ----------------------------------------------------------------
+    ratio = config.compacts.under_selected_ratio
+    total = capacity.sum(axis=1)
+    # fewer than ratio × capacity first choices, in exact arithmetic: count·den < num·capacity
+    computed = first_choices * ratio.denominator < ratio.numerator * total
+    under_selected = computed
+    if schools.has("under_selected"):
+        given = parse_booleans(schools, "under_selected", problems)
+        under_selected = np.where(given >= 0, given == 1, computed)
+
+    # ---- compacts --------------------------------------------------------------------------------
+    compact_of_student = np.full(n_students, -1, dtype=np.int64)
+    compact_ids = np.zeros(0, dtype=object)
+    compact_school = np.zeros(0, dtype=np.int64)
+    compact_family_count = np.zeros(0, dtype=np.int64)
+    compacts = tables.get("compacts")
+    if compacts is not None and require_columns(compacts, ["compact_id", "family_id", "school_id"], problems):
+        result = _read_compacts(
+            compacts, config, school_index, family_ids, family_codes, school_ids, under_selected,
+            first_choices, total, schools.file, students.file, problems,
+        )
+        compact_ids, compact_school, compact_family_count, compact_of_student = result
+
+    # ---- distance needs coordinates ----------------------------------------------------------
+    if config.objective.distance > 0:
+        why = f" because objective.distance is {config.objective.distance} ({config.display_name}:{config.line('objective', 'distance')})"
+        for table, lat, lon in ((students, student_lat, student_lon), (schools, school_lat, school_lon)):
+            if not (table.has("lat") and table.has("lon")):
+                require_columns(table, ["lat", "lon"], problems, why)
+            else:
+                empty = (table.frame[["lat", "lon"]] == "").any(axis=1).to_numpy()
+                report_rows(table, empty, f"expected lat and lon{why}", problems)
+
+    if problems:
+        raise DataError(_dedupe(problems))
+
+    return Instance(
+        student_ids=student_ids,
+        family=np.asarray(family_codes, dtype=np.int64),
+        family_ids=family_ids,
+        grade=np.asarray(grade_codes, dtype=np.int64),
+        grades=grades,
+        has_grades=has_grades,
+        home_cluster=np.asarray(home_cluster, dtype=np.int64),
+        student_lat=student_lat,
+        student_lon=student_lon,
+        attributes=attributes,
+        school_ids=school_ids,
+        school_names=names,
+        school_cluster=np.asarray(school_cluster, dtype=np.int64),
+        clusters=clusters,
+        school_sector=np.asarray(school_sector, dtype=np.int64),
+        sectors=sectors,
+        capacity=capacity,
+        under_selected=np.asarray(under_selected, dtype=bool),
+        first_choices=first_choices,
+        school_lat=school_lat,
+        school_lon=school_lon,
+        pref_start=pref_start,
+        pref_school=pref_school,
+        compact_ids=compact_ids,
+        compact_school=compact_school,
+        compact_family_count=compact_family_count,
+        compact_of_student=compact_of_student,
+        warnings=tuple(warnings),
+    )
+
+
+def _read_compacts(
+    table: CsvTable,
+    config: Config,
+    school_index: pd.Index,
+    family_ids: np.ndarray,
+    family_codes: np.ndarray,
+    school_ids: np.ndarray,
+    under_selected: np.ndarray,
+    first_choices: np.ndarray,
+    total_capacity: np.ndarray,
+    schools_file: str,
+    students_file: str,
+    problems: list[Problem],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """compacts.csv: one row per family in a compact. Checks every protection the config asks for."""
+    frame = table.frame
+    lines = table.lines()
+    check_non_empty(table, "compact_id", problems)
+    row_school = lookup(table, "school_id", school_index, problems, "school", schools_file)
+    row_family = lookup(table, "family_id", pd.Index(family_ids), problems, "family",
+                        f"{students_file}: no student has this family_id")
+    settings = config.compacts
+
+    compact_ids: list[str] = []
+    compact_school: list[int] = []
+    family_count: list[int] = []
+    compact_of_family = np.full(len(family_ids), -1, dtype=np.int64)
+    first_line_of_family: dict[int, int] = {}
+    for compact_id, group in frame.groupby("compact_id", sort=False):
+        if compact_id == "":
+            continue
+        rows = group.index.to_numpy()
+        first = int(lines[rows[0]])
+        schools_here = [s for s in dict.fromkeys(frame["school_id"].to_numpy()[rows])]
+        if len(schools_here) > 1:
+            problems.append(Problem(table.file, first,
+                                    f"compact '{compact_id}' names more than one school "
+                                    f"({', '.join(schools_here)}); a compact applies to one school"))
+        school = int(row_school[rows[0]])
+        families: list[int] = []
+        for row in rows:
+            family = int(row_family[row])
+            if family < 0:
+                continue
+            if family in families:
+                problems.append(Problem(table.file, int(lines[row]),
+                                        f"family '{family_ids[family]}' is listed twice in compact '{compact_id}'"))
+                continue
+            if compact_of_family[family] >= 0:
+                problems.append(Problem(
+                    table.file, int(lines[row]),
+                    f"family '{family_ids[family]}' is in two compacts: '{compact_ids[compact_of_family[family]]}' "
+                    f"(line {first_line_of_family[family]}) and '{compact_id}'"))
+                continue
+            families.append(family)
+            first_line_of_family[family] = int(lines[row])
+        count = len(set(int(f) for f in row_family[rows] if f >= 0))
+        if not settings.min_families <= count <= settings.max_families:
+            problems.append(Problem(
+                table.file, first,
+                f"expected compact '{compact_id}' to have {settings.min_families} to "
+                f"{settings.max_families} families, got {count}"))
+        if school >= 0 and settings.require_under_selected and not under_selected[school]:
+            problems.append(Problem(
+                table.file, first,
+                f"compact '{compact_id}' names school '{school_ids[school]}', which is not under-selected "
+                f"({first_choices[school]} first choices for {total_capacity[school]} seats); "
+                f"compacts.require_under_selected is true"))
+        index = len(compact_ids)
+        for family in families:
+            compact_of_family[family] = index
+        compact_ids.append(str(compact_id))
+        compact_school.append(school)
+        family_count.append(count)
+    compact_of_student = compact_of_family[np.asarray(family_codes)]
+    return (
+        np.array(compact_ids, dtype=object),
+        np.array(compact_school, dtype=np.int64),
+        np.array(family_count, dtype=np.int64),
+        compact_of_student,
+    )
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

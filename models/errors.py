@@ -1,0 +1,75 @@
+"""The error hierarchy. The CLI catches `SeatplanError` once and prints its lines; anything else is a bug."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as we can: file and line."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class SeatplanError(Exception):
+    """Base of every error seatplan raises on purpose."""
+
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        """What to print, one line per problem."""
+        return [str(self)]
+
+
+class InputError(SeatplanError):
+    """Bad input: carries every problem found, so a planner can fix the files in one pass."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class ConfigError(InputError):
+    """The YAML config is malformed or breaks a rule of its schema."""
+
+
+class DataError(InputError):
+    """A CSV file is missing, malformed, or inconsistent with the others or with the config."""
+
+
+class InfeasibleError(SeatplanError):
+    """The hard rules cannot all hold at once."""
+
+
+class BackendUnavailable(SeatplanError):
+    """A solver backend cannot be imported or run on this machine."""
+
+
+class ProblemCollector:
+    """Collects problems; `raise_if_any` raises them all at once as the given error type."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, line: int | None, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def raise_if_any(self, kind: type[InputError]) -> None:
+        if self.problems:
+            raise kind(self.problems)

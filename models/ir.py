@@ -1,0 +1,233 @@
+"""The neutral form of the integer program: variable blocks, blocks of linear rows, named objective terms.
+
+Everything is integer: coefficients are int64, the objective is in hundredths (cents) of the objective
+the config describes, so that it is exact. Rows are stored row-compressed (CSR: `indptr`, `indices`,
+`coefs`) and built from (row, variable, coefficient) triplets with numpy, never term by term.
+A backend reads this and nothing else; it never needs to know what a row means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INF = float("inf")
+
+Labeller = Callable[[int], str]
+
+
+@dataclass(frozen=True)
+class VariableBlock:
+    """A contiguous range of variables of one kind, e.g. `assign[student=S1,school=J3]`."""
+
+    name: str
+    start: int
+    size: int
+    labels: Labeller
+
+    def label(self, offset: int) -> str:
+        return f"{self.name}[{self.labels(offset)}]"
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """Linear rows `lower ≤ Σ coefs·x[indices] ≤ upper` of one kind, e.g. `capacity[school=S12,grade=K]`."""
+
+    name: str
+    indptr: np.ndarray
+    indices: np.ndarray
+    coefs: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    labels: Labeller
+
+    @property
+    def size(self) -> int:
+        return len(self.lower)
+
+    def label(self, row: int) -> str:
+        return f"{self.name}[{self.labels(row)}]"
+
+    def activity(self, values: np.ndarray) -> np.ndarray:
+        """Σ coefs·x for every row of the block, for an integer solution `values`."""
+        products = self.coefs * np.asarray(values, dtype=np.int64)[self.indices]
+        rows = np.repeat(np.arange(self.size), np.diff(self.indptr))
+        sums = np.zeros(self.size, dtype=np.int64)
+        np.add.at(sums, rows, products)
+        return sums
+
+    def violations(self, values: np.ndarray) -> list[str]:
+        """Labels of the rows that `values` breaks."""
+        activity = self.activity(values)
+        bad = np.flatnonzero((activity < self.lower) | (activity > self.upper))
+        return [f"{self.label(int(r))}: {int(activity[r])} not in [{self.lower[r]:g}, {self.upper[r]:g}]" for r in bad]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One named term of the objective, in cents: `constant + Σ coefs·x[indices]`."""
+
+    name: str
+    indices: np.ndarray
+    coefs: np.ndarray
+    constant: int = 0
+
+    def value(self, values: np.ndarray) -> int:
+        return int(self.constant + int(np.dot(self.coefs, values[self.indices])))
+
+
+def rows_from_triplets(
+    name: str,
+    n_rows: int,
+    row: np.ndarray,
+    var: np.ndarray,
+    coef: np.ndarray,
+    lower: np.ndarray | float,
+    upper: np.ndarray | float,
+    labels: Labeller,
+) -> RowBlock:
+    """Build a RowBlock from triplets: duplicate (row, var) entries are summed, zeros dropped."""
+    row = np.asarray(row, dtype=np.int64)
+    var = np.asarray(var, dtype=np.int64)
+    coef = np.asarray(coef, dtype=np.int64)
+    indices, coefs, counts = _merge(row, var, coef, n_rows)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return RowBlock(
+        name=name,
+        indptr=indptr,
+        indices=indices,
+        coefs=coefs,
+        lower=np.broadcast_to(np.asarray(lower, dtype=float), (n_rows,)).copy(),
+        upper=np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,)).copy(),
+        labels=labels,
+    )
+
+
+def _merge(
+    row: np.ndarray, var: np.ndarray, coef: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if len(row) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(n_rows, np.int64)
+    order = np.lexsort((var, row))
+    row, var, coef = row[order], var[order], coef[order]
+    new = np.ones(len(row), dtype=bool)
+    new[1:] = (row[1:] != row[:-1]) | (var[1:] != var[:-1])
+    starts = np.flatnonzero(new)
+    summed = np.add.reduceat(coef, starts)
+    row, var = row[starts], var[starts]
+    keep = summed != 0
+    row, var, summed = row[keep], var[keep], summed[keep]
+    counts = np.bincount(row, minlength=n_rows).astype(np.int64)
+    return var, summed, counts
+
+
+def term_from_pairs(name: str, var: np.ndarray, coef: np.ndarray, constant: int = 0) -> Term:
+    """A term with duplicate variables summed."""
+    indices, coefs, _ = _merge(np.zeros(len(var), np.int64), np.asarray(var, np.int64), np.asarray(coef, np.int64), 1)
+    return Term(name, indices, coefs, int(constant))
+
+
+@dataclass
+class Formulation:
+    """The whole program: variables (all integer), row blocks, objective terms (to minimise, in cents)."""
+
+    lower: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    upper: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blocks: list[VariableBlock] = field(default_factory=list)
+    rows: list[RowBlock] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.lower)
+
+    @property
+    def n_rows(self) -> int:
+        return sum(block.size for block in self.rows)
+
+    def add_variables(
+        self, name: str, size: int, lower: np.ndarray | int, upper: np.ndarray | int, labels: Labeller
+    ) -> int:
+        """Append a block of integer variables; returns the index of its first variable."""
+        start = self.n_vars
+        self.lower = np.concatenate([self.lower, np.broadcast_to(np.asarray(lower, np.int64), (size,))])
+        self.upper = np.concatenate([self.upper, np.broadcast_to(np.asarray(upper, np.int64), (size,))])
+        self.blocks.append(VariableBlock(name, start, size, labels))
+        return start
+
+    def add_rows(self, block: RowBlock) -> None:
+        if block.size:
+            self.rows.append(block)
+
+    def add_term(self, term: Term) -> None:
+        self.terms.append(term)
+
+    def block(self, name: str) -> VariableBlock:
+        for block in self.blocks:
+            if block.name == name:
+                return block
+        raise KeyError(name)
+
+    def variable_label(self, index: int) -> str:
+        for block in self.blocks:
+            if block.start <= index < block.start + block.size:
+                return block.label(index - block.start)
+        raise IndexError(index)
+
+    def objective(self) -> tuple[np.ndarray, int]:
+        """The objective in cents as a dense coefficient vector and a constant."""
+        coefs = np.zeros(self.n_vars, dtype=np.int64)
+        constant = 0
+        for term in self.terms:
+            np.add.at(coefs, term.indices, term.coefs)
+            constant += term.constant
+        return coefs, constant
+
+    def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All rows as one CSR matrix: (indptr, indices, coefs, lower, upper)."""
+        if not self.rows:
+            return (np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                    np.zeros(0), np.zeros(0))
+        offsets = np.cumsum([0] + [len(b.indices) for b in self.rows[:-1]])
+        indptr = np.concatenate([[0]] + [b.indptr[1:] + off for b, off in zip(self.rows, offsets, strict=True)])
+        return (
+            indptr.astype(np.int64),
+            np.concatenate([b.indices for b in self.rows]),
+            np.concatenate([b.coefs for b in self.rows]),
+            np.concatenate([b.lower for b in self.rows]),
+            np.concatenate([b.upper for b in self.rows]),
+        )
+
+    def row_label(self, index: int) -> str:
+        for block in self.rows:
+            if index < block.size:
+                return block.label(index)
+            index -= block.size
+        raise IndexError(index)
+
+    def evaluate(self, values: np.ndarray) -> dict[str, int]:
+        """Each objective term's value in cents, by name (terms of one name are summed)."""
+        out: dict[str, int] = {}
+        for term in self.terms:
+            out[term.name] = out.get(term.name, 0) + term.value(values)
+        return out
+
+    def violations(self, values: np.ndarray) -> list[str]:
+        """Every row and bound that `values` breaks, by label. Empty for a feasible solution."""
+        found = []
+        bad = np.flatnonzero((values < self.lower) | (values > self.upper))
+        found += [f"bound of {self.variable_label(int(i))}: {values[i]}" for i in bad[:20]]
+        for block in self.rows:
+            found += block.violations(values)
+        return found
+
+
+def labels_from(*columns: Sequence[object], keys: Sequence[str]) -> Labeller:
+    """A labeller `key1=value1,key2=value2` reading the i-th entry of each column."""
+    def label(i: int) -> str:
+        return ",".join(f"{k}={col[i]}" for k, col in zip(keys, columns, strict=True))
+
+    return label

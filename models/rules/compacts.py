@@ -1,0 +1,49 @@
+"""Parent compacts: rules 3 and 4, and the broken_compact term.
+
+Rule 3 (together) holds by construction: every member's placement at the compact school is the one
+shared variable compact[c], so all members are placed there or none is.
+Rule 4 (share), for each school j designated by some compact:
+    Σ_{c at j} members(c) · compact[c] ≤ ⌊max_share · capacity(j, all grades) / 100⌋
+broken_compact (cents) = 100·w · Σ_c families(c) · (1 − compact[c])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.config import Config
+from models.data import Instance
+from models.ir import Formulation, rows_from_triplets, term_from_pairs
+from models.rules.placement import Seats
+
+
+def share_limit(instance: Instance, config: Config) -> np.ndarray:
+    """Most students a school may take through honored compacts: ⌊max_share × capacity / 100⌋, exactly."""
+    share = config.compacts.max_share
+    return (instance.total_capacity * share.numerator) // (100 * share.denominator)
+
+
+def build_compacts(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
+    if instance.n_compacts == 0:
+        return
+    sizes = np.bincount(instance.compact_of_student[instance.compact_of_student >= 0], minlength=instance.n_compacts)
+    limit = share_limit(instance, config)
+    school = instance.compact_school
+    demand = np.bincount(school, weights=sizes, minlength=instance.n_schools)
+    binding = np.flatnonzero(demand > limit)
+    row_of_school = np.full(instance.n_schools, -1)
+    row_of_school[binding] = np.arange(len(binding))
+    use = row_of_school[school] >= 0
+    compacts = np.flatnonzero(use)
+    sids = instance.school_ids
+    model.add_rows(rows_from_triplets(
+        "compact_share", len(binding), row_of_school[school[compacts]],
+        seats.compact_start + compacts, sizes[compacts], -np.inf, limit[binding].astype(float),
+        lambda r: f"school={sids[binding[r]]}",
+    ))
+    weight = 100 * config.objective.broken_compact
+    families = instance.compact_family_count
+    model.add_term(term_from_pairs(
+        "broken_compact", seats.compact_start + np.arange(instance.n_compacts),
+        -weight * families, constant=int(weight * families.sum()),
+    ))

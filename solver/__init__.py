@@ -1,0 +1,1 @@
+"""How the problem is solved and shown: backends, the solve, the run folder, the command line."""

@@ -1,0 +1,157 @@
+"""PuLP, with CBC (bundled with PuLP) or HiGHS (highspy): the fallback backend.
+
+Expressions are built from lists of (variable, coefficient) pairs, one call per row; a ranged row
+becomes two constraints. Variables and rows get short generated names: the neutral form keeps the
+readable ones. CBC's own status words are not trusted: its final summary is parsed for the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+
+import numpy as np
+
+from models.ir import Formulation
+from solver.backends.base import BackendResult, Progress, SolveSettings
+
+
+def build(formulation: Formulation):  # noqa: ANN201
+    """The pulp.LpProblem of a formulation, and its variables in order."""
+    import pulp
+
+    problem = pulp.LpProblem("seatplan", pulp.LpMinimize)
+    lower, upper = formulation.lower.tolist(), formulation.upper.tolist()
+    variables = [
+        pulp.LpVariable(f"v{i}", lowBound=lo, upBound=hi, cat=pulp.LpInteger)
+        for i, (lo, hi) in enumerate(zip(lower, upper, strict=True))
+    ]
+    objective, constant = formulation.objective()
+    nonzero = np.flatnonzero(objective)
+    problem.setObjective(
+        pulp.LpAffineExpression([(variables[i], int(objective[i])) for i in nonzero], constant=int(constant))
+    )
+    indptr, indices, coefs, row_lower, row_upper = formulation.matrix()
+    idx_list, coef_list, starts = indices.tolist(), coefs.tolist(), indptr.tolist()
+    for r in range(len(row_lower)):
+        a, b = starts[r], starts[r + 1]
+        expression = pulp.LpAffineExpression([(variables[i], c) for i, c in zip(idx_list[a:b], coef_list[a:b], strict=True)])
+        lo, hi = row_lower[r], row_upper[r]
+        if math.isfinite(lo) and math.isfinite(hi) and lo == hi:
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintEQ, rhs=int(lo)), f"r{r}")
+            continue
+        if math.isfinite(lo):
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintGE, rhs=int(lo)), f"r{r}l")
+        if math.isfinite(hi):
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, rhs=int(hi)), f"r{r}u")
+    return problem, variables
+
+
+def _values(variables: list, n: int) -> np.ndarray | None:
+    raw = [v.varValue for v in variables]
+    if any(x is None for x in raw):
+        return None
+    return np.rint(np.asarray(raw, dtype=float)).astype(np.int64) if n else np.zeros(0, np.int64)
+
+
+def _claim(problem) -> str:  # noqa: ANN001
+    import pulp
+
+    if problem.sol_status == pulp.LpSolutionOptimal:
+        return "optimal"
+    if problem.sol_status == pulp.LpSolutionIntegerFeasible:
+        return "feasible"
+    if problem.sol_status == pulp.LpSolutionInfeasible or problem.status == pulp.LpStatusInfeasible:
+        return "infeasible"
+    return "no_solution"
+
+
+def solve_cbc(
+    formulation: Formulation,
+    settings: SolveSettings,
+    hint: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> BackendResult:
+    """Solve with CBC through PuLP. The bound is read from CBC's final summary."""
+    import pulp
+
+    start = time.perf_counter()
+    problem, variables = build(formulation)
+    with tempfile.TemporaryDirectory(prefix="seatplan-cbc-") as folder:
+        log_path = os.path.join(folder, "cbc.log")
+        if hint is not None:
+            for variable, value in zip(variables, np.asarray(hint).tolist(), strict=True):
+                variable.setInitialValue(value)
+        command = pulp.PULP_CBC_CMD(
+            msg=False,
+            timeLimit=settings.time_limit,
+            gapRel=settings.gap,
+            threads=settings.workers,
+            logPath=log_path,
+            warmStart=hint is not None,
+            options=[f"randomCbcSeed {settings.seed + 1}"],
+        )
+        problem.solve(command)
+        log = open(log_path, encoding="utf-8", errors="replace").read().splitlines() if os.path.exists(log_path) else []
+    claim = _claim(problem)
+    values = _values(variables, formulation.n_vars) if claim in ("optimal", "feasible") else None
+    if values is None and claim in ("optimal", "feasible"):
+        claim = "no_solution"
+    bound = _cbc_bound(log, problem) if values is not None else None
+    if progress is not None and values is not None:
+        progress(pulp.value(problem.objective), bound, time.perf_counter() - start)
+    return BackendResult("pulp", claim, values, bound, time.perf_counter() - start, log)
+
+
+def _cbc_bound(log: list[str], problem) -> float | None:  # noqa: ANN001
+    """CBC's best bound: 'Lower bound:' in its summary; for a proven optimum, the objective itself."""
+    import pulp
+
+    for line in reversed(log):
+        match = re.match(r"\s*Lower bound:\s*([-+0-9.eE]+)", line)
+        if match:
+            return float(match.group(1))
+    text = "\n".join(log)
+    if "Result - Optimal solution found" in text:
+        return float(pulp.value(problem.objective))
+    return None
+
+
+def solve_highs(
+    formulation: Formulation,
+    settings: SolveSettings,
+    hint: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> BackendResult:
+    """Solve with HiGHS through PuLP (highspy). The bound is HiGHS' MIP dual bound."""
+    import pulp
+
+    start = time.perf_counter()
+    problem, variables = build(formulation)
+    log: list[str] = []
+    command = pulp.HiGHS(
+        msg=False,
+        timeLimit=settings.time_limit,
+        gapRel=settings.gap,
+        gapAbs=0.0,
+        threads=settings.workers,
+        random_seed=settings.seed,
+    )
+    problem.solve(command)
+    claim = _claim(problem)
+    values = _values(variables, formulation.n_vars) if claim in ("optimal", "feasible") else None
+    if values is None and claim in ("optimal", "feasible"):
+        claim = "no_solution"
+    bound = None
+    highs = getattr(problem, "solverModel", None)
+    if highs is not None and values is not None:
+        info = highs.getInfo()
+        bound = float(info.mip_dual_bound) + 0.0
+        log.append(f"HiGHS: {highs.modelStatusToString(highs.getModelStatus())}, "
+                   f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}")
+    if progress is not None and values is not None:
+        progress(pulp.value(problem.objective), bound, time.perf_counter() - start)
+    return BackendResult("pulp_highs", claim, values, bound, time.perf_counter() - start, log)

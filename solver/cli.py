@@ -1,0 +1,240 @@
+"""The `seatplan` command: thin click commands that parse, call and print.
+
+Every SeatplanError is caught once, here, and printed as its lines (exit 2 for bad input, 1 when the
+rules cannot all hold or no solution was found); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from models.errors import SeatplanError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Print a SeatplanError as its lines and exit with its code, with no traceback."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SeatplanError as error:
+            for line in error.lines():
+                click.echo(line, err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="seatplan")
+def main() -> None:
+    """Place students in schools from ranked choices, with parent compacts, community clusters
+    and diversity bands, as one integer program."""
+    logging.basicConfig(format="seatplan: %(message)s", level=logging.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------
+# solve
+
+
+class ProgressPrinter:
+    """Best objective, bound and elapsed time on the terminal, at most twice a second."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+        self.started = time.perf_counter()
+
+    def __call__(self, objective: float | None, bound: float | None, seconds: float) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        best = "—" if objective is None else f"{objective / 100:,.2f}"
+        proven = "—" if bound is None else f"{bound / 100:,.2f}"
+        gap = ""
+        if objective is not None and bound is not None:
+            gap = f"  gap {max(0.0, objective - bound) / max(100.0, abs(objective)):.2%}"
+        click.echo(f"  {now - self.started:6.1f}s  best {best:>14}  bound {proven:>14}{gap}", err=True)
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Run folder to write (default runs/<config stem>).")
+@click.option("--backend", type=click.Choice(["auto", "cpsat", "pulp", "highs"]), help="Override solver.backend.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Override solver.time_limit (seconds).")
+@click.option("--quiet", is_flag=True, help="No progress while solving.")
+@click.option("--overwrite", is_flag=True, help="Replace the run folder if it exists.")
+@reports_errors
+def solve(config: Path, out: Path | None, backend: str | None, time_limit: float | None,
+          quiet: bool, overwrite: bool) -> None:
+    """Solve CONFIG and write a run folder."""
+    from models.config import load_config
+    from solver.run import check_destination, default_run_folder, write_run
+    from solver.solve import exit_code
+    from solver.solve import solve as run_solve
+
+    settings = load_config(config)
+    folder = out or default_run_folder(config)
+    check_destination(folder, overwrite)
+    progress = None if quiet else ProgressPrinter()
+    if not quiet:
+        click.echo(f"solving {settings.name} …", err=True)
+    result = run_solve(settings, backend=backend, time_limit=time_limit, progress=progress)
+    for warning in result.instance.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not result.solved:
+        click.echo(_unsolved_message(result), err=True)
+        sys.exit(exit_code(result))
+    write_run(result, folder, overwrite=overwrite)
+    click.echo(summary_text(result, folder))
+    sys.exit(exit_code(result))
+
+
+def _unsolved_message(result: Any) -> str:
+    if result.status == "infeasible":
+        return (f"{result.config.name}: infeasible — the hard rules cannot all hold at once "
+                f"(proven by {result.backend}). Relax a hard rule (clusters.mode, a diversity rule's "
+                f"mode or band, compacts.max_share) and solve again. No run folder was written.")
+    return (f"{result.config.name}: no solution found within {result.config.solver.time_limit:g} s "
+            f"({result.backend}). Raise solver.time_limit or --time-limit. No run folder was written.")
+
+
+def summary_text(result: Any, folder: Path | None) -> str:
+    """The short table printed after a solve."""
+    from models.formulation import TERMS
+    from solver.solve import summary_numbers
+
+    evaluation = result.evaluation
+    numbers = summary_numbers(result)
+    placed = int((result.assignment.school >= 0).sum())
+    n = result.instance.n_students
+    lines = [
+        f"{result.config.name}: {result.status} ({result.backend}"
+        + (", after fallback" if result.fallback else "")
+        + f") in {result.seconds.get('total', 0):.1f} s",
+        f"  objective   {result.objective:>14,.2f}"
+        + (f"   bound {result.bound:,.2f}, gap {result.gap:.2%}" if result.bound is not None else "   bound unknown"),
+    ]
+    for name in TERMS:
+        value = evaluation.terms.get(name, 0) / 100
+        if value:
+            lines.append(f"    {name:<16}{value:>14,.2f}")
+    lines.append(f"  students    {n:>14,}   placed {placed:,}, unplaced {n - placed:,}")
+    lines.append(f"  first choice {numbers['first_choice_pct']:>12.1f}%   top three {numbers['top3_pct']:.1f}%,"
+                 f" mean position {numbers['mean_position']:.2f}")
+    instance = result.instance
+    if instance.n_compacts:
+        honored = evaluation.honored
+        lines.append(f"  compacts    {int(honored.sum()):>8} of {instance.n_compacts:<4}"
+                     f"honored ({int(instance.compact_family_count[honored].sum())} of "
+                     f"{int(instance.compact_family_count.sum())} families)")
+    if result.config.diversity:
+        from models.evaluate import rule_shortfalls
+        from models.rules.diversity import units
+
+        for rule in result.config.diversity:
+            short = rule_shortfalls(instance, rule, result.assignment.school)
+            worst = int(short.argmax()) if len(short) else 0
+            detail = (f"worst {units(instance, rule.scope).names[worst]} ({short[worst] / 100:g} students)"
+                      if len(short) and short[worst] > 0 else "every unit inside its band")
+            lines.append(f"  diversity   {rule.label} [{rule.mode}]: shortfall {short.sum() / 100:g} students; {detail}")
+    if folder is not None:
+        lines.append(f"  run folder  {folder}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# validate
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@reports_errors
+def validate(config: Path) -> None:
+    """Check CONFIG and its data files; print every problem as file:line: message."""
+    from models.config import load_config
+    from models.data import load_instance
+    from models.formulation import build_model
+
+    settings = load_config(config)
+    instance = load_instance(settings)
+    for warning in instance.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    model = build_model(instance, settings)
+    click.echo(
+        f"{settings.display_name}: ok — {instance.n_students:,} students, {instance.n_schools:,} schools, "
+        f"{len(instance.clusters)} clusters, {instance.n_compacts} compacts "
+        f"({int(instance.compact_family_count.sum())} families), {len(settings.diversity)} diversity rules; "
+        f"{model.formulation.n_vars:,} variables, {model.formulation.n_rows:,} rows"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# compare
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="For configs solved here.")
+@reports_errors
+def compare(runs: tuple[Path, ...], fmt: str, time_limit: float | None) -> None:
+    """Metrics of run folders (read) or configs (solved here, nothing written), side by side."""
+    from solver.compare import collect, render
+
+    columns = collect(runs, time_limit=time_limit)
+    click.echo(render(columns, fmt))
+
+
+# ---------------------------------------------------------------------------------------------
+# generate
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--students", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--schools", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--clusters", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--compact-share", type=click.FloatRange(0, 1), default=0.03, show_default=True,
+              help="Share of students in compacts.")
+@click.option("--choices", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Longest ranked list (lists have 3 to this many schools).")
+@click.option("--grades", type=str, default="", help="Comma-separated grades (e.g. K,6,9); none by default.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists.")
+@reports_errors
+def generate(outdir: Path, students: int, schools: int, clusters: int, seed: int, compact_share: float,
+             choices: int, grades: str, overwrite: bool) -> None:
+    """Write a synthetic but realistic district and a config that solves into OUTDIR."""
+    from models.generate import DistrictSpec, write_district
+
+    spec = DistrictSpec(
+        students=students, schools=schools, clusters=clusters, seed=seed,
+        compact_share=compact_share, max_choices=choices,
+        grades=tuple(g.strip() for g in grades.split(",") if g.strip()),
+    )
+    config_path = write_district(spec, outdir, overwrite=overwrite)
+    click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; "
+               f"config {config_path}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""`seatplan compare`: the metrics of several runs side by side."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from models.errors import InputError, Problem
+from models.formulation import TERMS
+
+ROWS = (
+    ("status", "status"),
+    ("backend", "backend"),
+    ("objective", "objective"),
+    *((f"  {name}", f"terms.{name}") for name in TERMS),
+    ("gap", "gap"),
+    ("students", "students"),
+    ("first choice %", "first_choice_pct"),
+    ("top three %", "top3_pct"),
+    ("mean position", "mean_position"),
+    ("unassigned", "unassigned"),
+    ("compacts honored", "compacts_honored"),
+    ("worst diversity shortfall", "worst_shortfall"),
+    ("mean distance km", "mean_distance_km"),
+)
+
+
+def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(label, metrics) for each run folder (read) or config (solved here, nothing written)."""
+    columns = []
+    for source in sources:
+        if source.is_dir():
+            metrics_file = source / "metrics.json"
+            if not metrics_file.exists():
+                raise InputError([Problem(str(source), None, "expected a run folder with metrics.json")])
+            try:
+                metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise InputError([Problem(str(metrics_file), error.lineno, f"malformed JSON: {error.msg}")]) from None
+            columns.append((source.name, metrics))
+        else:
+            columns.append((source.stem, _solve(source, time_limit)))
+    return columns
+
+
+def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
+    from models.config import load_config
+    from solver.run import build_metrics
+    from solver.solve import solve
+
+    result = solve(load_config(config_path), time_limit=time_limit)
+    if not result.solved:
+        return {"status": result.status, "backend": result.backend}
+    return build_metrics(result)
+
+
+def _value(metrics: dict[str, Any], key: str) -> Any:
+    if key == "compacts_honored":
+        compacts = metrics.get("compacts") or {}
+        return f"{compacts.get('honored', 0)}/{compacts.get('total', 0)}" if compacts else None
+    if key == "worst_shortfall":
+        rules = metrics.get("diversity") or []
+        worst = [(r["worst"]["shortfall"], f"{r['attribute']}={r['category']} at {r['worst']['unit']}")
+                 for r in rules if r.get("worst")]
+        if not rules:
+            return None
+        if not worst:
+            return 0
+        amount, where = max(worst)
+        return f"{amount / 100:g} ({where})"
+    value: Any = metrics
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def table_rows(columns: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+    return [[label, *(_value(m, key) for _, m in columns)] for label, key in ROWS]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
+    """The comparison as a table, CSV, JSON or Markdown."""
+    names = [label for label, _ in columns]
+    rows = table_rows(columns)
+    if fmt == "json":
+        return json.dumps({label: {row[0].strip(): row[i + 1] for row in rows} for i, label in enumerate(names)}, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["metric", *names])
+        for row in rows:
+            writer.writerow([row[0].strip(), *("" if v is None else v for v in row[1:])])
+        return out.getvalue().rstrip("\n")
+    text_rows = [[row[0], *(_text(v) for v in row[1:])] for row in rows]
+    if fmt == "markdown":
+        lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        lines += ["| " + " | ".join(r) + " |" for r in text_rows]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [["", *names], *text_rows]) for i in range(len(names) + 1)]
+    header = "".ljust(widths[0]) + "  " + "  ".join(n.rjust(w) for n, w in zip(names, widths[1:], strict=True))
+    body = [r[0].ljust(widths[0]) + "  " + "  ".join(v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True))
+            for r in text_rows]
+    return "\n".join([header, *body])
