@@ -1,0 +1,91 @@
+"""CSV files read as text, with the line of every row.
+
+The csv module rather than pandas here: ids must stay text exactly as written ("007"),
+and every problem must name its line; column lists then feed plain counting.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.errors import Problems
+
+
+@dataclass
+class Table:
+    """A CSV file's columns as lists of stripped text, and each row's line number."""
+
+    where: str
+    columns: dict[str, list[str]]
+    lines: list[int]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def column(self, name: str) -> list[str]:
+        return self.columns[name]
+
+
+def read_table(
+    path: Path,
+    problems: Problems,
+    required: tuple[str, ...],
+    where: str | None = None,
+) -> Table | None:
+    """Read `path`; None (and problems added) when it cannot be used."""
+    where = where or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.add(where, "file not found")
+        return None
+    except OSError as error:
+        problems.add(where, f"cannot read the file ({error.strerror})")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problems.add(where, f"expected UTF-8 text, found byte 0x{raw[error.start]:02x} at offset {error.start}")
+        return None
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    columns: dict[str, list[str]] = {}
+    lines: list[int] = []
+    ok = True
+    try:
+        for row in reader:
+            values = [value.strip() for value in row]
+            if not any(values):
+                continue  # blank lines are allowed anywhere
+            if header is None:
+                header, header_line = values, reader.line_num
+                for name in header:
+                    if header.count(name) > 1 and name not in columns:
+                        problems.add(where, f"column {name or '(empty name)'} appears twice in the header", header_line)
+                        ok = False
+                    columns.setdefault(name, [])
+                continue
+            if len(values) != len(header):
+                problems.add(where, f"expected {len(header)} fields, got {len(values)}", reader.line_num)
+                ok = False
+                continue
+            for name, value in zip(header, values, strict=True):
+                columns[name].append(value)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        problems.add(where, f"malformed CSV: {error}", reader.line_num)
+        return None
+    if header is None:
+        problems.add(where, f"empty file: expected a header row with {', '.join(required)}")
+        return None
+    for name in required:
+        if name not in columns:
+            problems.add(where, f"missing column {name}", header_line)
+            ok = False
+    return Table(where, columns, lines) if ok else None
