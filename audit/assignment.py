@@ -1,4 +1,4 @@
-"""The assignment file: one row per student, as `seatplan solve` writes it or another system does."""
+"""The assignment file: one row per student, written by `seatplan solve` or any other system."""
 
 from __future__ import annotations
 

@@ -18,24 +18,44 @@ from audit.report import Report, RuleResult
 
 
 def audit_run(run_dir: Path) -> Report:
-    """Audit a run folder: config.yaml (with data_sha256), its data, assignment.csv, metrics.json."""
+    """Audit a run folder: config.yaml (with data_sha256), data, assignment.csv, metrics.json."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise AuditInputError([f"{run_dir}: not a run folder (expected a folder with config.yaml, "
-                               f"assignment.csv and metrics.json)"])
-    missing = [name for name in ("config.yaml", "assignment.csv", "metrics.json") if not (run_dir / name).is_file()]
+        raise AuditInputError(
+            [
+                f"{run_dir}: not a run folder (expected a folder with config.yaml, "
+                f"assignment.csv and metrics.json)"
+            ]
+        )
+    missing = [
+        name
+        for name in ("config.yaml", "assignment.csv", "metrics.json")
+        if not (run_dir / name).is_file()
+    ]
     if missing:
-        raise AuditInputError([f"{run_dir / name}: file not found (every run folder has one)" for name in missing])
-    return _audit(run_dir / "config.yaml", run_dir / "assignment.csv", run_dir / "metrics.json", run=True)
+        raise AuditInputError(
+            [f"{run_dir / name}: file not found (every run folder has one)" for name in missing]
+        )
+    return _audit(
+        run_dir / "config.yaml", run_dir / "assignment.csv", run_dir / "metrics.json", run=True
+    )
 
 
-def audit_files(config_path: Path, assignment_path: Path, metrics_path: Path | None = None) -> Report:
-    """Audit any assignment file against a config; data paths are relative to the config's folder."""
-    return _audit(Path(config_path), Path(assignment_path),
-                  Path(metrics_path) if metrics_path is not None else None, run=False)
+def audit_files(
+    config_path: Path, assignment_path: Path, metrics_path: Path | None = None
+) -> Report:
+    """Audit any assignment file against a config (data paths relative to the config's folder)."""
+    return _audit(
+        Path(config_path),
+        Path(assignment_path),
+        Path(metrics_path) if metrics_path is not None else None,
+        run=False,
+    )
 
 
-def _audit(config_path: Path, assignment_path: Path, metrics_path: Path | None, run: bool) -> Report:
+def _audit(
+    config_path: Path, assignment_path: Path, metrics_path: Path | None, run: bool
+) -> Report:
     config = read_config(config_path)
     problems = Problems()
     district = load_district(config, problems)
@@ -82,8 +102,10 @@ def _objective_document(cents: dict[str, int], metrics: dict[str, Any] | None) -
         "compared_with_metrics": metrics is not None,
     }
     if metrics is not None:
-        document["metrics"] = {"terms": {t: metrics["terms"].get(t) for t in cents},
-                               "objective": metrics["objective"]}
+        document["metrics"] = {
+            "terms": {t: metrics["terms"].get(t) for t in cents},
+            "objective": metrics["objective"],
+        }
     return document
 
 
@@ -100,20 +122,36 @@ def data_integrity(config: AuditConfig) -> RuleResult:
     result = RuleResult("data_integrity")
     recorded = config.data_sha256
     if recorded is None:
-        result.fail(f"{config.path}: no data_sha256 recorded, so the data cannot be tied to the run", 1)
+        result.fail(
+            f"{config.path}: no data_sha256 recorded, so the data cannot be tied to the run", 1
+        )
         return result
     for key, raw_path in config.data.items():
         path = os.path.normpath(raw_path)
         if key not in recorded:
-            result.fail(f"{key} ({path}): no SHA-256 recorded for it in data_sha256", 1, file=str(path), key=key)
+            result.fail(
+                f"{key} ({path}): no SHA-256 recorded for it in data_sha256",
+                1,
+                file=str(path),
+                key=key,
+            )
             continue
         now = file_sha256(raw_path)
         if now != recorded[key]:
-            result.fail(f"{key} ({path}) changed since the run: SHA-256 now {now[:12]}…, recorded "
-                        f"{recorded[key][:12]}…", 1, file=str(path), key=key, recorded=recorded[key], now=now)
+            result.fail(
+                f"{key} ({path}) changed since the run: SHA-256 now {now[:12]}…, recorded "
+                f"{recorded[key][:12]}…",
+                1,
+                file=str(path),
+                key=key,
+                recorded=recorded[key],
+                now=now,
+            )
         else:
             result.info.append(f"{key}: {path} matches {now[:12]}…")
     for key in recorded:
         if key not in config.data:
-            result.fail(f"data_sha256 records {key}, but the config names no such data file", 1, key=key)
+            result.fail(
+                f"data_sha256 records {key}, but the config names no such data file", 1, key=key
+            )
     return result

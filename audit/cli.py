@@ -17,10 +17,16 @@ EXIT_PASS, EXIT_BROKEN, EXIT_INPUT = 0, 1, 2
 @click.command("audit")
 @click.argument("target", type=click.Path(path_type=Path))
 @click.argument("assignment_csv", required=False, type=click.Path(path_type=Path))
-@click.option("--metrics", "metrics_path", type=click.Path(path_type=Path),
-              help="metrics.json to compare with (only with CONFIG ASSIGNMENT_CSV).")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    type=click.Path(path_type=Path),
+    help="metrics.json to compare with (only with CONFIG ASSIGNMENT_CSV).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
-def audit_command(target: Path, assignment_csv: Path | None, metrics_path: Path | None, as_json: bool) -> None:
+def audit_command(
+    target: Path, assignment_csv: Path | None, metrics_path: Path | None, as_json: bool
+) -> None:
     """Check an assignment against every rule, from the raw files alone.
 
     TARGET is a run folder, or, with ASSIGNMENT_CSV, a config whose data the assignment
@@ -30,8 +36,10 @@ def audit_command(target: Path, assignment_csv: Path | None, metrics_path: Path 
     try:
         if assignment_csv is None:
             if metrics_path is not None:
-                raise click.UsageError("--metrics goes with CONFIG ASSIGNMENT_CSV; a run folder has its own "
-                                       "metrics.json")
+                raise click.UsageError(
+                    "--metrics goes with CONFIG ASSIGNMENT_CSV; a run folder has its own "
+                    "metrics.json"
+                )
             report = audit_run(target)
         else:
             report = audit_files(target, assignment_csv, metrics_path)

@@ -21,11 +21,23 @@ from audit.errors import AuditInputError, Problems
 
 DATA_REQUIRED = ("students", "schools", "preferences")
 DATA_OPTIONAL = ("seats", "compacts")
-COMPACT_KEYS = ("min_families", "max_families", "require_under_selected", "under_selected_ratio", "max_share")
+COMPACT_KEYS = (
+    "min_families",
+    "max_families",
+    "require_under_selected",
+    "under_selected_ratio",
+    "max_share",
+)
 DIVERSITY_KEYS = ("attribute", "category", "scope", "band", "around_district", "mode", "weight")
 TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity")
 WEIGHT_KEYS = TERMS[:-1]  # diversity weights live on each rule
-DEFAULT_WEIGHTS = {"rank": 1, "unassigned": 100, "distance": 0, "broken_compact": 0, "outside_cluster": 0}
+DEFAULT_WEIGHTS = {
+    "rank": 1,
+    "unassigned": 100,
+    "distance": 0,
+    "broken_compact": 0,
+    "outside_cluster": 0,
+}
 # Top-level keys the auditor knows it does not need; any other unknown key is noted.
 KNOWN_UNUSED = ("name", "solver")
 
@@ -105,7 +117,9 @@ class _Reader:
             result[name] = (key, value)
         return result
 
-    def integer(self, node: yaml.Node, what: str, low: int | None = 0, high: int | None = None) -> int | None:
+    def integer(
+        self, node: yaml.Node, what: str, low: int | None = 0, high: int | None = None
+    ) -> int | None:
         value = _value(node) if isinstance(node, yaml.ScalarNode) else None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -190,8 +204,20 @@ def read_config(path: Path) -> AuditConfig:
         raise AuditInputError([f"{where}: expected a YAML mapping with a data: section"])
     top = reader.mapping(root, "the config") or {}
     notes: list[str] = []
-    ignored = [key for key in top if key not in (*KNOWN_UNUSED, "data", "data_sha256", "compacts",
-                                                  "clusters", "diversity", "objective")]
+    ignored = [
+        key
+        for key in top
+        if key
+        not in (
+            *KNOWN_UNUSED,
+            "data",
+            "data_sha256",
+            "compacts",
+            "clusters",
+            "diversity",
+            "objective",
+        )
+    ]
     if ignored:
         notes.append(f"config keys the auditor does not use were ignored: {', '.join(ignored)}")
     settings: dict[str, Any] = {}
@@ -220,7 +246,9 @@ def _read_data(top: dict, path: Path, reader: _Reader) -> tuple[dict[str, Path],
     data: dict[str, Path] = {}
     lines: dict[str, int] = {}
     if "data" not in top:
-        reader.problems.add(reader.where, "missing key data (the students, schools and preferences files)")
+        reader.problems.add(
+            reader.where, "missing key data (the students, schools and preferences files)"
+        )
         return data, lines
     key_node, node = top["data"]
     entries = reader.mapping(node, "data")
@@ -231,7 +259,9 @@ def _read_data(top: dict, path: Path, reader: _Reader) -> tuple[dict[str, Path],
         if written is None:
             continue
         # Paths are relative to the config file's folder (a run folder's config.yaml too).
-        data[name] = Path(path.parent, written) if not Path(written).is_absolute() else Path(written)
+        data[name] = (
+            Path(path.parent, written) if not Path(written).is_absolute() else Path(written)
+        )
         lines[name] = _line(key)
     for name in DATA_REQUIRED:
         if name not in entries:
@@ -245,6 +275,7 @@ def _read_compacts(top: dict, reader: _Reader) -> dict[str, Any]:
         return result
     entries = reader.mapping(top["compacts"][1], "compacts")
     for name, (key, value) in (entries or {}).items():
+        number: int | bool | Fraction | None
         if name in ("min_families", "max_families"):
             number = reader.integer(value, f"compacts.{name}")
         elif name == "require_under_selected":
@@ -291,8 +322,13 @@ def _read_diversity(top: dict, reader: _Reader) -> tuple[DiversityRule, ...]:
         entries = reader.mapping(item, what)
         if entries is None:
             continue
-        fields: dict[str, Any] = {"scope": "school", "mode": "soft", "weight": 1, "band": None,
-                                  "around_district": None}
+        fields: dict[str, Any] = {
+            "scope": "school",
+            "mode": "soft",
+            "weight": 1,
+            "band": None,
+            "around_district": None,
+        }
         ok = True
         for name, (key, value) in entries.items():
             parsed: Any
@@ -359,8 +395,11 @@ def _read_objective(top: dict, reader: _Reader) -> tuple[dict[str, int], list[st
             # A later version's term, switched off: it cannot change the objective.
             notes.append(f"objective.{name} is 0 and unknown to the auditor: ignored")
         else:
-            reader.add(key, f"unknown objective term {name} (weight {weight}): the auditor cannot "
-                            f"recompute it{_nearest(name, WEIGHT_KEYS)}")
+            reader.add(
+                key,
+                f"unknown objective term {name} (weight {weight}): the auditor cannot "
+                f"recompute it{_nearest(name, WEIGHT_KEYS)}",
+            )
     return weights, notes
 
 
@@ -378,7 +417,7 @@ def _read_digests(top: dict, reader: _Reader) -> tuple[dict[str, str] | None, in
         if digest is None:
             continue
         if not _HEX.fullmatch(digest):
-            reader.add(value, f"expected data_sha256.{name} to be 64 hex digits, got \"{digest}\"")
+            reader.add(value, f'expected data_sha256.{name} to be 64 hex digits, got "{digest}"')
             continue
         digests[name] = digest.lower()
     return digests, _line(key_node)

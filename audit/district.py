@@ -1,4 +1,4 @@
-"""The district's data as the rules speak of it: students, families, schools, seats, lists, compacts.
+"""The district's data in the rules' words: students, families, schools, seats, lists, compacts.
 
 Only what makes a file unreadable is an input problem here; what the compact rules
 forbid (a family in two compacts, too few families…) is kept and judged as a rule.
@@ -11,7 +11,6 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 from audit.config import AuditConfig
 from audit.errors import Problems
@@ -98,7 +97,9 @@ def _data_where(config: AuditConfig, key: str) -> str:
 
 def load_district(config: AuditConfig, problems: Problems) -> District | None:
     """Read every data file the config names; None when any cannot be used."""
-    missing_from_config = [key for key in ("students", "schools", "preferences") if key not in config.data]
+    missing_from_config = [
+        key for key in ("students", "schools", "preferences") if key not in config.data
+    ]
     if missing_from_config:
         return None
     needed_attributes = sorted({rule.attribute for rule in config.diversity if rule.mode != "off"})
@@ -119,13 +120,17 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
     seats_table: Table | None = None
     if with_grades:
         if "seats" not in config.data:
-            problems.add(str(config.path), "students.csv has a grade column, so the config must name a seats file "
-                         "(data.seats)")
+            problems.add(
+                str(config.path),
+                "students.csv has a grade column, so the config must name a seats file "
+                "(data.seats)",
+            )
         else:
             seats_table = _read(config, "seats", ("school_id", "grade", "capacity"), problems)
     elif not schools_table.has("capacity"):
-        problems.add(schools_table.where, "missing column capacity (students have no grade column)",
-                     1)
+        problems.add(
+            schools_table.where, "missing column capacity (students have no grade column)", 1
+        )
 
     students, family, grade, home, attributes, locations = _students(
         students_table, needed_attributes, need_coordinates, with_grades, problems
@@ -137,7 +142,11 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         for school_id, school in schools.items():
             school.capacity = sum(n for (s, _g), n in seats.items() if s == school_id)
     known_students = set(students)
-    lists = _preferences(preferences_table, known_students, schools, problems) if preferences_table else {}
+    lists = (
+        _preferences(preferences_table, known_students, schools, problems)
+        if preferences_table
+        else {}
+    )
     compacts = _compacts(compacts_table, problems) if compacts_table is not None else {}
     if problems or (with_grades and seats_table is None) or preferences_table is None:
         return None
@@ -147,7 +156,9 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
     family_members: dict[str, list[str]] = defaultdict(list)
     for student in students:
         family_members[family[student]].append(student)
-    first_choices = Counter(schools_listed[0] for schools_listed in lists.values() if schools_listed)
+    first_choices = Counter(
+        schools_listed[0] for schools_listed in lists.values() if schools_listed
+    )
     district = District(
         students=students,
         family=family,
@@ -166,11 +177,16 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
     return district
 
 
-def _read(config: AuditConfig, key: str, required: tuple[str, ...], problems: Problems) -> Table | None:
+def _read(
+    config: AuditConfig, key: str, required: tuple[str, ...], problems: Problems
+) -> Table | None:
     path = config.data[key]
     if not path.exists():
-        problems.add(str(config.path), f"data.{key}: file not found: {os.path.normpath(path)}",
-                     config.data_lines.get(key))
+        problems.add(
+            str(config.path),
+            f"data.{key}: file not found: {os.path.normpath(path)}",
+            config.data_lines.get(key),
+        )
         return None
     return read_table(path, problems, required, _data_where(config, key))
 
@@ -184,9 +200,19 @@ def _coordinate(text: str, low: float, high: float) -> float | None:
 
 
 def _students(
-    table: Table, attributes_needed: list[str], need_coordinates: bool, with_grades: bool, problems: Problems
-) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, str], dict[str, dict[str, str]],
-           dict[str, tuple[float, float] | None]]:
+    table: Table,
+    attributes_needed: list[str],
+    need_coordinates: bool,
+    with_grades: bool,
+    problems: Problems,
+) -> tuple[
+    list[str],
+    dict[str, str],
+    dict[str, str],
+    dict[str, str],
+    dict[str, dict[str, str]],
+    dict[str, tuple[float, float] | None],
+]:
     where = table.where
     for attribute in attributes_needed:
         if not table.has(attribute):
@@ -209,7 +235,9 @@ def _students(
             problems.add(where, "expected a student_id, got an empty value", line)
             continue
         if student in first_line:
-            problems.add(where, f"duplicate student_id {student} (first on line {first_line[student]})", line)
+            problems.add(
+                where, f"duplicate student_id {student} (first on line {first_line[student]})", line
+            )
             continue
         first_line[student] = line
         students.append(student)
@@ -217,11 +245,17 @@ def _students(
         family[student] = families[i] or student
         if with_grades:
             if not grades[i]:
-                problems.add(where, f"expected a grade for student {student} (the file has a grade column)", line)
+                problems.add(
+                    where,
+                    f"expected a grade for student {student} (the file has a grade column)",
+                    line,
+                )
             grade[student] = grades[i]
         home[student] = homes[i]
     attributes = {
-        name: dict(zip(ids, table.column(name), strict=True)) for name in attributes_needed if table.has(name)
+        name: dict(zip(ids, table.column(name), strict=True))
+        for name in attributes_needed
+        if table.has(name)
     }
     locations: dict[str, tuple[float, float] | None] = {}
     if table.has("lat") and table.has("lon"):
@@ -231,20 +265,26 @@ def _students(
             lat, lon = _coordinate(lat_text, -90, 90), _coordinate(lon_text, -180, 180)
             if lat is None or lon is None:
                 if need_coordinates:
-                    problems.add(where, f"expected lat and lon in degrees for student {student}, got "
-                                        f"\"{lat_text}\", \"{lon_text}\"", line)
+                    problems.add(
+                        where,
+                        f"expected lat and lon in degrees for student {student}, got "
+                        f'"{lat_text}", "{lon_text}"',
+                        line,
+                    )
                 locations[student] = None
             else:
                 locations[student] = (lat, lon)
     return students, family, grade, home, attributes, locations
 
 
-def _schools(table: Table, with_grades: bool, need_coordinates: bool, problems: Problems) -> dict[str, School]:
+def _schools(
+    table: Table, with_grades: bool, need_coordinates: bool, problems: Problems
+) -> dict[str, School]:
     where = table.where
     if need_coordinates:
-        for column in ("lat", "lon"):
-            if not table.has(column):
-                problems.add(where, f"missing column {column} (the distance weight is above 0)", 1)
+        for name in ("lat", "lon"):
+            if not table.has(name):
+                problems.add(where, f"missing column {name} (the distance weight is above 0)", 1)
     n = len(table)
 
     def column(name: str) -> list[str]:
@@ -253,20 +293,33 @@ def _schools(table: Table, with_grades: bool, need_coordinates: bool, problems: 
     schools: dict[str, School] = {}
     first_line: dict[str, int] = {}
     for line, school_id, capacity_text, cluster, sector, flag, lat_text, lon_text in zip(
-        table.lines, column("school_id"), column("capacity"), column("cluster"), column("sector"),
-        column("under_selected"), column("lat"), column("lon"), strict=True,
+        table.lines,
+        column("school_id"),
+        column("capacity"),
+        column("cluster"),
+        column("sector"),
+        column("under_selected"),
+        column("lat"),
+        column("lon"),
+        strict=True,
     ):
         if not school_id:
             problems.add(where, "expected a school_id, got an empty value", line)
             continue
         if school_id in first_line:
-            problems.add(where, f"duplicate school_id {school_id} (first on line {first_line[school_id]})", line)
+            problems.add(
+                where,
+                f"duplicate school_id {school_id} (first on line {first_line[school_id]})",
+                line,
+            )
             continue
         first_line[school_id] = line
         capacity = 0
         if not with_grades and table.has("capacity"):
             if not _NATURAL.fullmatch(capacity_text):
-                problems.add(where, f"expected capacity to be an integer ≥ 0, got \"{capacity_text}\"", line)
+                problems.add(
+                    where, f'expected capacity to be an integer ≥ 0, got "{capacity_text}"', line
+                )
             else:
                 capacity = int(capacity_text)
         given: bool | None = None
@@ -276,35 +329,55 @@ def _schools(table: Table, with_grades: bool, need_coordinates: bool, problems: 
             elif flag.lower() in _FALSE:
                 given = False
             else:
-                problems.add(where, f"expected under_selected to be true or false (or empty), got \"{flag}\"", line)
+                problems.add(
+                    where,
+                    f'expected under_selected to be true or false (or empty), got "{flag}"',
+                    line,
+                )
         lat, lon = _coordinate(lat_text, -90, 90), _coordinate(lon_text, -180, 180)
         if need_coordinates and (lat is None or lon is None):
-            problems.add(where, f"expected lat and lon in degrees for school {school_id}, got "
-                                f"\"{lat_text}\", \"{lon_text}\"", line)
+            problems.add(
+                where,
+                f"expected lat and lon in degrees for school {school_id}, got "
+                f'"{lat_text}", "{lon_text}"',
+                line,
+            )
         schools[school_id] = School(school_id, cluster, sector, capacity, given, lat, lon)
     return schools
 
 
-def _seats(table: Table, schools: dict[str, School], problems: Problems) -> dict[tuple[str, str], int]:
+def _seats(
+    table: Table, schools: dict[str, School], problems: Problems
+) -> dict[tuple[str, str], int]:
     where = table.where
     seats: dict[tuple[str, str], int] = {}
     first_line: dict[tuple[str, str], int] = {}
     for line, school_id, grade, capacity_text in zip(
-        table.lines, table.column("school_id"), table.column("grade"), table.column("capacity"), strict=True
+        table.lines,
+        table.column("school_id"),
+        table.column("grade"),
+        table.column("capacity"),
+        strict=True,
     ):
         if school_id not in schools:
-            problems.add(where, f"unknown school_id \"{school_id}\" (not in schools.csv)", line)
+            problems.add(where, f'unknown school_id "{school_id}" (not in schools.csv)', line)
             continue
         if not grade:
             problems.add(where, "expected a grade, got an empty value", line)
             continue
         key = (school_id, grade)
         if key in first_line:
-            problems.add(where, f"duplicate seats row for school {school_id} grade {grade} "
-                                f"(first on line {first_line[key]})", line)
+            problems.add(
+                where,
+                f"duplicate seats row for school {school_id} grade {grade} "
+                f"(first on line {first_line[key]})",
+                line,
+            )
             continue
         if not _NATURAL.fullmatch(capacity_text):
-            problems.add(where, f"expected capacity to be an integer ≥ 0, got \"{capacity_text}\"", line)
+            problems.add(
+                where, f'expected capacity to be an integer ≥ 0, got "{capacity_text}"', line
+            )
             continue
         first_line[key] = line
         seats[key] = int(capacity_text)
@@ -319,43 +392,68 @@ def _preferences(
     seen_rank: dict[tuple[str, int], int] = {}
     seen_school: dict[tuple[str, str], int] = {}
     for line, student, school_id, rank_text in zip(
-        table.lines, table.column("student_id"), table.column("school_id"), table.column("rank"), strict=True
+        table.lines,
+        table.column("student_id"),
+        table.column("school_id"),
+        table.column("rank"),
+        strict=True,
     ):
         bad = False
         if student not in students:
-            problems.add(where, f"unknown student_id \"{student}\" (not in students.csv)", line)
+            problems.add(where, f'unknown student_id "{student}" (not in students.csv)', line)
             bad = True
         if school_id not in schools:
-            problems.add(where, f"unknown school_id \"{school_id}\" (not in schools.csv)", line)
+            problems.add(where, f'unknown school_id "{school_id}" (not in schools.csv)', line)
             bad = True
         if not _INTEGER.fullmatch(rank_text):
-            problems.add(where, f"expected rank to be an integer, got \"{rank_text}\"", line)
+            problems.add(where, f'expected rank to be an integer, got "{rank_text}"', line)
             bad = True
         if bad:
             continue
         rank = int(rank_text)
         if (student, rank) in seen_rank:
-            problems.add(where, f"student {student} has rank {rank} twice (first on line "
-                                f"{seen_rank[(student, rank)]})", line)
+            problems.add(
+                where,
+                f"student {student} has rank {rank} twice (first on line "
+                f"{seen_rank[(student, rank)]})",
+                line,
+            )
             continue
         if (student, school_id) in seen_school:
-            problems.add(where, f"student {student} lists school {school_id} twice (first on line "
-                                f"{seen_school[(student, school_id)]})", line)
+            problems.add(
+                where,
+                f"student {student} lists school {school_id} twice (first on line "
+                f"{seen_school[(student, school_id)]})",
+                line,
+            )
             continue
         seen_rank[(student, rank)] = line
         seen_school[(student, school_id)] = line
         ranked[student].append((rank, school_id))
-    return {student: [school for _rank, school in sorted(pairs)] for student, pairs in ranked.items()}
+    return {
+        student: [school for _rank, school in sorted(pairs)] for student, pairs in ranked.items()
+    }
 
 
 def _compacts(table: Table, problems: Problems) -> dict[str, Compact]:
     where = table.where
     compacts: dict[str, Compact] = {}
     for line, compact_id, family_id, school_id in zip(
-        table.lines, table.column("compact_id"), table.column("family_id"), table.column("school_id"), strict=True
+        table.lines,
+        table.column("compact_id"),
+        table.column("family_id"),
+        table.column("school_id"),
+        strict=True,
     ):
-        empty = [name for name, value in (("compact_id", compact_id), ("family_id", family_id),
-                                          ("school_id", school_id)) if not value]
+        empty = [
+            name
+            for name, value in (
+                ("compact_id", compact_id),
+                ("family_id", family_id),
+                ("school_id", school_id),
+            )
+            if not value
+        ]
         if empty:
             problems.add(where, f"expected a value for {', '.join(empty)}", line)
             continue

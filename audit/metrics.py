@@ -47,14 +47,19 @@ def read_metrics(path: Path, problems: Problems) -> dict[str, Any] | None:
     elif isinstance(terms, dict):
         for term in TERMS:
             if not _is_number(terms.get(term)):
-                problems.add(where, f"expected terms.{term} to be a number, got {json.dumps(terms.get(term))}")
+                problems.add(
+                    where,
+                    f"expected terms.{term} to be a number, got {json.dumps(terms.get(term))}",
+                )
                 ok = False
     for key in ("objective", "students", "assigned", "unassigned"):
         if key in document and not _is_number(document[key]):
             problems.add(where, f"expected {key} to be a number, got {json.dumps(document[key])}")
             ok = False
     if document.get("bound") is not None and not _is_number(document["bound"]):
-        problems.add(where, f"expected bound to be a number or null, got {json.dumps(document['bound'])}")
+        problems.add(
+            where, f"expected bound to be a number or null, got {json.dumps(document['bound'])}"
+        )
         ok = False
     return document if ok else None
 
@@ -79,18 +84,28 @@ def compare_objective(cents: dict[str, int], metrics: dict[str, Any] | None) -> 
         theirs = to_cents(reported[term])
         result.info.append(f"{term}: {money(value)} (metrics.json {money(theirs)})")
         if theirs != value:
-            result.fail(f"term {term}: recomputed {money(value)}, metrics.json says {money(theirs)} "
-                        f"(off by {money(theirs - value)})", (theirs - value) / 100,
-                        term=term, recomputed=value / 100, reported=theirs / 100)
+            result.fail(
+                f"term {term}: recomputed {money(value)}, metrics.json says {money(theirs)} "
+                f"(off by {money(theirs - value)})",
+                (theirs - value) / 100,
+                term=term,
+                recomputed=value / 100,
+                reported=theirs / 100,
+            )
     if metrics is None:
         result.info.append(f"objective: {money(total)} (not compared: no metrics.json given)")
         return result
     theirs_total = to_cents(metrics["objective"])
     result.info.append(f"objective: {money(total)} (metrics.json {money(theirs_total)})")
     if theirs_total != total:
-        result.fail(f"objective: recomputed {money(total)}, metrics.json says {money(theirs_total)} "
-                    f"(off by {money(theirs_total - total)})", (theirs_total - total) / 100,
-                    term="objective", recomputed=total / 100, reported=theirs_total / 100)
+        result.fail(
+            f"objective: recomputed {money(total)}, metrics.json says {money(theirs_total)} "
+            f"(off by {money(theirs_total - total)})",
+            (theirs_total - total) / 100,
+            term="objective",
+            recomputed=total / 100,
+            reported=theirs_total / 100,
+        )
     extra = sorted(set(reported) - set(TERMS))
     if extra:
         result.info.append(f"metrics.json terms the auditor does not know: {', '.join(extra)}")
@@ -98,24 +113,37 @@ def compare_objective(cents: dict[str, int], metrics: dict[str, Any] | None) -> 
 
 
 def solver_status(metrics: dict[str, Any]) -> RuleResult:
-    """An honest status: a solution is optimal or feasible, and the bound never passes the objective."""
+    """An honest status: optimal or feasible, and the bound never above the objective."""
     result = RuleResult("solver_status")
     status = metrics["status"]
     objective = to_cents(metrics["objective"])
     bound = metrics.get("bound")
-    result.info.append(f"status {status}, objective {money(objective)}, bound "
-                       f"{money(to_cents(bound)) if bound is not None else 'none'}")
+    result.info.append(
+        f"status {status}, objective {money(objective)}, bound "
+        f"{money(to_cents(bound)) if bound is not None else 'none'}"
+    )
     if status not in ("optimal", "feasible"):
-        result.fail(f"status is \"{status}\", expected optimal or feasible for a run with an assignment", 1,
-                    status=status)
+        result.fail(
+            f'status is "{status}", expected optimal or feasible for a run with an assignment',
+            1,
+            status=status,
+        )
     if bound is not None and to_cents(bound) > objective:
-        result.fail(f"bound {money(to_cents(bound))} exceeds the objective {money(objective)} of a minimisation",
-                    (to_cents(bound) - objective) / 100, bound=bound, objective=metrics["objective"])
+        result.fail(
+            f"bound {money(to_cents(bound))} exceeds the objective {money(objective)} of a "
+            "minimisation",
+            (to_cents(bound) - objective) / 100,
+            bound=bound,
+            objective=metrics["objective"],
+        )
     if status == "optimal" and (bound is None or to_cents(bound) != objective):
         shown = money(to_cents(bound)) if bound is not None else "none"
-        result.fail(f"status optimal but bound {shown} ≠ objective {money(objective)}",
-                    abs(to_cents(bound) - objective) / 100 if bound is not None else 1,
-                    bound=bound, objective=metrics["objective"])
+        result.fail(
+            f"status optimal but bound {shown} ≠ objective {money(objective)}",
+            abs(to_cents(bound) - objective) / 100 if bound is not None else 1,
+            bound=bound,
+            objective=metrics["objective"],
+        )
     return result
 
 
@@ -125,9 +153,16 @@ class _Compare:
 
     def same(self, what: str, recomputed: Any, reported: Any) -> None:
         if reported != recomputed:
-            amount = (reported - recomputed) if _is_number(reported) and _is_number(recomputed) else 1
-            self.result.fail(f"{what}: recomputed {_show(recomputed)}, metrics.json says {_show(reported)}",
-                             amount, field=what, recomputed=recomputed, reported=reported)
+            amount = (
+                (reported - recomputed) if _is_number(reported) and _is_number(recomputed) else 1
+            )
+            self.result.fail(
+                f"{what}: recomputed {_show(recomputed)}, metrics.json says {_show(reported)}",
+                amount,
+                field=what,
+                recomputed=recomputed,
+                reported=reported,
+            )
 
 
 def _show(value: Any) -> str:
@@ -155,8 +190,10 @@ def compare_counts(
         if not isinstance(reported, dict):
             check.same("position_counts", dict(counts), reported)
         else:
-            for key in sorted(set(counts) | set(reported), key=lambda k: (not k.isdigit(), int(k) if k.isdigit()
-                                                                          else 0, k)):
+            for key in sorted(
+                set(counts) | set(reported),
+                key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k),
+            ):
                 check.same(f"position_counts[{key}]", counts.get(key, 0), reported.get(key, 0))
     else:
         absent.append("position_counts")
@@ -180,8 +217,9 @@ def compare_counts(
     return result
 
 
-def _compare_compacts(district: District, placements: Placements, reported: dict[str, Any],
-                      check: _Compare) -> None:
+def _compare_compacts(
+    district: District, placements: Placements, reported: dict[str, Any], check: _Compare
+) -> None:
     compacts = list(district.compacts.values())
     honored = [c for c in compacts if placements.honored[c.compact_id]]
     recomputed = {
@@ -203,17 +241,26 @@ def _compare_compacts(district: District, placements: Placements, reported: dict
             if entry is None:
                 check.same(f"compacts.list[{compact.compact_id}]", "present", "absent")
                 continue
-            mine = {"school_id": compact.school_id, "families": len(compact.families),
-                    "students": len(compact.members), "honored": placements.honored[compact.compact_id]}
-            for key, value in mine.items():
+            mine: dict[str, object] = {
+                "school_id": compact.school_id,
+                "families": len(compact.families),
+                "students": len(compact.members),
+                "honored": placements.honored[compact.compact_id],
+            }
+            for key, mine_value in mine.items():
                 if key in entry:
-                    check.same(f"compacts.list[{compact.compact_id}].{key}", value, entry[key])
+                    check.same(f"compacts.list[{compact.compact_id}].{key}", mine_value, entry[key])
         for extra in by_id:
             check.same(f"compacts.list[{extra}]", "absent (no such compact)", "present")
 
 
-def _compare_diversity(district: District, config: AuditConfig, placements: Placements,
-                       reported: list[Any], check: _Compare) -> None:
+def _compare_diversity(
+    district: District,
+    config: AuditConfig,
+    placements: Placements,
+    reported: list[Any],
+    check: _Compare,
+) -> None:
     by_number = {entry.get("rule"): entry for entry in reported if isinstance(entry, dict)}
     for rule in config.diversity:
         entry = by_number.pop(rule.number, None)
@@ -226,8 +273,12 @@ def _compare_diversity(district: District, config: AuditConfig, placements: Plac
         units = diversity_units(district, rule, placements)
         check.same(f"{what}.band", list(units.band), entry.get("band"))
         check.same(f"{what}.shortfall", units.shortfall, entry.get("shortfall"))
-        for key, value in (("attribute", rule.attribute), ("category", rule.category), ("scope", rule.scope),
-                           ("mode", rule.mode)):
+        for key, value in (
+            ("attribute", rule.attribute),
+            ("category", rule.category),
+            ("scope", rule.scope),
+            ("mode", rule.mode),
+        ):
             if key in entry:
                 check.same(f"{what}.{key}", value, entry[key])
         if isinstance(entry.get("units"), list):
@@ -240,7 +291,9 @@ def _compare_diversity(district: District, config: AuditConfig, placements: Plac
                     continue
                 for key in ("placed", "in_category", "shortfall"):
                     if key in other:
-                        check.same(f"{what}.units[{unit.unit}].{key}", getattr(unit, key), other[key])
+                        check.same(
+                            f"{what}.units[{unit.unit}].{key}", getattr(unit, key), other[key]
+                        )
             for extra in theirs:
                 check.same(f"{what}.units[{extra}]", "absent (no such unit)", "present")
     for number, entry in by_number.items():
@@ -248,7 +301,9 @@ def _compare_diversity(district: District, config: AuditConfig, placements: Plac
             check.same(f"diversity[{number}]", "absent (no such rule)", "present")
 
 
-def _compare_schools(district: District, placements: Placements, reported: list[Any], check: _Compare) -> None:
+def _compare_schools(
+    district: District, placements: Placements, reported: list[Any], check: _Compare
+) -> None:
     placed = Counter(placements.school.values())
     through = Counter(placements.school[s] for s in placements.through_compact)
     by_id = {entry.get("school_id"): entry for entry in reported if isinstance(entry, dict)}
@@ -261,6 +316,10 @@ def _compare_schools(district: District, placements: Placements, reported: list[
         if "capacity" in entry:
             check.same(f"schools[{school_id}].capacity", school.capacity, entry["capacity"])
         if "compact_members" in entry:
-            check.same(f"schools[{school_id}].compact_members", through[school_id], entry["compact_members"])
+            check.same(
+                f"schools[{school_id}].compact_members",
+                through[school_id],
+                entry["compact_members"],
+            )
     for extra in by_id:
         check.same(f"schools[{extra}]", "absent (no such school)", "present")

@@ -19,12 +19,17 @@ def haversine_hundredths(a: tuple[float, float], b: tuple[float, float]) -> int:
     """Great-circle distance in hundredths of a km, rounded half up (the contract's 0.01 km)."""
     lat1, lon1 = map(math.radians, a)
     lat2, lon2 = map(math.radians, b)
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     km = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
     return math.floor(km * 100 + 0.5)
 
 
-def objective_cents(district: District, config: AuditConfig, placements: Placements) -> dict[str, int]:
+def objective_cents(
+    district: District, config: AuditConfig, placements: Placements
+) -> dict[str, int]:
     """Every term of the objective, in cents, and nothing else (the total is their sum)."""
     w = config.weights
     rank_steps = 0
@@ -39,9 +44,10 @@ def objective_cents(district: District, config: AuditConfig, placements: Placeme
     if w["distance"] > 0:
         for student, school_id in placements.school.items():
             home = district.student_location.get(student)
-            school = district.schools[school_id]
-            assert home is not None and school.lat is not None and school.lon is not None  # checked on reading
-            distance += haversine_hundredths(home, (school.lat, school.lon))
+            site = district.schools[school_id]
+            # Reading refused missing coordinates when the distance weight is above 0.
+            assert home is not None and site.lat is not None and site.lon is not None
+            distance += haversine_hundredths(home, (site.lat, site.lon))
     broken_families = sum(
         len(c.families) for c in district.compacts.values() if not placements.honored[c.compact_id]
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from audit.assignment import Row
 from audit.config import AuditConfig, DiversityRule
-from audit.district import Compact, District
+from audit.district import District
 from audit.report import RuleResult
 
 
@@ -69,11 +69,20 @@ def known_ids(district: District, placements: Placements) -> RuleResult:
     result = RuleResult("known_ids")
     for row in placements.rows:
         if row.student not in district.family:
-            result.fail(f"line {row.line}: unknown student_id \"{row.student}\"", 1,
-                        line=row.line, student_id=row.student)
+            result.fail(
+                f'line {row.line}: unknown student_id "{row.student}"',
+                1,
+                line=row.line,
+                student_id=row.student,
+            )
         if row.school and row.school not in district.schools:
-            result.fail(f"line {row.line}: student {row.student} placed at unknown school \"{row.school}\"", 1,
-                        line=row.line, student_id=row.student, school_id=row.school)
+            result.fail(
+                f'line {row.line}: student {row.student} placed at unknown school "{row.school}"',
+                1,
+                line=row.line,
+                student_id=row.student,
+                school_id=row.school,
+            )
     return result
 
 
@@ -90,7 +99,9 @@ def at_most_once(district: District, placements: Placements) -> RuleResult:
             result.fail(
                 f"student {student} has {len(found)} rows (lines {_join([str(n) for n in found])}: "
                 f"{_join(schools)}); the first is audited",
-                len(found) - 1, student_id=student, lines=found,
+                len(found) - 1,
+                student_id=student,
+                lines=found,
             )
     return result
 
@@ -100,12 +111,14 @@ def every_student_listed(district: District, placements: Placements) -> RuleResu
     result = RuleResult("every_student_listed")
     for student in district.students:
         if student not in placements.first_row:
-            result.fail(f"student {student} has no row (audited as unplaced)", 1, student_id=student)
+            result.fail(
+                f"student {student} has no row (audited as unplaced)", 1, student_id=student
+            )
     return result
 
 
 def listed_school(district: District, placements: Placements) -> RuleResult:
-    """Rule 1: placed only at a school on the student's own list, or a member at its compact's school."""
+    """Rule 1: placed only at a school on its own list, or a member at its compact's school."""
     result = RuleResult("listed_school")
     for student, school in placements.school.items():
         if district.position(student, school) is not None:
@@ -116,13 +129,15 @@ def listed_school(district: District, placements: Placements) -> RuleResult:
         result.fail(
             f"student {student} placed at {school}, which is not on its list "
             f"({_join(listed) if listed else 'an empty list'}) nor its compact's school",
-            1, student_id=student, school_id=school,
+            1,
+            student_id=student,
+            school_id=school,
         )
     return result
 
 
 def position_column(district: District, placements: Placements) -> RuleResult:
-    """`position` is the school's place in the student's own list, empty when unplaced or unlisted."""
+    """`position` is the school's place in the student's list; empty when unplaced or unlisted."""
     result = RuleResult("position_column")
     for student, row in placements.first_row.items():
         if row.school and row.school not in district.schools:
@@ -132,12 +147,24 @@ def position_column(district: District, placements: Placements) -> RuleResult:
         if expected is None:
             if actual:
                 why = "unplaced" if not row.school else f"{row.school} is not on its list"
-                result.fail(f"line {row.line}: student {student} has position \"{actual}\", expected empty ({why})",
-                            1, line=row.line, student_id=student, found=actual, expected=None)
+                result.fail(
+                    f'line {row.line}: student {student} has position "{actual}", expected '
+                    f"empty ({why})",
+                    1,
+                    line=row.line,
+                    student_id=student,
+                    found=actual,
+                    expected=None,
+                )
         elif not (actual.isdigit() and int(actual) == expected):
             result.fail(
-                f"line {row.line}: student {student} at {row.school} has position \"{actual}\", expected {expected}",
-                1, line=row.line, student_id=student, found=actual, expected=expected,
+                f"line {row.line}: student {student} at {row.school} has position "
+                f'"{actual}", expected {expected}',
+                1,
+                line=row.line,
+                student_id=student,
+                found=actual,
+                expected=expected,
             )
     return result
 
@@ -148,15 +175,21 @@ def compact_id_column(district: District, placements: Placements) -> RuleResult:
     for student, row in placements.first_row.items():
         school = placements.placed(student)
         expected = sorted(
-            c.compact_id for c in district.compacts_of(student)
+            c.compact_id
+            for c in district.compacts_of(student)
             if school is not None and placements.honored[c.compact_id] and c.school_id == school
         )
         actual = row.compact_id
         if expected and actual not in expected:
             result.fail(
-                f"line {row.line}: student {student} placed at {school} through honored compact {expected[0]}, "
-                f"but compact_id is \"{actual}\"",
-                1, line=row.line, student_id=student, found=actual, expected=expected[0],
+                f"line {row.line}: student {student} placed at {school} through honored "
+                f"compact {expected[0]}, "
+                f'but compact_id is "{actual}"',
+                1,
+                line=row.line,
+                student_id=student,
+                found=actual,
+                expected=expected[0],
             )
         elif not expected and actual:
             if actual not in district.compacts:
@@ -167,8 +200,15 @@ def compact_id_column(district: District, placements: Placements) -> RuleResult:
                 why = f"compact {actual} is not honored"
             else:
                 why = f"{student} is not at {actual}'s school {district.compacts[actual].school_id}"
-            result.fail(f"line {row.line}: student {student} has compact_id \"{actual}\", expected empty ({why})",
-                        1, line=row.line, student_id=student, found=actual, expected=None)
+            result.fail(
+                f'line {row.line}: student {student} has compact_id "{actual}", expected '
+                f"empty ({why})",
+                1,
+                line=row.line,
+                student_id=student,
+                found=actual,
+                expected=None,
+            )
     return result
 
 
@@ -184,16 +224,26 @@ def capacity(district: District, placements: Placements) -> RuleResult:
             seats = district.seats.get((school, grade), 0)
             if count > seats:
                 result.fail(
-                    f"school {school} grade {grade} holds {count}, capacity {seats} (over by {count - seats})",
-                    count - seats, school_id=school, grade=grade, placed=count, capacity=seats,
+                    f"school {school} grade {grade} holds {count}, capacity {seats} (over "
+                    f"by {count - seats})",
+                    count - seats,
+                    school_id=school,
+                    grade=grade,
+                    placed=count,
+                    capacity=seats,
                 )
     else:
         held_school = Counter(placements.school.values())
         for school, count in sorted(held_school.items()):
             seats = district.schools[school].capacity
             if count > seats:
-                result.fail(f"school {school} holds {count}, capacity {seats} (over by {count - seats})",
-                            count - seats, school_id=school, placed=count, capacity=seats)
+                result.fail(
+                    f"school {school} holds {count}, capacity {seats} (over by {count - seats})",
+                    count - seats,
+                    school_id=school,
+                    placed=count,
+                    capacity=seats,
+                )
     return result
 
 
@@ -210,15 +260,27 @@ def compact_together(district: District, placements: Placements) -> RuleResult:
         at = [s for s in compact.members if placements.placed(s) == target]
         if not at or len(at) == len(compact.members):
             continue
-        families_at = [f for f in compact.families if f in district.family_members
-                       and all(placements.placed(s) == target for s in district.family_members[f])]
+        families_at = [
+            f
+            for f in compact.families
+            if f in district.family_members
+            and all(placements.placed(s) == target for s in district.family_members[f])
+        ]
         known_families = [f for f in compact.families if f in district.family_members]
-        elsewhere = [_family_whereabouts(f, district, placements) for f in known_families if f not in families_at]
+        elsewhere = [
+            _family_whereabouts(f, district, placements)
+            for f in known_families
+            if f not in families_at
+        ]
         result.fail(
-            f"compact {compact.compact_id}: {len(families_at)} of {len(known_families)} families at {target}, "
+            f"compact {compact.compact_id}: {len(families_at)} of {len(known_families)} "
+            f"families at {target}, "
             f"{_join(elsewhere, 4)}",
-            len(compact.members) - len(at), compact_id=compact.compact_id, school_id=target,
-            members=len(compact.members), members_at_school=len(at),
+            len(compact.members) - len(at),
+            compact_id=compact.compact_id,
+            school_id=target,
+            members=len(compact.members),
+            members_at_school=len(at),
         )
     return result
 
@@ -227,8 +289,10 @@ def _family_whereabouts(family: str, district: District, placements: Placements)
     where = [placements.placed(s) for s in district.family_members[family]]
     if len(set(where)) == 1:
         return f"family {family} " + (f"at {where[0]}" if where[0] else "unplaced")
-    parts = [f"{s} {'at ' + w if w else 'unplaced'}" for s, w in zip(district.family_members[family], where,
-                                                                       strict=True)]
+    parts = [
+        f"{s} {'at ' + w if w else 'unplaced'}"
+        for s, w in zip(district.family_members[family], where, strict=True)
+    ]
     return f"family {family} split ({', '.join(parts)})"
 
 
@@ -239,7 +303,7 @@ def share_cap(config: AuditConfig, capacity: int) -> int:
 
 
 def compact_share(district: District, config: AuditConfig, placements: Placements) -> RuleResult:
-    """Rule 4: students placed through honored compacts ≤ floor(max_share × total capacity / 100)."""
+    """Rule 4: placed through honored compacts ≤ floor(max_share × total capacity / 100)."""
     result = RuleResult("compact_share")
     through = Counter(placements.school[s] for s in placements.through_compact)
     for school, count in sorted(through.items()):
@@ -249,7 +313,10 @@ def compact_share(district: District, config: AuditConfig, placements: Placement
             result.fail(
                 f"school {school} takes {count} students through honored compacts, cap "
                 f"floor({_decimal(config.max_share)}% × {total}) = {cap} (over by {count - cap})",
-                count - cap, school_id=school, through_compacts=count, cap=cap,
+                count - cap,
+                school_id=school,
+                through_compacts=count,
+                cap=cap,
             )
     return result
 
@@ -270,8 +337,11 @@ def compact_family_count(district: District, config: AuditConfig) -> RuleResult:
         if not low <= n <= high:
             gap = low - n if n < low else n - high
             result.fail(
-                f"compact {compact.compact_id} has {n} famil{'y' if n == 1 else 'ies'}, expected {low} to {high}",
-                gap, compact_id=compact.compact_id, families=n,
+                f"compact {compact.compact_id} has {n} famil{'y' if n == 1 else 'ies'}, "
+                f"expected {low} to {high}",
+                gap,
+                compact_id=compact.compact_id,
+                families=n,
             )
     return result
 
@@ -282,9 +352,12 @@ def compact_single_school(district: District) -> RuleResult:
     for compact in district.compacts.values():
         if len(compact.schools) > 1:
             result.fail(
-                f"compact {compact.compact_id} names {len(compact.schools)} schools ({_join(compact.schools)}); "
+                f"compact {compact.compact_id} names {len(compact.schools)} schools "
+                f"({_join(compact.schools)}); "
                 f"audited at {compact.school_id}",
-                len(compact.schools) - 1, compact_id=compact.compact_id, schools=compact.schools,
+                len(compact.schools) - 1,
+                compact_id=compact.compact_id,
+                schools=compact.schools,
             )
     return result
 
@@ -297,12 +370,20 @@ def compact_family_once(district: District) -> RuleResult:
         for family in compact.families:
             where[family].append(compact.compact_id)
         for family in compact.repeated_families:
-            result.fail(f"family {family} is listed more than once in compact {compact.compact_id}", 1,
-                        family_id=family, compacts=[compact.compact_id])
+            result.fail(
+                f"family {family} is listed more than once in compact {compact.compact_id}",
+                1,
+                family_id=family,
+                compacts=[compact.compact_id],
+            )
     for family, compacts in where.items():
         if len(compacts) > 1:
-            result.fail(f"family {family} is in {len(compacts)} compacts ({_join(compacts)})", len(compacts) - 1,
-                        family_id=family, compacts=compacts)
+            result.fail(
+                f"family {family} is in {len(compacts)} compacts ({_join(compacts)})",
+                len(compacts) - 1,
+                family_id=family,
+                compacts=compacts,
+            )
     return result
 
 
@@ -312,12 +393,21 @@ def compact_known(district: District) -> RuleResult:
     for compact in district.compacts.values():
         for family in compact.families:
             if family not in district.family_members:
-                result.fail(f"compact {compact.compact_id} lists family {family}, which no student belongs to", 1,
-                            compact_id=compact.compact_id, family_id=family)
+                result.fail(
+                    f"compact {compact.compact_id} lists family {family}, which no student "
+                    "belongs to",
+                    1,
+                    compact_id=compact.compact_id,
+                    family_id=family,
+                )
         for school in compact.schools:
             if school not in district.schools:
-                result.fail(f"compact {compact.compact_id} designates unknown school {school}", 1,
-                            compact_id=compact.compact_id, school_id=school)
+                result.fail(
+                    f"compact {compact.compact_id} designates unknown school {school}",
+                    1,
+                    compact_id=compact.compact_id,
+                    school_id=school,
+                )
     return result
 
 
@@ -329,17 +419,27 @@ def compact_under_selected(district: District, config: AuditConfig) -> RuleResul
         return result
     for compact in district.compacts.values():
         school_id = compact.school_id
-        if school_id not in district.schools or district.under_selected(school_id, config.under_selected_ratio):
+        if school_id not in district.schools or district.under_selected(
+            school_id, config.under_selected_ratio
+        ):
             continue
         school = district.schools[school_id]
         if school.under_selected_given is not None:
             why = "schools.csv marks it under_selected false"
         else:
-            why = (f"{district.first_choices[school_id]} students list it first, not fewer than "
-                   f"{_decimal(config.under_selected_ratio)} × capacity {school.capacity}")
-        result.fail(f"compact {compact.compact_id} designates {school_id}, which is not under-selected ({why})",
-                    1, compact_id=compact.compact_id, school_id=school_id,
-                    first_choices=district.first_choices[school_id], capacity=school.capacity)
+            why = (
+                f"{district.first_choices[school_id]} students list it first, not fewer than "
+                f"{_decimal(config.under_selected_ratio)} × capacity {school.capacity}"
+            )
+        result.fail(
+            f"compact {compact.compact_id} designates {school_id}, which is not "
+            f"under-selected ({why})",
+            1,
+            compact_id=compact.compact_id,
+            school_id=school_id,
+            first_choices=district.first_choices[school_id],
+            capacity=school.capacity,
+        )
     return result
 
 
@@ -347,7 +447,7 @@ def compact_under_selected(district: District, config: AuditConfig) -> RuleResul
 
 
 def outside_cluster(district: District, placements: Placements) -> list[tuple[str, str]]:
-    """(student, school) placed in a cluster other than the home cluster; compact placements exempt."""
+    """(student, school) placed in a cluster not its home one; compact placements exempt."""
     found: list[tuple[str, str]] = []
     for student, school in placements.school.items():
         home = district.home_cluster.get(student, "")
@@ -363,15 +463,20 @@ def clusters(district: District, config: AuditConfig, placements: Placements) ->
     outside = outside_cluster(district, placements)
     if config.clusters_mode != "hard":
         result.info.append(
-            f"mode {config.clusters_mode}: not a hard rule; {len(outside)} placed students are outside their "
-            f"home cluster" + (" (counted in the objective)" if config.clusters_mode == "soft" else "")
+            f"mode {config.clusters_mode}: not a hard rule; {len(outside)} placed students "
+            "are outside their "
+            f"home cluster"
+            + (" (counted in the objective)" if config.clusters_mode == "soft" else "")
         )
         return result
     for student, school in outside:
         result.fail(
-            f"student {student} (home cluster {district.home_cluster[student]}) placed at {school} in cluster "
+            f"student {student} (home cluster {district.home_cluster[student]}) placed at "
+            f"{school} in cluster "
             f"{district.schools[school].cluster}",
-            1, student_id=student, school_id=school,
+            1,
+            student_id=student,
+            school_id=school,
         )
     return result
 
@@ -408,7 +513,7 @@ class DiversityResult:
 
 
 def district_band(district: District, rule: DiversityRule) -> tuple[int, int]:
-    """The rule's band; around_district t is [p − t, p + t] clipped, p the rounded district share."""
+    """The rule's band; around_district t is [p − t, p + t] clipped, p the district share."""
     if rule.band is not None:
         return rule.band
     assert rule.around_district is not None
@@ -419,7 +524,9 @@ def district_band(district: District, rule: DiversityRule) -> tuple[int, int]:
     return max(0, p - rule.around_district), min(100, p + rule.around_district)
 
 
-def diversity_units(district: District, rule: DiversityRule, placements: Placements) -> DiversityResult:
+def diversity_units(
+    district: District, rule: DiversityRule, placements: Placements
+) -> DiversityResult:
     """n and k per unit of the rule's scope, and each unit's shortfall from the band."""
     low, high = band = district_band(district, rule)
     values = district.attributes[rule.attribute]
@@ -448,9 +555,13 @@ def diversity_units(district: District, rule: DiversityRule, placements: Placeme
 
 
 def _describe_unit(rule: DiversityRule, unit: Unit, band: tuple[int, int]) -> str:
-    return (f"{rule.scope} {unit.unit}: {unit.in_category} of {unit.placed} placed are {rule.attribute}="
-            f"{rule.category} ({unit.share:.2f}%), band [{band[0]}, {band[1]}], shortfall {unit.shortfall} "
-            f"percent-students ({unit.shortfall / 100:.2f} students)")
+    return (
+        f"{rule.scope} {unit.unit}: {unit.in_category} of {unit.placed} placed are "
+        f"{rule.attribute}="
+        f"{rule.category} ({unit.share:.2f}%), band [{band[0]}, {band[1]}], shortfall "
+        f"{unit.shortfall} "
+        f"percent-students ({unit.shortfall / 100:.2f} students)"
+    )
 
 
 def rule_name(rule: DiversityRule) -> str:
@@ -467,14 +578,25 @@ def diversity(district: District, rule: DiversityRule, placements: Placements) -
     if rule.mode == "hard":
         for unit in units.units:
             if unit.shortfall:
-                result.fail(_describe_unit(rule, unit, units.band), unit.shortfall, unit=unit.unit,
-                            placed=unit.placed, in_category=unit.in_category, share=unit.share,
-                            band=list(units.band))
+                result.fail(
+                    _describe_unit(rule, unit, units.band),
+                    unit.shortfall,
+                    unit=unit.unit,
+                    placed=unit.placed,
+                    in_category=unit.in_category,
+                    share=unit.share,
+                    band=list(units.band),
+                )
         return result
     worst = units.worst
     result.info.append(
-        f"soft, band [{units.band[0]}, {units.band[1]}]: total shortfall {units.shortfall} percent-students "
+        f"soft, band [{units.band[0]}, {units.band[1]}]: total shortfall {units.shortfall} "
+        "percent-students "
         f"× weight {rule.weight} = {rule.weight * units.shortfall / 100:.2f} in the objective"
-        + (f"; worst {_describe_unit(rule, worst, units.band)}" if worst else "; every unit inside its band")
+        + (
+            f"; worst {_describe_unit(rule, worst, units.band)}"
+            if worst
+            else "; every unit inside its band"
+        )
     )
     return result

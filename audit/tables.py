@@ -50,7 +50,10 @@ def read_table(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        problems.add(where, f"expected UTF-8 text, found byte 0x{raw[error.start]:02x} at offset {error.start}")
+        problems.add(
+            where,
+            f"expected UTF-8 text, found byte 0x{raw[error.start]:02x} at offset {error.start}",
+        )
         return None
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
     header: list[str] | None = None
@@ -67,12 +70,18 @@ def read_table(
                 header, header_line = values, reader.line_num
                 for name in header:
                     if header.count(name) > 1 and name not in columns:
-                        problems.add(where, f"column {name or '(empty name)'} appears twice in the header", header_line)
+                        problems.add(
+                            where,
+                            f"column {name or '(empty name)'} appears twice in the header",
+                            header_line,
+                        )
                         ok = False
                     columns.setdefault(name, [])
                 continue
             if len(values) != len(header):
-                problems.add(where, f"expected {len(header)} fields, got {len(values)}", reader.line_num)
+                problems.add(
+                    where, f"expected {len(header)} fields, got {len(values)}", reader.line_num
+                )
                 ok = False
                 continue
             for name, value in zip(header, values, strict=True):

@@ -30,8 +30,13 @@ def test_broken_rule_exits_1_and_prints_the_evidence() -> None:
 
 
 def test_metrics_option_and_json_document() -> None:
-    result = invoke(DATA / "objective" / "config.yaml", DATA / "objective" / "right.csv",
-                    "--metrics", DATA / "objective" / "metrics_wrong_distance.json", "--json")
+    result = invoke(
+        DATA / "objective" / "config.yaml",
+        DATA / "objective" / "right.csv",
+        "--metrics",
+        DATA / "objective" / "metrics_wrong_distance.json",
+        "--json",
+    )
     assert result.exit_code == 1
     document = json.loads(result.output)
     assert document["passed"] is False
@@ -74,15 +79,21 @@ def test_long_violation_lists_are_capped_but_counted(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "students.csv").write_text("student_id\n" + "".join(f"x{i}\n" for i in range(30)))
     (folder / "schools.csv").write_text("school_id,capacity\nA,0\n")
-    (folder / "preferences.csv").write_text("student_id,school_id,rank\n" + "".join(f"x{i},A,1\n" for i in range(30)))
-    (folder / "config.yaml").write_text("data: {students: students.csv, schools: schools.csv, "
-                                        "preferences: preferences.csv}\n")
-    (folder / "assignment.csv").write_text("student_id,school_id,position,compact_id\n"
-                                           + "".join(f"x{i},A,2,\n" for i in range(30)))
+    (folder / "preferences.csv").write_text(
+        "student_id,school_id,rank\n" + "".join(f"x{i},A,1\n" for i in range(30))
+    )
+    (folder / "config.yaml").write_text(
+        "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv}\n"
+    )
+    (folder / "assignment.csv").write_text(
+        "student_id,school_id,position,compact_id\n" + "".join(f"x{i},A,2,\n" for i in range(30))
+    )
     result = invoke(folder / "config.yaml", folder / "assignment.csv")
     assert result.exit_code == 1
     assert "position_column: FAIL — 30 violations" in result.output
     assert "… and 10 more" in result.output
-    document = json.loads(invoke(folder / "config.yaml", folder / "assignment.csv", "--json").output)
+    document = json.loads(
+        invoke(folder / "config.yaml", folder / "assignment.csv", "--json").output
+    )
     (position,) = [r for r in document["rules"] if r["rule"] == "position_column"]
     assert position["violation_count"] == 30 and len(position["violations"]) == 30

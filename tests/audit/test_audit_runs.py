@@ -1,4 +1,4 @@
-"""Real runs: `seatplan generate` then `seatplan solve`, audited; then one thing corrupted at a time."""
+"""Real runs: `seatplan generate`, `seatplan solve`, audit; then corrupt one thing at a time."""
 
 from __future__ import annotations
 
@@ -21,14 +21,37 @@ DISTRICTS = [
     ("plain", ["--students", "120", "--schools", "6", "--clusters", "2", "--seed", "3"], {}),
     (
         "grades_hard",
-        ["--students", "100", "--schools", "5", "--clusters", "2", "--seed", "8", "--grades", "K,6"],
+        [
+            "--students",
+            "100",
+            "--schools",
+            "5",
+            "--clusters",
+            "2",
+            "--seed",
+            "8",
+            "--grades",
+            "K,6",
+        ],
         {
             "clusters": {"mode": "hard"},
             "objective": {"distance": 1, "broken_compact": 7},
             "diversity": [
-                {"attribute": "ses", "category": "low", "scope": "sector", "band": [20, 80], "mode": "soft",
-                 "weight": 3},
-                {"attribute": "ell", "category": 1, "scope": "school", "around_district": 40, "mode": "hard"},
+                {
+                    "attribute": "ses",
+                    "category": "low",
+                    "scope": "sector",
+                    "band": [20, 80],
+                    "mode": "soft",
+                    "weight": 3,
+                },
+                {
+                    "attribute": "ell",
+                    "category": 1,
+                    "scope": "school",
+                    "around_district": 40,
+                    "mode": "hard",
+                },
             ],
         },
     ),
@@ -75,7 +98,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["student_id", "school_id", "position", "compact_id"])
+        writer = csv.DictWriter(
+            handle, fieldnames=["student_id", "school_id", "position", "compact_id"]
+        )
         writer.writeheader()
         writer.writerows(rows)
 
@@ -92,7 +117,11 @@ def place_off_list(run: Path) -> None:
     listed: dict[str, set[str]] = {}
     for p in preferences:
         listed.setdefault(p["student_id"], set()).add(p["school_id"])
-    row = next(r for r in rows if r["school_id"] and not r["compact_id"] and set(schools) - listed[r["student_id"]])
+    row = next(
+        r
+        for r in rows
+        if r["school_id"] and not r["compact_id"] and set(schools) - listed[r["student_id"]]
+    )
     row["school_id"] = sorted(set(schools) - listed[row["student_id"]])[0]
     row["position"] = ""
     _write_rows(run / "assignment.csv", rows)
