@@ -122,6 +122,10 @@ def solver_status(metrics: dict[str, Any]) -> RuleResult:
         f"status {status}, objective {money(objective)}, bound "
         f"{money(to_cents(bound)) if bound is not None else 'none'}"
     )
+    if bound is not None and to_cents(bound) < 0:
+        # Every term is ≥ 0, so such a bound is valid but empty; often a dropped constant.
+        shown = money(to_cents(bound))
+        result.info.append(f"bound {shown} is below 0, which no objective can be: it proves little")
     if status not in ("optimal", "feasible"):
         result.fail(
             f'status is "{status}", expected optimal or feasible for a run with an assignment',

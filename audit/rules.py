@@ -173,6 +173,8 @@ def compact_id_column(district: District, placements: Placements) -> RuleResult:
     """`compact_id` is set exactly for students placed through an honored compact."""
     result = RuleResult("compact_id_column")
     for student, row in placements.first_row.items():
+        if row.school and row.school not in district.schools:
+            continue  # known_ids already reports it
         school = placements.placed(student)
         expected = sorted(
             c.compact_id

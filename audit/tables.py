@@ -7,6 +7,7 @@ and every problem must name its line; column lists then feed plain counting.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def read_table(
             f"expected UTF-8 text, found byte 0x{raw[error.start]:02x} at offset {error.start}",
         )
         return None
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    # newline="" leaves \r\n and quoted line breaks to the csv module, as its docs ask.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     header_line = 0
     columns: dict[str, list[str]] = {}

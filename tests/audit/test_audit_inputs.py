@@ -130,3 +130,15 @@ def test_unknown_top_level_keys_are_ignored_but_noted(basic: Path) -> None:
     assert report.notes == [
         "config keys the auditor does not use were ignored: stability, objective_extra"
     ]
+
+
+def test_crlf_and_quoted_fields(basic: Path) -> None:
+    (basic / "schools.csv").write_bytes(
+        b'school_id,name,capacity\r\nA,"Adams, John Q.",2\r\nB,"Baker\r\nAnnex",2\r\nC,Cole,1\r\n'
+    )
+    assert audit_files(basic / "config.yaml", basic / "right.csv").passed
+    (basic / "schools.csv").write_bytes(b'school_id,name,capacity\r\nA,"Adams",2\r\nB,Baker,x\r\n')
+    assert any(
+        line.endswith('schools.csv:3: expected capacity to be an integer ≥ 0, got "x"')
+        for line in problems(basic)
+    )
