@@ -60,14 +60,15 @@ class District:
 
     def position(self, student: str, school: str) -> int | None:
         """1 for the first school on the student's list, 2 for the next…; None if unlisted."""
-        listed = self._positions.get(student)
-        if listed is None:
-            listed = {s: i for i, s in enumerate(self.lists.get(student, []), start=1)}
-            self._positions[student] = listed
-        return listed.get(school)
+        return self._positions.get((student, school))
 
     def __post_init__(self) -> None:
-        self._positions: dict[str, dict[str, int]] = {}
+        # Position, not the rank value: ranks 10, 20, 30 are positions 1, 2, 3.
+        self._positions: dict[tuple[str, str], int] = {
+            (student, school): i
+            for student, listed in self.lists.items()
+            for i, school in enumerate(listed, start=1)
+        }
 
     def under_selected(self, school_id: str, ratio: Fraction) -> bool:
         """Given per school, else: fewer than ratio × capacity students list it first."""
@@ -385,6 +386,38 @@ def _seats(
 
 
 def _preferences(
+    table: Table, students: set[str], schools: dict[str, School], problems: Problems
+) -> dict[str, list[str]]:
+    """Each student's schools in rank order.
+
+    The fast path checks in bulk; only a file with a problem is walked row by row,
+    to name the line of every problem.
+    """
+    student_ids, school_ids = table.column("student_id"), table.column("school_id")
+    rank_texts = table.column("rank")
+    clean = (
+        set(student_ids) <= students
+        and set(school_ids) <= schools.keys()
+        and all(_INTEGER.fullmatch(text) for text in rank_texts)
+    )
+    if clean:
+        ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for student, rank_text, school_id in zip(student_ids, rank_texts, school_ids, strict=True):
+            ranked[student].append((int(rank_text), school_id))
+        lists: dict[str, list[str]] = {}
+        for student, pairs in ranked.items():
+            pairs.sort()
+            ordered = [school for _rank, school in pairs]
+            if len(set(ordered)) != len(pairs) or len({rank for rank, _ in pairs}) != len(pairs):
+                clean = False
+                break
+            lists[student] = ordered
+        if clean:
+            return lists
+    return _preference_problems(table, students, schools, problems)
+
+
+def _preference_problems(
     table: Table, students: set[str], schools: dict[str, School], problems: Problems
 ) -> dict[str, list[str]]:
     where = table.where

@@ -58,40 +58,47 @@ def read_table(
         return None
     # newline="" leaves \r\n and quoted line breaks to the csv module, as its docs ask.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    try:
+        # Only collect here: per-row Python work is what makes a million-row file slow.
+        if '"' not in text:
+            # Without quotes every record is one physical line (a blank one reads as []).
+            rows = list(reader)
+            row_lines = list(range(1, len(rows) + 1))
+        else:
+            for row in reader:
+                rows.append(row)
+                row_lines.append(reader.line_num)
+    except csv.Error as error:
+        problems.add(where, f"malformed CSV: {error}", reader.line_num)
+        return None
+    kept = [i for i, row in enumerate(rows) if "".join(row).strip()]  # blank lines are allowed
     header: list[str] | None = None
     header_line = 0
     columns: dict[str, list[str]] = {}
     lines: list[int] = []
     ok = True
-    try:
-        for row in reader:
-            values = [value.strip() for value in row]
-            if not any(values):
-                continue  # blank lines are allowed anywhere
-            if header is None:
-                header, header_line = values, reader.line_num
-                for name in header:
-                    if header.count(name) > 1 and name not in columns:
-                        problems.add(
-                            where,
-                            f"column {name or '(empty name)'} appears twice in the header",
-                            header_line,
-                        )
-                        ok = False
-                    columns.setdefault(name, [])
-                continue
-            if len(values) != len(header):
-                problems.add(
-                    where, f"expected {len(header)} fields, got {len(values)}", reader.line_num
-                )
+    if kept:
+        first = kept.pop(0)
+        header, header_line = [name.strip() for name in rows[first]], row_lines[first]
+        for name in dict.fromkeys(header):
+            if header.count(name) > 1:
+                shown = name or "(empty name)"
+                problems.add(where, f"column {shown} appears twice in the header", header_line)
                 ok = False
-                continue
-            for name, value in zip(header, values, strict=True):
-                columns[name].append(value)
-            lines.append(reader.line_num)
-    except csv.Error as error:
-        problems.add(where, f"malformed CSV: {error}", reader.line_num)
-        return None
+        width = len(header)
+        ragged = [i for i in kept if len(rows[i]) != width]
+        for i in ragged:
+            problems.add(where, f"expected {width} fields, got {len(rows[i])}", row_lines[i])
+            ok = False
+        if ragged:
+            kept = [i for i in kept if len(rows[i]) == width]
+        body = [rows[i] for i in kept]
+        lines = [row_lines[i] for i in kept]
+        by_position = list(zip(*body, strict=True)) if body else [() for _ in header]
+        for name, values in zip(header, by_position, strict=True):
+            columns[name] = [value.strip() for value in values]
     if header is None:
         problems.add(where, f"empty file: expected a header row with {', '.join(required)}")
         return None

@@ -81,10 +81,10 @@ def test_attribute_named_by_a_rule_must_exist(basic: Path) -> None:
 
 
 def test_ragged_row_and_bad_encoding(basic: Path) -> None:
-    (basic / "students.csv").write_bytes(b"student_id\ns1\ns2,extra\n")
+    (basic / "students.csv").write_bytes(b"student_id\n\ns1\n  \ns2,extra\n")
     (basic / "schools.csv").write_bytes(b"school_id,capacity\n\xff\xfe,1\n")
     lines = problems(basic)
-    assert any(line.endswith("students.csv:3: expected 1 fields, got 2") for line in lines)
+    assert any(line.endswith("students.csv:5: expected 1 fields, got 2") for line in lines)
     assert any("schools.csv: expected UTF-8 text" in line for line in lines)
 
 
@@ -137,8 +137,10 @@ def test_crlf_and_quoted_fields(basic: Path) -> None:
         b'school_id,name,capacity\r\nA,"Adams, John Q.",2\r\nB,"Baker\r\nAnnex",2\r\nC,Cole,1\r\n'
     )
     assert audit_files(basic / "config.yaml", basic / "right.csv").passed
-    (basic / "schools.csv").write_bytes(b'school_id,name,capacity\r\nA,"Adams",2\r\nB,Baker,x\r\n')
+    (basic / "schools.csv").write_bytes(
+        b'school_id,name,capacity\r\nA,"Ad\r\nams",2\r\nB,Baker,x\r\n'
+    )
     assert any(
-        line.endswith('schools.csv:3: expected capacity to be an integer ≥ 0, got "x"')
+        line.endswith('schools.csv:4: expected capacity to be an integer ≥ 0, got "x"')
         for line in problems(basic)
     )
