@@ -128,6 +128,13 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
             )
         else:
             seats_table = _read(config, "seats", ("school_id", "grade", "capacity"), problems)
+    elif "seats" in config.data:
+        # seats.csv exists exactly when students have grades: otherwise which capacity holds?
+        problems.add(
+            str(config.path),
+            "data.seats is given but students.csv has no grade column",
+            config.data_lines.get("seats"),
+        )
     elif not schools_table.has("capacity"):
         problems.add(
             schools_table.where, "missing column capacity (students have no grade column)", 1

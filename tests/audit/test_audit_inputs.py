@@ -144,3 +144,22 @@ def test_crlf_and_quoted_fields(basic: Path) -> None:
         line.endswith('schools.csv:4: expected capacity to be an integer ≥ 0, got "x"')
         for line in problems(basic)
     )
+
+
+def test_seats_only_with_grades(basic: Path) -> None:
+    (basic / "seats.csv").write_text("school_id,grade,capacity\nA,K,1\n")
+    (basic / "config.yaml").write_text(
+        "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv,\n"
+        "       seats: seats.csv}\n"
+    )
+    assert any(
+        "data.seats is given but students.csv has no grade column" in line
+        for line in problems(basic)
+    )
+    (basic / "students.csv").write_text("student_id,grade\ns1,K\ns2,K\ns3,K\ns4,K\ns5,\n")
+    assert any(
+        line.endswith(
+            "students.csv:6: expected a grade for student s5 (the file has a grade column)"
+        )
+        for line in problems(basic)
+    )
