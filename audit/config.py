@@ -20,7 +20,6 @@ from yaml.constructor import SafeConstructor
 from audit.errors import AuditInputError, Problems
 
 DATA_REQUIRED = ("students", "schools", "preferences")
-DATA_OPTIONAL = ("seats", "compacts")
 COMPACT_KEYS = (
     "min_families",
     "max_families",

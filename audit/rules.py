@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from audit.assignment import Row
 from audit.config import AuditConfig, DiversityRule
@@ -323,10 +324,8 @@ def compact_share(district: District, config: AuditConfig, placements: Placement
     return result
 
 
-def _decimal(value: object) -> str:
-    from fractions import Fraction
-
-    assert isinstance(value, Fraction)
+def _decimal(value: Fraction) -> str:
+    """An exact setting as a planner wrote it: 30, 59.99, 0.2."""
     return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
 
