@@ -91,12 +91,14 @@ def at_most_once(district: District, placements: Placements) -> RuleResult:
     """A student has one row, so it can be placed at most once."""
     result = RuleResult("at_most_once")
     lines: dict[str, list[int]] = defaultdict(list)
+    where: dict[str, list[str]] = defaultdict(list)
     for row in placements.rows:
         if row.student in district.family:
             lines[row.student].append(row.line)
+            where[row.student].append(row.school or "(unplaced)")
     for student, found in lines.items():
         if len(found) > 1:
-            schools = [r.school or "(unplaced)" for r in placements.rows if r.student == student]
+            schools = where[student]
             result.fail(
                 f"student {student} has {len(found)} rows (lines {_join([str(n) for n in found])}: "
                 f"{_join(schools)}); the first is audited",
