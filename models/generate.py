@@ -65,15 +65,11 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
     school_hood = rng.integers(0, n_hoods, size=n_schools)
     school_xy = hood_xy[school_hood] + rng.normal(0, 1.2, size=(n_schools, 2))
     school_xy = np.clip(school_xy, 0, SPAN_KM)
-    school_cluster = _nearest(school_xy, cluster_xy)
-    # every cluster keeps at least one school
-    for c in range(n_clusters):
-        if not np.any(school_cluster == c):
-            school_cluster[int(np.argmin(((school_xy - cluster_xy[c]) ** 2).sum(axis=1)))] = c
+    school_cluster = _assign_clusters(school_xy, cluster_xy)
     charter = rng.random(n_schools) < spec.charter_share
     for c in range(n_clusters):  # a cluster keeps at least one district school
         inside = np.flatnonzero(school_cluster == c)
-        if charter[inside].all():
+        if len(inside) and charter[inside].all():
             charter[inside[0]] = False
     popularity = rng.normal(0, 1.0, size=n_schools) + 1.5 * (0.5 - hood_low[school_hood])
 
@@ -122,6 +118,16 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
     school_ids = np.array([f"SCH{j + 1:04d}" for j in range(n_schools)])
     cluster_names = np.array([f"C{c + 1}" for c in range(n_clusters)])
 
+    per_grade = None
+    if grades:
+        share = rng.dirichlet(np.full(len(grades), 8.0), size=n_schools)
+        per_grade = np.floor(share * capacity[:, None]).astype(int)
+        # Each grade gets at least its students' count over the district, plus slack.
+        need = np.array([(student_grade == g).sum() for g in grades])
+        deficit = np.maximum(0, np.ceil(need * spec.seat_ratio).astype(int) - per_grade.sum(axis=0))
+        per_grade[np.argmax(capacity), :] += deficit
+        capacity = per_grade.sum(axis=1)
+
     first = np.zeros(n_schools, dtype=int)
     np.add.at(first, pref_school[pref_rank == 1], 1)
     compacts = _compacts(rng, spec, family_xy, sizes, capacity, first, school_xy)
@@ -161,13 +167,7 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
             [(f"K{c + 1:04d}", family_ids[f], school_ids[j]) for c, (j, families) in enumerate(compacts) for f in families],
             columns=["compact_id", "family_id", "school_id"],
         )
-    if grades:
-        share = rng.dirichlet(np.full(len(grades), 8.0), size=n_schools)
-        per_grade = np.floor(share * capacity[:, None]).astype(int)
-        # Each grade gets at least its students' count over the district, plus slack.
-        need = np.array([(student_grade == g).sum() for g in grades])
-        deficit = np.maximum(0, np.ceil(need * spec.seat_ratio).astype(int) - per_grade.sum(axis=0))
-        per_grade[np.argmax(capacity), :] += deficit
+    if per_grade is not None:
         tables["seats"] = pd.DataFrame(
             [(school_ids[j], g, int(per_grade[j, k])) for j in range(n_schools) for k, g in enumerate(grades)],
             columns=["school_id", "grade", "capacity"],
@@ -245,6 +245,22 @@ def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator, rounds: int = 
             if np.any(label == c):
                 centers[c] = points[label == c].mean(axis=0)
     return centers
+
+
+def _assign_clusters(school_xy: np.ndarray, cluster_xy: np.ndarray) -> np.ndarray:
+    """Nearest cluster centre, then every empty cluster takes the nearest school of a cluster that
+    has two or more, so that every cluster has a school."""
+    label = _nearest(school_xy, cluster_xy)
+    for c in range(len(cluster_xy)):
+        if np.any(label == c):
+            continue
+        counts = np.bincount(label, minlength=len(cluster_xy))
+        donors = np.flatnonzero(counts[label] > 1)
+        if len(donors) == 0:
+            break
+        d = ((school_xy[donors] - cluster_xy[c]) ** 2).sum(axis=1)
+        label[donors[int(np.argmin(d))]] = c
+    return label
 
 
 def _nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:

@@ -230,6 +230,14 @@ def generate(outdir: Path, students: int, schools: int, clusters: int, seed: int
 
 
 # ---------------------------------------------------------------------------------------------
+# audit: the independent auditor's own command (audit/cli.py), registered here.
+
+from audit.cli import audit_command  # noqa: E402
+
+main.add_command(audit_command, "audit")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def dump_json(data: Any) -> str:

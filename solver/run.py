@@ -110,7 +110,10 @@ def build_metrics(result: Result) -> dict[str, Any]:
 
     position_counts: dict[str, int] = {}
     for value, count in zip(*np.unique(positions[placed], return_counts=True), strict=True):
-        position_counts["unlisted" if value == 0 else str(int(value))] = int(count)
+        if value > 0:
+            position_counts[str(int(value))] = int(count)
+    if np.any(positions[placed] == 0):
+        position_counts["unlisted"] = int(np.sum(positions[placed] == 0))
 
     honored = evaluation.honored
     compact = instance.compact_of_student

@@ -21,6 +21,7 @@ from models.errors import BackendUnavailable
 from models.evaluate import Evaluation, evaluate
 from models.formulation import Assignment, Model, build_model
 from solver.backends import BackendResult, Progress, SolveSettings, get_backend
+from solver.warmstart import complete_free_variables
 
 log = logging.getLogger("seatplan")
 
@@ -97,7 +98,7 @@ def solve(
     fallback: str | None = None
     if name == "auto":
         try:
-            raw = _run("cpsat", model, settings, progress)
+            raw = _run("cpsat", model, instance, config, settings, progress)
         except BackendUnavailable as error:
             fallback = f"CP-SAT unavailable ({error}); fell back to PuLP with CBC"
             raw = None
@@ -107,9 +108,9 @@ def solve(
         if fallback is not None:
             log.warning(fallback)
             messages.append(f"seatplan: {fallback}")
-            raw = _run("pulp", model, settings, progress)
+            raw = _run("pulp", model, instance, config, settings, progress)
     else:
-        raw = _run(name, model, settings, progress)
+        raw = _run(name, model, instance, config, settings, progress)
     assert raw is not None
     solved = time.perf_counter()
     messages += raw.log
@@ -132,8 +133,15 @@ def solve(
     return result
 
 
-def _run(name: str, model: Model, settings: SolveSettings, progress: Progress | None) -> BackendResult:
+def _run(
+    name: str, model: Model, instance: Instance, config: Config, settings: SolveSettings,
+    progress: Progress | None,
+) -> BackendResult:
     try:
+        if name == "cpsat":
+            from solver.pipeline import solve_ortools
+
+            return solve_ortools(model, instance, config, settings, progress)
         solve_with = get_backend(name)
         return solve_with(model.formulation, settings, None, progress)
     except ImportError as error:
@@ -144,6 +152,11 @@ def _accept(result: Result, model: Model, raw: BackendResult) -> None:
     """Check the solution, decode it, and decide what was proven."""
     assert raw.values is not None
     formulation = model.formulation
+    # A solve stopped early may leave auxiliary variables (shortfalls) above the least value their
+    # rows allow; they only ever cost, so lower them: the objective is then what the assignment costs.
+    values = raw.values.copy()
+    complete_free_variables(model, values)
+    raw.values = values
     broken = formulation.violations(raw.values)
     if broken:
         raise RuntimeError(f"{raw.backend} returned a solution that breaks the model: " + "; ".join(broken[:5]))

@@ -56,7 +56,9 @@ def options(instance: Instance, config: Config) -> tuple[np.ndarray, np.ndarray,
     keep = instance.capacity[school, instance.grade[student]] > 0
     member_of = instance.compact_of_student[student]
     in_compact = member_of >= 0
-    keep &= ~(in_compact & (school == instance.compact_school[np.where(in_compact, member_of, 0)]))
+    if in_compact.any():
+        compact_school = instance.compact_school[member_of[in_compact]]
+        keep[in_compact] &= school[in_compact] != compact_school
     if config.clusters.mode == "hard":
         home = instance.home_cluster[student]
         cluster = instance.school_cluster[school]

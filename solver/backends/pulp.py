@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def build(formulation: Formulation):  # noqa: ANN201
     problem = pulp.LpProblem("seatplan", pulp.LpMinimize)
     lower, upper = formulation.lower.tolist(), formulation.upper.tolist()
     variables = [
-        pulp.LpVariable(f"v{i}", lowBound=lo, upBound=hi, cat=pulp.LpInteger)
+        problem.add_variable(f"v{i}", lowBound=lo, upBound=hi, cat=pulp.LpInteger)
         for i, (lo, hi) in enumerate(zip(lower, upper, strict=True))
     ]
     objective, constant = formulation.objective()
@@ -85,15 +86,18 @@ def solve_cbc(
         if hint is not None:
             for variable, value in zip(variables, np.asarray(hint).tolist(), strict=True):
                 variable.setInitialValue(value)
-        command = pulp.PULP_CBC_CMD(
-            msg=False,
-            timeLimit=settings.time_limit,
-            gapRel=settings.gap,
-            threads=settings.workers,
-            logPath=log_path,
-            warmStart=hint is not None,
-            options=[f"randomCbcSeed {settings.seed + 1}"],
-        )
+        with warnings.catch_warnings():
+            # PuLP 3 warns that its bundled CBC moves to an extra in PuLP 4; we pin PuLP < 4.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            command = pulp.PULP_CBC_CMD(
+                msg=False,
+                timeLimit=settings.time_limit,
+                gapRel=settings.gap,
+                threads=settings.workers,
+                logPath=log_path,
+                warmStart=hint is not None,
+                options=[f"randomCbcSeed {settings.seed + 1}"],
+            )
         problem.solve(command)
         log = open(log_path, encoding="utf-8", errors="replace").read().splitlines() if os.path.exists(log_path) else []
     claim = _claim(problem)
@@ -107,16 +111,24 @@ def solve_cbc(
 
 
 def _cbc_bound(log: list[str], problem) -> float | None:  # noqa: ANN001
-    """CBC's best bound: 'Lower bound:' in its summary; for a proven optimum, the objective itself."""
+    """CBC's best bound: 'Lower bound:' in its summary; for a proven optimum, the objective itself.
+
+    CBC does not see the objective's constant: its numbers are shifted back by the difference
+    between PuLP's objective value and the one CBC reports.
+    """
     import pulp
 
-    for line in reversed(log):
-        match = re.match(r"\s*Lower bound:\s*([-+0-9.eE]+)", line)
+    ours = float(pulp.value(problem.objective))
+    summary = {}
+    for line in log:
+        match = re.match(r"\s*(Objective value|Lower bound):\s*([-+0-9.eE]+)", line)
         if match:
-            return float(match.group(1))
-    text = "\n".join(log)
-    if "Result - Optimal solution found" in text:
-        return float(pulp.value(problem.objective))
+            summary[match.group(1)] = float(match.group(2))
+    offset = ours - summary["Objective value"] if "Objective value" in summary else None
+    if "Lower bound" in summary and offset is not None:
+        return summary["Lower bound"] + offset
+    if "Result - Optimal solution found" in "\n".join(log):
+        return ours
     return None
 
 
@@ -149,7 +161,9 @@ def solve_highs(
     highs = getattr(problem, "solverModel", None)
     if highs is not None and values is not None:
         info = highs.getInfo()
-        bound = float(info.mip_dual_bound) + 0.0
+        # PuLP does not hand the objective's constant to HiGHS: add it back to HiGHS' bound.
+        offset = float(pulp.value(problem.objective)) - float(info.objective_function_value)
+        bound = float(info.mip_dual_bound) + offset
         log.append(f"HiGHS: {highs.modelStatusToString(highs.getModelStatus())}, "
                    f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}")
     if progress is not None and values is not None:

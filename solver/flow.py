@@ -1,0 +1,78 @@
+"""The transportation core as a min-cost flow (OR-Tools SimpleMinCostFlow), built with numpy.
+
+Without compacts or diversity rows the program is a transportation problem: students send one unit
+each, either to a (school, grade) cell through one of their options or to "unplaced"; cells pass at
+most their capacity to the sink. Its constraint matrix is totally unimodular, so the min-cost flow
+is an integer optimum of the program and its optimality is a proof: the flow is `optimal`.
+
+With side rows the same flow, ignoring them, is the first step of the warm start (warmstart.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.data import Instance
+from models.formulation import Model
+
+#: Row blocks a pure transportation program may have.
+TRANSPORTATION_ROWS = frozenset({"one_school", "capacity"})
+
+
+def is_transportation(model: Model) -> bool:
+    """True when the program is nothing but options, one seat per student, and capacities."""
+    formulation = model.formulation
+    if model.seats.n_compacts:
+        return False
+    if any(block.name not in ("assign", "compact") for block in formulation.blocks):
+        return False
+    return all(block.name in TRANSPORTATION_ROWS for block in formulation.rows)
+
+
+def solve_transportation(model: Model, instance: Instance) -> tuple[np.ndarray, int]:
+    """Min-cost flow over the options (compact seats excluded). Returns (values, objective in cents).
+
+    Costs are the objective's coefficients on the option variables, shifted so that every arc
+    cost is ≥ 0 (each student sends exactly one unit, so the shift adds N·shift to every flow).
+    """
+    from ortools.graph.python import min_cost_flow
+
+    formulation = model.formulation
+    seats = model.seats
+    coefs, constant = formulation.objective()
+    option = seats.is_option
+    var = seats.var[option]
+    student = seats.student[option]
+    cost = coefs[var]
+    shift = max(0, -int(cost.min())) if len(cost) else 0
+
+    n_students = instance.n_students
+    n_grades = len(instance.grades)
+    cell = seats.school[option] * n_grades + instance.grade[student]
+    used_cells, cell_node = np.unique(cell, return_inverse=True)
+    sink = n_students + len(used_cells)
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    tails = np.concatenate([student, n_students + np.arange(len(used_cells)), np.arange(n_students)])
+    heads = np.concatenate([n_students + cell_node, np.full(len(used_cells), sink), np.full(n_students, sink)])
+    capacities = np.concatenate([
+        np.ones(len(var), np.int64),
+        instance.capacity.reshape(-1)[used_cells].astype(np.int64),
+        np.ones(n_students, np.int64),
+    ])
+    costs = np.concatenate([cost + shift, np.zeros(len(used_cells), np.int64), np.full(n_students, shift, np.int64)])
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n_students] = 1
+    supplies[sink] = -n_students
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow ended with status {status}")
+    arc_flow = flow.flows(np.arange(len(var), dtype=np.int32))
+    values = np.zeros(formulation.n_vars, dtype=np.int64)
+    values[var] = arc_flow
+    objective = int(flow.optimal_cost()) - n_students * shift + int(constant)
+    return values, objective
