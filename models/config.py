@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from models.errors import ConfigError, Problem
+from models.errors import ConfigError, Problem, in_order
 from models.yamlnodes import LocatedYaml, Path_, load_yaml
 
 BACKENDS = ("auto", "cpsat", "pulp", "highs")
@@ -167,6 +168,11 @@ class _Checker:
 
     def got(self, path: Path_, value: Any) -> str:
         raw = self.doc.raw.get(path)
+        if value is None and not raw:
+            return "nothing"
+        quoted = self._quoted_number(path, value)
+        if quoted is not None:
+            return quoted
         if raw is not None:
             return f'"{raw}"'
         if isinstance(value, dict):
@@ -174,6 +180,11 @@ class _Checker:
         if isinstance(value, list):
             return "a list"
         return repr(value)
+
+    def _quoted_number(self, path: Path_, value: Any) -> str | None:
+        if path in self.doc.quoted and isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+            return f'"{value}" in quotes, which is text (remove the quotes)'
+        return None
 
     def mapping(self, path: Path_, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
         """A mapping whose keys are all in `allowed`; unknown keys name the nearest valid one."""
@@ -212,6 +223,8 @@ class _Checker:
         maximum: float | None = None,
         positive: bool = False,
     ) -> float:
+        if isinstance(value, str) and path not in self.doc.quoted and NUMBER.fullmatch(value):
+            value = float(value)  # YAML 1.1 reads `1e3` (no dot) as text
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         if ok and positive and value <= 0:
             ok = False
@@ -272,6 +285,8 @@ def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
     return kind
 
 
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
 TOP_KEYS = ("name", "data", "compacts", "clusters", "diversity", "objective", "solver", "data_sha256")
 
 
@@ -279,12 +294,21 @@ def load_config(path: str | Path) -> Config:
     """Read and check a YAML config. Raises ConfigError listing every problem found."""
     source = Path(path)
     file = display_path(source)
+    if source.is_dir():
+        raise ConfigError([Problem(file, None, "expected a YAML config file, got a folder")])
     try:
-        text = source.read_text(encoding="utf-8")
+        raw = source.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem(file, None, "config file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([Problem(file, None, f"cannot read config file: {error}")]) from None
+        raise ConfigError([Problem(file, None, "expected a YAML config file, got no file at this path")]) from None
+    except OSError as error:
+        raise ConfigError([Problem(file, None, f"cannot read config file: {error.strerror or error}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        bad = raw[error.start : error.start + 1].hex()
+        raise ConfigError([Problem(file, line, f"expected UTF-8 text, got the byte 0x{bad} "
+                                               "(save the file as UTF-8)")]) from None
     doc = load_yaml(text, file)
     return parse_config(doc, source)
 
@@ -332,9 +356,10 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
     if not isinstance(sha, dict) or not all(isinstance(v, str) for v in sha.values()):
         check.problem(("data_sha256",), "expected data_sha256 to map data keys to hex digests")
         sha = {}
-    if check.problems or data is None:
+    check.problems = in_order(check.problems)
+    if data is None:
         raise ConfigError(check.problems)
-    return Config(
+    config = Config(
         name=name,
         source=source,
         data=data,
@@ -346,6 +371,9 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
         data_sha256=dict(sha),
         lines=dict(doc.lines),
     )
+    if check.problems:
+        raise ConfigError(check.problems, partial=config)
+    return config
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -371,6 +399,9 @@ def _read_section(
 def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
     if value is None:
         check.problem((), "expected a 'data' mapping naming students, schools and preferences files")
+        return None
+    if not isinstance(value, dict):
+        check.mapping(("data",), value, DATA_FILES)
         return None
     section = check.mapping(("data",), value, DATA_FILES)
     base = source.parent

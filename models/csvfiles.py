@@ -7,6 +7,8 @@ by the checks below so that a bad value is reported with its line instead of sil
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -50,49 +52,70 @@ class CsvTable:
 def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | None:
     """Read `path`; on failure record one problem (with the line where it can be known) and return None."""
     if not path.exists():
-        problems.append(Problem(display, None, "file not found"))
+        problems.append(Problem(display, None, "expected a CSV file, got no file at this path"))
         return None
     if path.is_dir():
         problems.append(Problem(display, None, "expected a CSV file, got a folder"))
         return None
     try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(display, None, f"cannot read file: {error.strerror or error}"))
+        return None
+    # Decoded here, not by pandas, so that a bad byte is located exactly (pandas decodes in chunks).
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = raw[error.start : error.start + 1].hex()
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(Problem(display, line, f"expected UTF-8 text, got the byte 0x{bad} "
+                                               "(save the file as UTF-8)"))
+        return None
+    if not text.strip():
+        problems.append(Problem(display, 1, "expected a header row, got an empty file"))
+        return None
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    names = [name.strip() for name in header]
+    seen: set[str] = set()
+    duplicated = False
+    for name in names:
+        if name in seen and name:
+            problems.append(Problem(display, 1, f"expected each column once, got '{name}' twice"))
+            duplicated = True
+        seen.add(name)
+    if duplicated:
+        return None
+    try:
         frame = pd.read_csv(
-            path,
+            io.StringIO(text, newline=""),
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            encoding="utf-8-sig",
         )
+    except (pd.errors.ParserError, csv.Error) as error:
+        where, message = _locate_malformed_row(text, len(header), str(error))
+        if where is None:
+            detail = str(error).split("C error: ")[-1].strip().rstrip(".")
+            message = f"malformed CSV: {detail}"
+        problems.append(Problem(display, where, message))
+        return None
     except pd.errors.EmptyDataError:
         problems.append(Problem(display, 1, "expected a header row, got an empty file"))
         return None
-    except pd.errors.ParserError as error:
-        match = re.search(r"line (\d+)", str(error))
-        detail = str(error).split("C error: ")[-1].strip().rstrip(".")
-        problems.append(
-            Problem(display, int(match.group(1)) if match else None, f"malformed CSV: {detail}")
-        )
-        return None
-    except UnicodeDecodeError as error:
-        problems.append(Problem(display, _line_of_byte(path, error.start), "expected UTF-8 text"))
-        return None
-    except OSError as error:
-        problems.append(Problem(display, None, f"cannot read file: {error.strerror or error}"))
-        return None
     frame.columns = [str(c).strip() for c in frame.columns]
-    seen: set[str] = set()
-    for column in frame.columns:
-        if column in seen:
-            problems.append(Problem(display, 1, f"duplicate column '{column}'"))
-        seen.add(column)
-    if len(seen) != len(frame.columns):
-        return None
+    # Line of each row: the header is line 1, and a row starts one line after the previous row ends.
+    # A quoted field may hold line breaks, so count them (before stripping).
+    breaks = np.zeros(len(frame), dtype=np.int64)
+    if '"' in text:
+        for column in frame.columns:
+            breaks += frame[column].str.count("\n").to_numpy(dtype=np.int64)
+    header_lines = 1 + sum(name.count("\n") for name in header)
+    starts = header_lines + 1 + np.arange(len(frame)) + np.concatenate(([0], np.cumsum(breaks)[:-1]))
     for column in frame.columns:
         frame[column] = frame[column].str.strip()
-    # Line of each row: the header is line 1. Blank lines are kept by the reader so the numbering
-    # holds, then dropped.
-    frame["_line"] = np.arange(2, len(frame) + 2)
+    frame["_line"] = starts.astype(np.int64)
+    # Blank lines are kept by the reader so the numbering holds, then dropped.
     data_columns = [c for c in frame.columns if c != "_line"]
     if data_columns:
         blank = (frame[data_columns] == "").all(axis=1)
@@ -100,9 +123,27 @@ def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | No
     return CsvTable(path, display, frame)
 
 
-def _line_of_byte(path: Path, offset: int) -> int:
-    with path.open("rb") as handle:
-        return handle.read(offset).count(b"\n") + 1
+def _locate_malformed_row(text: str, fields: int, error: str) -> tuple[int | None, str]:
+    """Find the line of the row the parser refused: more fields than the header, or an unclosed quote.
+
+    pandas counts rows, not lines (a quoted field may hold line breaks), so the rows are walked here;
+    this only runs on the error path.
+    """
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", error)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    try:
+        for number, row in enumerate(reader):
+            if unclosed is not None and number == int(unclosed.group(1)):
+                return start, ("malformed CSV: expected a closing quote for the quoted field that "
+                               "starts on this line")
+            if unclosed is None and number > 0 and len(row) > fields:
+                return start, (f"malformed CSV: expected {fields} fields, as in the header, got "
+                               f"{len(row)} (quote a value that contains a comma)")
+            start = reader.line_num + 1
+    except csv.Error:
+        pass
+    return None, ""
 
 
 def require_columns(
@@ -164,6 +205,11 @@ def check_unique(table: CsvTable, column: str, problems: list[Problem], what: st
     report_rows(table, repeated, messages, problems)
 
 
+def first_lines(table: CsvTable, key: pd.Series) -> np.ndarray:
+    """For each row, the line of the first row with the same `key` (to say where a repeat was first seen)."""
+    return table.frame["_line"].groupby(key.to_numpy(), sort=False).transform("first").to_numpy()
+
+
 def parse_integers(
     table: CsvTable,
     column: str,
@@ -192,7 +238,8 @@ def parse_floats(
 ) -> np.ndarray:
     """Parse an optional numeric column; empty fields are NaN, anything else unparsable is reported."""
     text = table.frame[column]
-    values = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
+    # A copy: pandas may hand back a read-only view, and bad values are blanked below.
+    values = np.array(pd.to_numeric(text.where(text != "", None), errors="coerce"), dtype=float)
     bad = (np.isnan(values) & (text != "").to_numpy()) | (values < low) | (values > high)
     if bad.any():
         messages = np.array(

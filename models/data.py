@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.config import Config, display_path
+from models.config import Config, display_path, load_config
 from models.csvfiles import (
     CsvTable,
     check_non_empty,
     check_unique,
+    first_lines,
     lookup,
     parse_booleans,
     parse_floats,
@@ -27,7 +28,7 @@ from models.csvfiles import (
     report_rows,
     require_columns,
 )
-from models.errors import DataError, Problem
+from models.errors import ConfigError, DataError, Problem, in_order
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -141,19 +142,46 @@ def distance_hundredths(
 # --------------------------------------------------------------------------------------------
 
 
+def load_inputs(path: str | Path) -> tuple[Config, Instance]:
+    """Read a config and its data files. Every problem in both is raised at once.
+
+    A config with problems is still read as far as it goes (defaults in place of bad values); when
+    its data files are known they are checked too, so a planner sees the whole list in one pass.
+    """
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        if error.partial is None:
+            raise
+        try:
+            load_instance(error.partial)
+        except DataError as data_error:
+            raise ConfigError([*error.problems, *data_error.problems]) from None
+        raise
+    return config, load_instance(config)
+
+
 def load_instance(config: Config) -> Instance:
     """Read and cross-check every data file the config names. Raises DataError with every problem."""
     problems: list[Problem] = []
     files = config.data
     display = {key: display_path(path) for key, path in files.named().items()}
-    tables: dict[str, CsvTable | None] = {
-        key: read_csv(path, display[key], problems) for key, path in files.named().items()
-    }
+    tables: dict[str, CsvTable | None] = {}
+    for key, path in files.named().items():
+        if not path.exists():
+            # Said where the planner can fix it: the config line that names the file.
+            problems.append(Problem(
+                config.display_name, config.line("data", key),
+                f"expected data.{key} to name an existing file, got {display[key]} (no such file)",
+            ))
+            tables[key] = None
+        else:
+            tables[key] = read_csv(path, display[key], problems)
     students = tables["students"]
     schools = tables["schools"]
     preferences = tables["preferences"]
     if students is None or schools is None:
-        raise DataError(problems)
+        raise DataError(in_order(problems))
 
     # ---- students ------------------------------------------------------------------------
     attributes_needed = {rule.attribute: rule for rule in config.diversity if rule.attribute}
@@ -164,7 +192,9 @@ def load_instance(config: Config) -> Instance:
             f" for the diversity rule at {config.display_name}:{rule.line}",
         )
     if not ok:
-        raise DataError(problems)
+        raise DataError(in_order(problems))
+    if len(students) == 0:
+        problems.append(Problem(students.file, 1, "expected at least one student, got only the header"))
     check_non_empty(students, "student_id", problems)
     check_unique(students, "student_id", problems, "student_id")
     sframe = students.frame
@@ -195,7 +225,9 @@ def load_instance(config: Config) -> Instance:
 
     # ---- schools ---------------------------------------------------------------------------
     if not require_columns(schools, ["school_id"], problems):
-        raise DataError(problems)
+        raise DataError(in_order(problems))
+    if len(schools) == 0:
+        problems.append(Problem(schools.file, 1, "expected at least one school, got only the header"))
     check_non_empty(schools, "school_id", problems)
     check_unique(schools, "school_id", problems, "school_id")
     jframe = schools.frame
@@ -216,11 +248,11 @@ def load_instance(config: Config) -> Instance:
     unknown_home = (home_cluster < 0) & (home_text.to_numpy() != "")
     warnings: list[Problem] = []
     if unknown_home.any():
-        values = sorted(set(home_text.to_numpy()[unknown_home]))
+        unknown_clusters = sorted(set(home_text.to_numpy()[unknown_home]))
         warnings.append(Problem(
             students.file, None,
             f"{int(unknown_home.sum()):,} students have a home_cluster that no school is in "
-            f"({', '.join(values[:5])}{', …' if len(values) > 5 else ''}); they are outside every cluster",
+            f"({', '.join(unknown_clusters[:5])}{', …' if len(unknown_clusters) > 5 else ''}); they are outside every cluster",
         ))
 
     sector_text = jframe["sector"] if schools.has("sector") else pd.Series([""] * n_schools)
@@ -233,42 +265,56 @@ def load_instance(config: Config) -> Instance:
 
     # ---- capacity: schools.csv without grades, seats.csv with them ---------------------------
     capacity = np.zeros((n_schools, len(grades)), dtype=np.int64)
+    # Schools whose capacity could be read; where it could not (already reported), checks that need
+    # it stay quiet rather than repeat the problem in other words.
+    capacity_known = np.zeros(n_schools, dtype=bool)
     seats = tables.get("seats")
     if not has_grades:
         if files.seats is not None:
             problems.append(Problem(
                 config.display_name, config.line("data", "seats"),
-                "seats.csv is given but students.csv has no grade column; "
-                "capacity then comes from schools.csv",
+                f"expected a grade column in {students.file} because data.seats is given "
+                f"(without grades, remove data.seats: capacity then comes from schools.csv)",
             ))
         if require_columns(schools, ["capacity"], problems, " (an integer ≥ 0: seats at the school)"):
             values, good = parse_integers(schools, "capacity", problems, non_negative=True)
             capacity[:, 0] = np.where(good, values, 0)
+            capacity_known = good
     else:
         if files.seats is None:
             problems.append(Problem(
                 config.display_name, config.line("data"),
-                "expected data.seats (a seats.csv with school_id,grade,capacity) because "
-                "students.csv has a grade column",
+                f"expected data.seats (a seats.csv with school_id,grade,capacity) because "
+                f"{students.file} has a grade column",
             ))
         elif seats is not None and require_columns(seats, ["school_id", "grade", "capacity"], problems):
             where_school = lookup(seats, "school_id", school_index, problems, "school", schools.file)
             check_non_empty(seats, "grade", problems)
             key = seats.frame["school_id"] + "\x1f" + seats.frame["grade"]
             repeated = key.duplicated().to_numpy()
-            report_rows(seats, repeated, "duplicate row for this school and grade", problems)
+            if repeated.any():
+                first_seen = first_lines(seats, key)
+                report_rows(seats, repeated, np.array([
+                    f"expected one row per school and grade, got school '{j}' grade '{g}' again "
+                    f"(first on line {f})"
+                    for j, g, f in zip(seats.frame["school_id"], seats.frame["grade"], first_seen, strict=True)
+                ], dtype=object), problems)
             values, good = parse_integers(seats, "capacity", problems, non_negative=True)
             grade_of_row = pd.Index(list(grades), dtype=object).get_indexer(seats.frame["grade"])
             use = good & (where_school >= 0) & (grade_of_row >= 0) & ~repeated
             capacity[where_school[use], grade_of_row[use]] = values[use]
+            capacity_known[:] = True
+            capacity_known[where_school[~good & (where_school >= 0)]] = False
             offered = set(seats.frame["grade"])
             for grade in grades:
-                if grade not in offered:
-                    first = int(np.flatnonzero(grade_codes == grades.index(grade))[0])
+                if grade not in offered and grade != "":
+                    # Reported on the first student of that grade: seats.csv has no line to point at.
+                    first_student = int(np.flatnonzero(grade_codes == grades.index(grade))[0])
+                    count = int(np.sum(grade_codes == grades.index(grade)))
                     problems.append(Problem(
-                        seats.file, None,
-                        f"no seats for grade '{grade}', which students have "
-                        f"(first at {students.file}:{students.lines()[first]})",
+                        students.file, int(students.lines()[first_student]),
+                        f"expected seats for grade '{grade}' in {seats.file}, got none "
+                        f"({count:,} student{'s' if count != 1 else ''} of this grade)",
                     ))
 
     # ---- preferences -----------------------------------------------------------------------
@@ -283,18 +329,23 @@ def load_instance(config: Config) -> Instance:
         pframe = preferences.frame
         pair = pframe["student_id"] + "\x1f" + pframe["school_id"]
         repeated_school = pair.duplicated().to_numpy()
-        report_rows(
-            preferences, repeated_school,
-            np.array([f"student '{s}' lists school '{j}' twice" for s, j in zip(pframe["student_id"], pframe["school_id"], strict=True)], dtype=object)
-            if repeated_school.any() else "", problems,
-        )
-        ranked = pframe["student_id"] + "\x1f" + pframe["rank"]
-        repeated_rank = ranked.duplicated().to_numpy() & ~repeated_school
-        report_rows(
-            preferences, repeated_rank,
-            np.array([f"student '{s}' has rank {r} twice" for s, r in zip(pframe["student_id"], pframe["rank"], strict=True)], dtype=object)
-            if repeated_rank.any() else "", problems,
-        )
+        if repeated_school.any():
+            first_seen = first_lines(preferences, pair)
+            report_rows(preferences, repeated_school, np.array([
+                f"expected each school once in a student's list, got student '{s}' listing school "
+                f"'{j}' again (first on line {f})"
+                for s, j, f in zip(pframe["student_id"], pframe["school_id"], first_seen, strict=True)
+            ], dtype=object), problems)
+        # Ranks compare as numbers: "1" and "01" are the same rank.
+        ranked = pd.Series(pframe["student_id"].to_numpy() + "\x1f" + rank.astype(str))
+        repeated_rank = ranked.duplicated().to_numpy() & ~repeated_school & good_rank
+        if repeated_rank.any():
+            first_seen = first_lines(preferences, ranked)
+            report_rows(preferences, repeated_rank, np.array([
+                f"expected each rank once in a student's list, got student '{s}' with rank {r} "
+                f"again (first on line {f})"
+                for s, r, f in zip(pframe["student_id"], pframe["rank"], first_seen, strict=True)
+            ], dtype=object), problems)
         use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
         s, j, r = p_student[use], p_school[use], rank[use]
         order = np.lexsort((r, s))
@@ -311,9 +362,19 @@ def load_instance(config: Config) -> Instance:
     # fewer than ratio × capacity first choices, in exact arithmetic: count·den < num·capacity
     computed = first_choices * ratio.denominator < ratio.numerator * total
     under_selected = computed
+    # Why a school is not under-selected, for the compact check's message.
+    not_under_why = np.array(
+        [f"{first_choices[j]:,} first choices for {total[j]:,} seats, and under-selected means fewer "
+         f"than {ratio} × seats (compacts.under_selected_ratio)" for j in range(n_schools)],
+        dtype=object,
+    )
     if schools.has("under_selected"):
         given = parse_booleans(schools, "under_selected", problems)
         under_selected = np.where(given >= 0, given == 1, computed)
+        capacity_known = capacity_known | (given >= 0)
+        school_lines = schools.lines()
+        for j in np.flatnonzero(given == 0):
+            not_under_why[j] = f"{schools.file}:{school_lines[j]} says under_selected {jframe['under_selected'][j]}"
 
     # ---- compacts --------------------------------------------------------------------------------
     compact_of_student = np.full(n_students, -1, dtype=np.int64)
@@ -323,15 +384,15 @@ def load_instance(config: Config) -> Instance:
     compacts = tables.get("compacts")
     if compacts is not None and require_columns(compacts, ["compact_id", "family_id", "school_id"], problems):
         result = _read_compacts(
-            compacts, config, school_index, family_ids, family_codes, school_ids, under_selected,
-            first_choices, total, schools.file, students.file, problems,
+            compacts, config, school_index, family_ids, family_codes, school_ids,
+            under_selected | ~capacity_known, not_under_why, schools.file, students.file, problems,
         )
         compact_ids, compact_school, compact_family_count, compact_of_student = result
 
     # ---- distance needs coordinates ----------------------------------------------------------
     if config.objective.distance > 0:
         why = f" because objective.distance is {config.objective.distance} ({config.display_name}:{config.line('objective', 'distance')})"
-        for table, lat, lon in ((students, student_lat, student_lon), (schools, school_lat, school_lon)):
+        for table in (students, schools):
             if not (table.has("lat") and table.has("lon")):
                 require_columns(table, ["lat", "lon"], problems, why)
             else:
@@ -339,7 +400,7 @@ def load_instance(config: Config) -> Instance:
                 report_rows(table, empty, f"expected lat and lon{why}", problems)
 
     if problems:
-        raise DataError(_dedupe(problems))
+        raise DataError(in_order(problems))
 
     return Instance(
         student_ids=student_ids,
@@ -381,8 +442,7 @@ def _read_compacts(
     family_codes: np.ndarray,
     school_ids: np.ndarray,
     under_selected: np.ndarray,
-    first_choices: np.ndarray,
-    total_capacity: np.ndarray,
+    not_under_why: np.ndarray,
     schools_file: str,
     students_file: str,
     problems: list[Problem],
@@ -395,6 +455,7 @@ def _read_compacts(
     row_family = lookup(table, "family_id", pd.Index(family_ids), problems, "family",
                         f"{students_file}: no student has this family_id")
     settings = config.compacts
+    school_text = frame["school_id"].to_numpy()
 
     compact_ids: list[str] = []
     compact_school: list[int] = []
@@ -406,11 +467,14 @@ def _read_compacts(
             continue
         rows = group.index.to_numpy()
         first = int(lines[rows[0]])
-        schools_here = [s for s in dict.fromkeys(frame["school_id"].to_numpy()[rows])]
-        if len(schools_here) > 1:
-            problems.append(Problem(table.file, first,
-                                    f"compact '{compact_id}' names more than one school "
-                                    f"({', '.join(schools_here)}); a compact applies to one school"))
+        # One school per compact: every row that differs from the first is reported on its own line.
+        for row in rows[1:]:
+            if school_text[row] != school_text[rows[0]]:
+                problems.append(Problem(
+                    table.file, int(lines[row]),
+                    f"expected every row of compact '{compact_id}' to name school "
+                    f"'{school_text[rows[0]]}' (as on line {first}), got '{school_text[row]}'; "
+                    f"a compact applies to one school"))
         school = int(row_school[rows[0]])
         families: list[int] = []
         for row in rows:
@@ -418,29 +482,33 @@ def _read_compacts(
             if family < 0:
                 continue
             if family in families:
-                problems.append(Problem(table.file, int(lines[row]),
-                                        f"family '{family_ids[family]}' is listed twice in compact '{compact_id}'"))
+                problems.append(Problem(
+                    table.file, int(lines[row]),
+                    f"expected family '{family_ids[family]}' once in compact '{compact_id}', got it "
+                    f"again (first on line {first_line_of_family[family]})"))
                 continue
             if compact_of_family[family] >= 0:
                 problems.append(Problem(
                     table.file, int(lines[row]),
-                    f"family '{family_ids[family]}' is in two compacts: '{compact_ids[compact_of_family[family]]}' "
-                    f"(line {first_line_of_family[family]}) and '{compact_id}'"))
+                    f"expected family '{family_ids[family]}' in one compact only, got compacts "
+                    f"'{compact_ids[compact_of_family[family]]}' (line {first_line_of_family[family]}) "
+                    f"and '{compact_id}'"))
                 continue
             families.append(family)
             first_line_of_family[family] = int(lines[row])
         count = len(set(int(f) for f in row_family[rows] if f >= 0))
-        if not settings.min_families <= count <= settings.max_families:
+        # With an unknown family the count is not what the planner meant; that row is reported already.
+        if (row_family[rows] >= 0).all() and not settings.min_families <= count <= settings.max_families:
             problems.append(Problem(
                 table.file, first,
                 f"expected compact '{compact_id}' to have {settings.min_families} to "
-                f"{settings.max_families} families, got {count}"))
+                f"{settings.max_families} families (compacts.min_families, max_families), got {count}"))
         if school >= 0 and settings.require_under_selected and not under_selected[school]:
             problems.append(Problem(
                 table.file, first,
-                f"compact '{compact_id}' names school '{school_ids[school]}', which is not under-selected "
-                f"({first_choices[school]} first choices for {total_capacity[school]} seats); "
-                f"compacts.require_under_selected is true"))
+                f"expected compact '{compact_id}' to name an under-selected school "
+                f"(compacts.require_under_selected is true), got '{school_ids[school]}': "
+                f"{not_under_why[school]}"))
         index = len(compact_ids)
         for family in families:
             compact_of_family[family] = index
@@ -454,10 +522,6 @@ def _read_compacts(
         np.array(family_count, dtype=np.int64),
         compact_of_student,
     )
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return list(dict.fromkeys(problems))
 
 
 def file_sha256(path: Path) -> str:

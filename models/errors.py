@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +44,15 @@ class InputError(SeatplanError):
 
 
 class ConfigError(InputError):
-    """The YAML config is malformed or breaks a rule of its schema."""
+    """The YAML config is malformed or breaks a rule of its schema.
+
+    `partial` is the config read with defaults in place of the bad values, when its data files are
+    still known: `validate` then checks the data too, so every problem is reported in one pass.
+    """
+
+    def __init__(self, problems: Iterable[Problem], partial: Any = None) -> None:
+        super().__init__(problems)
+        self.partial = partial
 
 
 class DataError(InputError):
@@ -73,3 +82,20 @@ class ProblemCollector:
     def raise_if_any(self, kind: type[InputError]) -> None:
         if self.problems:
             raise kind(self.problems)
+
+
+def in_order(problems: list[Problem]) -> list[Problem]:
+    """Problems without repeats, grouped by file (in the order files were first named) and by line.
+
+    A problem without a line (a summary such as "… and 40 more rows") stays after the line before it.
+    """
+    unique = list(dict.fromkeys(problems))
+    file_order: dict[str, int] = {}
+    last_line: dict[str, int] = {}
+    keys = []
+    for number, problem in enumerate(unique):
+        order = file_order.setdefault(problem.file, len(file_order))
+        if problem.line is not None:
+            last_line[problem.file] = problem.line
+        keys.append((order, last_line.get(problem.file, 0), number))
+    return [problem for _, problem in sorted(zip(keys, unique, strict=True), key=lambda pair: pair[0])]

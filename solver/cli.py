@@ -79,20 +79,26 @@ class ProgressPrinter:
 def solve(config: Path, out: Path | None, backend: str | None, time_limit: float | None,
           quiet: bool, overwrite: bool) -> None:
     """Solve CONFIG and write a run folder."""
-    from models.config import load_config
+    from models.data import load_inputs
     from solver.run import check_destination, default_run_folder, write_run
     from solver.solve import exit_code
     from solver.solve import solve as run_solve
 
-    settings = load_config(config)
+    started = time.perf_counter()
+    settings, instance = load_inputs(config)
+    read_seconds = time.perf_counter() - started
     folder = out or default_run_folder(config)
     check_destination(folder, overwrite)
+    for warning in instance.warnings:
+        click.echo(f"warning: {warning}", err=True)
     progress = None if quiet else ProgressPrinter()
     if not quiet:
         click.echo(f"solving {settings.name} …", err=True)
-    result = run_solve(settings, backend=backend, time_limit=time_limit, progress=progress)
-    for warning in result.instance.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    result = run_solve(settings, instance=instance, backend=backend, time_limit=time_limit,
+                       progress=progress)
+    # The data were read here, before the solve, so that time is added to the solve's own clock.
+    result.seconds = {"read": round(read_seconds, 3), **result.seconds,
+                      "total": round(result.seconds.get("total", 0.0) + read_seconds, 3)}
     if not result.solved:
         click.echo(_unsolved_message(result), err=True)
         sys.exit(exit_code(result))
@@ -163,12 +169,10 @@ def summary_text(result: Any, folder: Path | None) -> str:
 @reports_errors
 def validate(config: Path) -> None:
     """Check CONFIG and its data files; print every problem as file:line: message."""
-    from models.config import load_config
-    from models.data import load_instance
+    from models.data import load_inputs
     from models.formulation import build_model
 
-    settings = load_config(config)
-    instance = load_instance(settings)
+    settings, instance = load_inputs(config)
     for warning in instance.warnings:
         click.echo(f"warning: {warning}", err=True)
     model = build_model(instance, settings)

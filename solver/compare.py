@@ -47,11 +47,12 @@ def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[
 
 
 def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
-    from models.config import load_config
+    from models.data import load_inputs
     from solver.run import build_metrics
     from solver.solve import solve
 
-    result = solve(load_config(config_path), time_limit=time_limit)
+    config, instance = load_inputs(config_path)
+    result = solve(config, instance=instance, time_limit=time_limit)
     if not result.solved:
         return {"status": result.status, "backend": result.backend}
     return build_metrics(result)
