@@ -78,7 +78,7 @@ def through_compact(case: Case, assignment: Assignment) -> set[str]:
 
 
 def band(case: Case, rule: dict) -> tuple[int, int]:
-    """[lo, hi]; around_district t is [p − t, p + t] clipped, p = ⌊100·K/N + 1/2⌋ over all students."""
+    """[lo, hi]; around_district t: [p − t, p + t] clipped, p = ⌊100·K/N + 1/2⌋ of all students."""
     if "band" in rule:
         return int(rule["band"][0]), int(rule["band"][1])
     category = str(rule["category"])
@@ -138,7 +138,9 @@ def breaches(case: Case, assignment: Assignment) -> list[str]:
         if school is not None and school not in options(case, s):
             found.append(f"placement: {s} at {school}")
     # 2. capacity per school (and grade)
-    load = Counter((school, by_id[s].grade) for s, school in assignment.items() if school is not None)
+    load = Counter(
+        (school, by_id[s].grade) for s, school in assignment.items() if school is not None
+    )
     for (school, grade), count in load.items():
         if count > seats(case, school, grade):
             found.append(f"capacity: {school} grade {grade!r} holds {count}")
@@ -181,28 +183,39 @@ def terms(case: Case, assignment: Assignment) -> dict[str, int]:
     exempt = through_compact(case, assignment)
     placed = {s: j for s, j in assignment.items() if j is not None}
     out = dict.fromkeys(TERMS, 0)
-    out["rank"] = 100 * case.weight("rank") * sum(
-        position(case, s, j) - 1 for s, j in placed.items() if s not in exempt  # type: ignore[operator]
-    )
+    # a placed student who is not through its compact is at a listed school (rule 1)
+    ranked = [position(case, s, j) or 0 for s, j in placed.items() if s not in exempt]
+    out["rank"] = 100 * case.weight("rank") * sum(p - 1 for p in ranked)
     out["unassigned"] = 100 * case.weight("unassigned") * (len(assignment) - len(placed))
     out["distance"] = case.weight("distance") * sum(
         haversine_hundredths(by_id[s].lat, by_id[s].lon, case.school(j).lat, case.school(j).lon)
         for s, j in placed.items()
     )
     ok = honored(case, assignment)
-    out["broken_compact"] = 100 * case.weight("broken_compact") * sum(
-        len(families) for c, families, _j in case.compacts if not ok[c]
+    out["broken_compact"] = (
+        100
+        * case.weight("broken_compact")
+        * sum(len(families) for c, families, _j in case.compacts if not ok[c])
     )
     if case.clusters_mode == "soft":
-        out["outside_cluster"] = 100 * case.weight("outside_cluster") * sum(
-            1 for s, j in placed.items()
-            if by_id[s].home and case.school(j).cluster and case.school(j).cluster != by_id[s].home
-            and s not in exempt
+        out["outside_cluster"] = (
+            100
+            * case.weight("outside_cluster")
+            * sum(
+                1
+                for s, j in placed.items()
+                if by_id[s].home
+                and case.school(j).cluster
+                and case.school(j).cluster != by_id[s].home
+                and s not in exempt
+            )
         )
     for rule in case.diversity:
         if rule.get("mode", "soft") == "soft":
             # weight × Σ shortfall / 100 in objective units is weight × Σ shortfall cents
-            out["diversity"] += int(rule.get("weight", 1)) * sum(shortfalls(case, rule, assignment).values())
+            out["diversity"] += int(rule.get("weight", 1)) * sum(
+                shortfalls(case, rule, assignment).values()
+            )
     return out
 
 
@@ -264,50 +277,3 @@ def true_minimum(case: Case) -> tuple[int, Assignment, int]:
 def search_space(case: Case) -> int:
     """How many assignments rule 1 allows (before capacity)."""
     return math.prod(len(options(case, s.id)) for s in case.students)
-
-
-# ---------------------------------------------------------------------------------------------
-# known defects (see tests/data/regressions/): cases the PuLP backends are known to fail on
-
-
-def pulp_blind_spot(case: Case) -> str | None:
-    """Why the PuLP backends may return no solution (or crash) on this case, or None.
-
-    PuLP leaves a variable that is in no row and has a zero objective coefficient out of the file it
-    hands the solver, and then reports no value for it; and CBC fails on a program with no variables
-    at all. Both show in tiny random cases: a placement whose rank (and distance, outside-cluster)
-    cost equals the unassigned weight, zero weights, or every listed school without a seat. The
-    regressions `pulp_zero_cost_option` and `pulp_no_variables` pin them; this flag lets the oracles
-    keep checking everything else meanwhile. It over-approximates (it does not know which rows a
-    variable ends up in), so it only excuses a `no_solution` or a crash, never a wrong optimum.
-    """
-    by_id = {s.id: s for s in case.students}
-    member = compact_of(case)
-    any_option = bool(case.compacts)
-    for s in case.students:
-        for j in case.prefs[s.id]:
-            if s.id in member and member[s.id][1] == j:
-                continue
-            if seats(case, j, s.grade) == 0:
-                continue
-            cluster = case.school(j).cluster
-            outside = bool(s.home and cluster and cluster != s.home)
-            if case.clusters_mode == "hard" and outside:
-                continue
-            any_option = True
-            net = (100 * case.weight("rank") * (position(case, s.id, j) - 1)  # type: ignore[operator]
-                   + case.weight("distance") * haversine_hundredths(s.lat, s.lon, case.school(j).lat, case.school(j).lon)
-                   + (100 * case.weight("outside_cluster") if case.clusters_mode == "soft" and outside else 0)
-                   - 100 * case.weight("unassigned"))
-            if net == 0:
-                return f"student {s.id} at {j} costs exactly the unassigned weight"
-    for c, families, j in case.compacts:
-        group = members(case)[c]
-        net = (case.weight("distance") * sum(
-            haversine_hundredths(by_id[s].lat, by_id[s].lon, case.school(j).lat, case.school(j).lon) for s in group)
-            - 100 * case.weight("unassigned") * len(group) - 100 * case.weight("broken_compact") * len(families))
-        if net == 0:
-            return f"compact {c} costs nothing either way"
-    if not any_option:
-        return "no student has a placement with a seat: a program with no variables"
-    return None

@@ -152,8 +152,15 @@ class Case:
         columns += ["home_cluster", "lat", "lon", *ATTRIBUTES]
         rows = []
         for s in self.students:
-            row = [s.id] + ([s.family] if self.family_column else []) + ([s.grade] if self.grades else [])
-            rows.append(row + [s.home, f"{s.lat:.6f}", f"{s.lon:.6f}", *(s.attributes[a] for a in ATTRIBUTES)])
+            row = (
+                [s.id]
+                + ([s.family] if self.family_column else [])
+                + ([s.grade] if self.grades else [])
+            )
+            rows.append(
+                row
+                + [s.home, f"{s.lat:.6f}", f"{s.lon:.6f}", *(s.attributes[a] for a in ATTRIBUTES)]
+            )
         out["students"] = _csv(columns, rows)
         columns = ["school_id", "capacity", "cluster", "sector", "lat", "lon"]
         if self.under_column:
@@ -165,16 +172,24 @@ class Case:
                 row.append("true" if j.under else "false")
             rows.append(row)
         out["schools"] = _csv(columns, rows)
-        rows = [[s, j, str(r)] for s in self.prefs for j, r in zip(self.prefs[s], self.ranks[s], strict=True)]
+        rows = [
+            [s, j, str(r)]
+            for s in self.prefs
+            for j, r in zip(self.prefs[s], self.ranks[s], strict=True)
+        ]
         # file order is not rank order: the solver must sort by rank
         rows.sort(key=lambda r: (r[0], -int(r[2])))
         out["preferences"] = _csv(["student_id", "school_id", "rank"], rows)
         if self.grades:
-            out["seats"] = _csv(["school_id", "grade", "capacity"],
-                                [[j, g, str(c)] for (j, g), c in self.seats.items()])
+            out["seats"] = _csv(
+                ["school_id", "grade", "capacity"],
+                [[j, g, str(c)] for (j, g), c in self.seats.items()],
+            )
         if self.compacts:
-            out["compacts"] = _csv(["compact_id", "family_id", "school_id"],
-                                   [[c, f, j] for c, families, j in self.compacts for f in families])
+            out["compacts"] = _csv(
+                ["compact_id", "family_id", "school_id"],
+                [[c, f, j] for c, families, j in self.compacts for f in families],
+            )
         return out
 
     def config(self, data: dict[str, str] | None = None) -> dict[str, Any]:
@@ -224,15 +239,22 @@ class Shape:
     compacts: tuple[int, int] = (0, 1)
     compact_families: tuple[int, int] = (2, 3)
     diversity_rules: tuple[int, int] = (0, 2)
-    #: Seats rows for a grade no student has (the contract counts them in a school's total capacity).
+    #: Seats rows for a grade no student has (counted in a school's total capacity by the contract).
     idle_grade_seats: bool = False
     #: Home clusters that no school is in.
     unknown_home_clusters: bool = False
 
 
 TINY = Shape()
-SMALL = Shape(students=(10, 40), schools=(2, 6), list_length=(1, 4), capacity=(0, 10), compacts=(0, 3),
-              compact_families=(2, 4), diversity_rules=(0, 2))
+SMALL = Shape(
+    students=(10, 40),
+    schools=(2, 6),
+    list_length=(1, 4),
+    capacity=(0, 10),
+    compacts=(0, 3),
+    compact_families=(2, 4),
+    diversity_rules=(0, 2),
+)
 
 
 def random_case(source: Source, shape: Shape = TINY) -> Case:
@@ -242,16 +264,18 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
     n_students = source.integer(*shape.students)
     grades = source.chance(0.3)
     schools = []
-    for j in range(n_schools):
-        schools.append(School(
-            id=f"J{j + 1}",
-            capacity=source.integer(*shape.capacity),
-            cluster=source.choice(("",) + CLUSTERS),
-            sector=source.choice(("",) + SECTORS),
-            under=None,
-            lat=round(42.30 + source.uniform(0, 0.08), 6),
-            lon=round(-71.10 + source.uniform(0, 0.08), 6),
-        ))
+    for number in range(n_schools):
+        schools.append(
+            School(
+                id=f"J{number + 1}",
+                capacity=source.integer(*shape.capacity),
+                cluster=source.choice(("",) + CLUSTERS),
+                sector=source.choice(("",) + SECTORS),
+                under=None,
+                lat=round(42.30 + source.uniform(0, 0.08), 6),
+                lon=round(-71.10 + source.uniform(0, 0.08), 6),
+            )
+        )
     school_clusters = sorted({j.cluster for j in schools} - {""})
     homes = [""] + school_clusters + (["C9"] if shape.unknown_home_clusters else [])
 
@@ -265,15 +289,17 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
         lat = round(42.30 + source.uniform(0, 0.08), 6)
         lon = round(-71.10 + source.uniform(0, 0.08), 6)
         for _ in range(size):
-            students.append(Student(
-                id=f"s{len(students) + 1}",
-                family=f"f{family}",
-                grade=source.choice(("K", "1")) if grades else "",
-                home=home,
-                lat=lat,
-                lon=lon,
-                attributes={a: source.choice(values) for a, values in ATTRIBUTES.items()},
-            ))
+            students.append(
+                Student(
+                    id=f"s{len(students) + 1}",
+                    family=f"f{family}",
+                    grade=source.choice(("K", "1")) if grades else "",
+                    home=home,
+                    lat=lat,
+                    lon=lon,
+                    attributes={a: source.choice(values) for a, values in ATTRIBUTES.items()},
+                )
+            )
     families = sorted({s.family for s in students}, key=lambda f: int(f[1:]))
 
     prefs: dict[str, list[str]] = {}
@@ -300,7 +326,9 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
         for j in schools:  # schools.csv capacity is then ignored; write nonsense to prove it
             j.capacity = source.integer(0, 9)
 
-    case = Case(students=students, schools=schools, prefs=prefs, ranks=ranks, grades=grades, seats=seats)
+    case = Case(
+        students=students, schools=schools, prefs=prefs, ranks=ranks, grades=grades, seats=seats
+    )
 
     # compacts: 2+ distinct families each, a family in one compact at most
     n_compacts = source.integer(*shape.compacts)
@@ -311,7 +339,9 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
             break
         chosen = source.sample(free, size)
         free = [f for f in free if f not in chosen]
-        case.compacts.append((f"K{c + 1}", sorted(chosen, key=lambda f: int(f[1:])), source.choice(schools).id))
+        case.compacts.append(
+            (f"K{c + 1}", sorted(chosen, key=lambda f: int(f[1:])), source.choice(schools).id)
+        )
 
     settings: dict[str, Any] = {}
     case.compact_settings = settings
@@ -334,8 +364,11 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
         category: Any = source.choice(ATTRIBUTES[attribute])
         if category.isdigit() and source.chance(0.5):
             category = int(category)  # YAML `1`: still compared as the text "1"
-        rule: dict[str, Any] = {"attribute": attribute, "category": category,
-                                "scope": source.choice(("school", "cluster", "sector"))}
+        rule: dict[str, Any] = {
+            "attribute": attribute,
+            "category": category,
+            "scope": source.choice(("school", "cluster", "sector")),
+        }
         if source.chance(0.5):
             lo = source.integer(0, 70)
             rule["band"] = [lo, source.integer(lo, 100)]
