@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -94,8 +95,10 @@ def solve(config: Path, out: Path | None, backend: str | None, time_limit: float
     progress = None if quiet else ProgressPrinter()
     if not quiet:
         click.echo(f"solving {settings.name} …", err=True)
-    result = run_solve(settings, instance=instance, backend=backend, time_limit=time_limit,
-                       progress=progress)
+    if backend is not None:
+        # Into the config, so the run folder's config.yaml records the backend that was asked for.
+        settings = replace(settings, solver=replace(settings.solver, backend=backend))
+    result = run_solve(settings, instance=instance, time_limit=time_limit, progress=progress)
     # The data were read here, before the solve, so that time is added to the solve's own clock.
     result.seconds = {"read": round(read_seconds, 3), **result.seconds,
                       "total": round(result.seconds.get("total", 0.0) + read_seconds, 3)}

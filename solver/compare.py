@@ -11,6 +11,9 @@ from typing import Any
 from models.errors import InputError, Problem
 from models.formulation import TERMS
 
+#: (label, key in metrics.json). Term rows are indented under the objective in tables; in CSV they
+#: read `term: rank`, and in JSON they are nested under "terms" (the term `unassigned` is a weighted
+#: cost, the row `unassigned students` a count: they must not share a name).
 ROWS = (
     ("status", "status"),
     ("backend", "backend"),
@@ -21,7 +24,7 @@ ROWS = (
     ("first choice %", "first_choice_pct"),
     ("top three %", "top3_pct"),
     ("mean position", "mean_position"),
-    ("unassigned", "unassigned"),
+    ("unassigned students", "unassigned"),
     ("compacts honored", "compacts_honored"),
     ("worst diversity shortfall", "worst_shortfall"),
     ("mean distance km", "mean_distance_km"),
@@ -29,9 +32,15 @@ ROWS = (
 
 
 def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """(label, metrics) for each run folder (read) or config (solved here, nothing written)."""
+    """(label, metrics) for each run folder (read) or config (solved here, nothing written).
+
+    A label is the run folder's name or the config's stem, or the path as given when two would
+    otherwise share a name (two `config.yaml` in different folders).
+    """
+    names = [source.name if source.is_dir() else source.stem for source in sources]
+    labels = [name if names.count(name) == 1 else str(source) for name, source in zip(names, sources, strict=True)]
     columns = []
-    for source in sources:
+    for label, source in zip(labels, sources, strict=True):
         if source.is_dir():
             metrics_file = source / "metrics.json"
             if not metrics_file.exists():
@@ -40,9 +49,11 @@ def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[
                 metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
             except json.JSONDecodeError as error:
                 raise InputError([Problem(str(metrics_file), error.lineno, f"malformed JSON: {error.msg}")]) from None
-            columns.append((source.name, metrics))
+            if not isinstance(metrics, dict):
+                raise InputError([Problem(str(metrics_file), 1, "expected a JSON object of metrics")])
+            columns.append((label, metrics))
         else:
-            columns.append((source.stem, _solve(source, time_limit)))
+            columns.append((label, _solve(source, time_limit)))
     return columns
 
 
@@ -96,14 +107,25 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
     """The comparison as a table, CSV, JSON or Markdown."""
     names = [label for label, _ in columns]
     rows = table_rows(columns)
+    keys = [key for _, key in ROWS]
     if fmt == "json":
-        return json.dumps({label: {row[0].strip(): row[i + 1] for row in rows} for i, label in enumerate(names)}, indent=2)
+        document: dict[str, dict[str, Any]] = {}
+        for i, label in enumerate(names):
+            column: dict[str, Any] = {}
+            for row, key in zip(rows, keys, strict=True):
+                if key.startswith("terms."):
+                    column.setdefault("terms", {})[key.removeprefix("terms.")] = row[i + 1]
+                else:
+                    column[row[0].strip()] = row[i + 1]
+            document[label] = column
+        return json.dumps(document, indent=2)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["metric", *names])
-        for row in rows:
-            writer.writerow([row[0].strip(), *("" if v is None else v for v in row[1:])])
+        for row, key in zip(rows, keys, strict=True):
+            metric = f"term: {row[0].strip()}" if key.startswith("terms.") else row[0].strip()
+            writer.writerow([metric, *("" if v is None else v for v in row[1:])])
         return out.getvalue().rstrip("\n")
     text_rows = [[row[0], *(_text(v) for v in row[1:])] for row in rows]
     if fmt == "markdown":

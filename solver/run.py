@@ -66,7 +66,13 @@ def write_run(result: Result, folder: Path, overwrite: bool = False) -> Path:
         if folder.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
             os.rename(folder, retired / folder.name)
-            os.rename(staging, folder)
+            try:
+                os.rename(staging, folder)
+            except BaseException:
+                # Put the old run back: a failed replacement must not lose it.
+                os.rename(retired / folder.name, folder)
+                shutil.rmtree(retired, ignore_errors=True)
+                raise
             shutil.rmtree(retired, ignore_errors=True)
         else:
             os.rename(staging, folder)
