@@ -205,9 +205,13 @@ def check_unique(table: CsvTable, column: str, problems: list[Problem], what: st
     report_rows(table, repeated, messages, problems)
 
 
-def first_lines(table: CsvTable, key: pd.Series) -> np.ndarray:
-    """For each row, the line of the first row with the same `key` (to say where a repeat was first seen)."""
-    return table.frame["_line"].groupby(key.to_numpy(), sort=False).transform("first").to_numpy()
+def first_lines(table: CsvTable, key: pd.Series | pd.DataFrame) -> np.ndarray:
+    """For each row, the line of the first row with the same `key` (to say where a repeat was first seen).
+
+    `key` is a column, or a frame of columns that together make the key, aligned with the table's rows.
+    """
+    by = [key[column].to_numpy() for column in key.columns] if isinstance(key, pd.DataFrame) else key.to_numpy()
+    return table.frame["_line"].groupby(by, sort=False).transform("first").to_numpy()
 
 
 def parse_integers(

@@ -175,6 +175,12 @@ def load_instance(config: Config) -> Instance:
                 f"expected data.{key} to name an existing file, got {display[key]} (no such file)",
             ))
             tables[key] = None
+        elif path.is_dir():
+            problems.append(Problem(
+                config.display_name, config.line("data", key),
+                f"expected data.{key} to name a CSV file, got a folder: {display[key]}",
+            ))
+            tables[key] = None
         else:
             tables[key] = read_csv(path, display[key], problems)
     students = tables["students"]
@@ -327,7 +333,8 @@ def load_instance(config: Config) -> Instance:
         check_non_empty(preferences, "school_id", problems)
         rank, good_rank = parse_integers(preferences, "rank", problems)
         pframe = preferences.frame
-        pair = pframe["student_id"] + "\x1f" + pframe["school_id"]
+        # Keys as two-column frames: much faster than joined strings on a million rows.
+        pair = pd.DataFrame({"student": pframe["student_id"], "school": pframe["school_id"]})
         repeated_school = pair.duplicated().to_numpy()
         if repeated_school.any():
             first_seen = first_lines(preferences, pair)
@@ -337,7 +344,7 @@ def load_instance(config: Config) -> Instance:
                 for s, j, f in zip(pframe["student_id"], pframe["school_id"], first_seen, strict=True)
             ], dtype=object), problems)
         # Ranks compare as numbers: "1" and "01" are the same rank.
-        ranked = pd.Series(pframe["student_id"].to_numpy() + "\x1f" + rank.astype(str))
+        ranked = pd.DataFrame({"student": pframe["student_id"], "rank": rank})
         repeated_rank = ranked.duplicated().to_numpy() & ~repeated_school & good_rank
         if repeated_rank.any():
             first_seen = first_lines(preferences, ranked)
@@ -388,6 +395,16 @@ def load_instance(config: Config) -> Instance:
             under_selected | ~capacity_known, not_under_why, schools.file, students.file, problems,
         )
         compact_ids, compact_school, compact_family_count, compact_of_student = result
+
+    # ---- a run's config.yaml records the data it was solved with ------------------------------
+    for key, recorded in config.data_sha256.items():
+        path = files.named().get(key)
+        if path is not None and path.is_file() and file_sha256(path) != recorded:
+            warnings.append(Problem(
+                config.display_name, config.line("data_sha256", key),
+                f"{display[key]} has changed since this config was written (its SHA-256 differs "
+                f"from data_sha256.{key}); solving the data as they are now",
+            ))
 
     # ---- distance needs coordinates ----------------------------------------------------------
     if config.objective.distance > 0:

@@ -143,7 +143,9 @@ def test_a_folder_where_a_file_is_expected(folder: Path) -> None:
     (folder / "compacts.csv").mkdir()
     with pytest.raises(DataError) as caught:
         load_inputs("c.yaml")
-    assert caught.value.lines() == ["compacts.csv: expected a CSV file, got a folder"]
+    assert caught.value.lines() == [
+        "c.yaml:5: expected data.compacts to name a CSV file, got a folder: compacts.csv"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -646,3 +646,26 @@ def test_generate_refuses_a_folder_in_use(tmp_path: Path) -> None:
     (tmp_path / "d" / "mine.txt").write_text("keep", encoding="utf-8")
     assert_bad_input(run("generate", tmp_path / "d", "--students", "10", "--schools", "2"))
     assert os.listdir(tmp_path / "d") == ["mine.txt"]
+
+
+def test_solving_a_run_config_whose_data_changed_warns(tmp_path: Path) -> None:
+    config = tiny(tmp_path / "data")
+    solved(config, tmp_path / "first")
+    assert run("validate", tmp_path / "first" / "config.yaml").stderr == ""
+    (tmp_path / "data" / "students.csv").write_text(
+        STUDENTS + "s7,f6,S,low,42.2,-71.0\n", encoding="utf-8"
+    )
+    result = run("validate", tmp_path / "first" / "config.yaml")
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "first" / "config.yaml").read_text().splitlines()
+    line = (
+        written.index(
+            next(text for text in written if text.startswith("  students: ") and len(text) > 70)
+        )
+        + 1
+    )
+    assert result.stderr.splitlines() == [
+        f"warning: {tmp_path / 'first' / 'config.yaml'}:{line}: {tmp_path / 'data' / 'students.csv'} has changed "
+        "since this config was written (its SHA-256 differs from data_sha256.students); solving the data as "
+        "they are now"
+    ]
