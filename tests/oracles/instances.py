@@ -413,3 +413,71 @@ def under_selected(case: Case, school_id: str) -> bool:
 def cases(draw: Callable[[st.SearchStrategy[Any]], Any], shape: Shape = TINY) -> Case:
     """Hypothesis strategy for random cases."""
     return random_case(Drawn(draw), shape)
+
+
+def read_case(config_path: Path) -> Case:
+    """A case from a config and its CSV files on disk (for the hand-made regressions): the same
+    plain data the generator makes, read with the csv module only."""
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    folder = config_path.parent
+
+    def table(key: str) -> list[dict[str, str]]:
+        with (folder / config["data"][key]).open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    known = {"student_id", "family_id", "grade", "home_cluster", "lat", "lon"}
+    students = [
+        Student(
+            id=row["student_id"],
+            family=row.get("family_id") or row["student_id"],
+            grade=row.get("grade", ""),
+            home=row.get("home_cluster", ""),
+            lat=float(row.get("lat") or "nan"),
+            lon=float(row.get("lon") or "nan"),
+            attributes={k: v for k, v in row.items() if k not in known},
+        )
+        for row in table("students")
+    ]
+    schools = [
+        School(
+            id=row["school_id"],
+            capacity=int(row.get("capacity") or 0),
+            cluster=row.get("cluster", ""),
+            sector=row.get("sector", ""),
+            under=None
+            if not row.get("under_selected")
+            else row["under_selected"].lower() == "true",
+            lat=float(row.get("lat") or "nan"),
+            lon=float(row.get("lon") or "nan"),
+        )
+        for row in table("schools")
+    ]
+    ranked: dict[str, list[tuple[int, str]]] = {s.id: [] for s in students}
+    for row in table("preferences"):
+        ranked[row["student_id"]].append((int(row["rank"]), row["school_id"]))
+    prefs = {s: [j for _r, j in sorted(v)] for s, v in ranked.items()}
+    ranks = {s: [r for r, _j in sorted(v)] for s, v in ranked.items()}
+    grades = any(s.grade for s in students)
+    seats = (
+        {(r["school_id"], r["grade"]): int(r["capacity"]) for r in table("seats")} if grades else {}
+    )
+    compacts: dict[str, tuple[list[str], str]] = {}
+    if "compacts" in config["data"]:
+        for row in table("compacts"):
+            compacts.setdefault(row["compact_id"], ([], row["school_id"]))[0].append(
+                row["family_id"]
+            )
+    return Case(
+        students=students,
+        schools=schools,
+        prefs=prefs,
+        ranks=ranks,
+        grades=grades,
+        seats=seats,
+        compacts=[(c, families, j) for c, (families, j) in compacts.items()],
+        clusters_mode=(config.get("clusters") or {}).get("mode", "off"),
+        diversity=list(config.get("diversity") or []),
+        weights=dict(config.get("objective") or {}),
+        compact_settings=dict(config.get("compacts") or {}),
+        under_column=any(j.under is not None for j in schools),
+    )

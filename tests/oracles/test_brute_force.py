@@ -87,3 +87,29 @@ def test_brute_force_two_compacts(seed: int, tmp_path: Path) -> None:
     )
     case = random_case(Source(1000 + seed), shape)
     check_against_brute_force(case, tmp_path)
+
+
+# The oracle checked in turn: on the solver suite's hand-worked cases (tests/solver/
+# test_known_optima.py, optima worked out in their comments), brute force finds the same optimum.
+def _hand_worked() -> list:
+    from tests.solver.test_known_optima import CASES
+
+    return CASES
+
+
+@pytest.mark.parametrize("hand", _hand_worked(), ids=lambda c: c.name)
+def test_oracle_agrees_with_hand_worked_cases(hand, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests.conftest import write_case
+    from tests.oracles.instances import read_case
+
+    path = write_case(
+        tmp_path,
+        hand.students,
+        hand.schools,
+        hand.preferences,
+        compacts=hand.compacts,
+        seats=hand.seats,
+        config=hand.config,
+    )
+    best, witness, _feasible = true_minimum(read_case(path))
+    assert best == round(100 * hand.objective), witness
