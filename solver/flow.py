@@ -29,11 +29,20 @@ def is_transportation(model: Model) -> bool:
     return all(block.name in TRANSPORTATION_ROWS for block in formulation.rows)
 
 
-def solve_transportation(model: Model, instance: Instance) -> tuple[np.ndarray, int]:
+def solve_transportation(
+    model: Model,
+    instance: Instance,
+    costs: np.ndarray | None = None,
+    capacity: np.ndarray | None = None,
+    students: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """Min-cost flow over the options (compact seats excluded). Returns (values, objective in cents).
 
-    Costs are the objective's coefficients on the option variables, shifted so that every arc
-    cost is ≥ 0 (each student sends exactly one unit, so the shift adds N·shift to every flow).
+    Costs are the objective's coefficients on the option variables (or `costs`, per variable, e.g.
+    prices from an LP), shifted so that every arc cost is ≥ 0 (each student sends exactly one
+    unit, so the shift adds N·shift to every flow). `capacity` (school × grade) and `students`
+    (a mask of who takes part) restrict the flow, e.g. around compacts already placed.
+    The objective returned is the model's, for the values found.
     """
     from ortools.graph.python import min_cost_flow
 
@@ -41,9 +50,11 @@ def solve_transportation(model: Model, instance: Instance) -> tuple[np.ndarray, 
     seats = model.seats
     coefs, constant = formulation.objective()
     option = seats.is_option
+    if students is not None:
+        option = option & students[seats.student]
     var = seats.var[option]
     student = seats.student[option]
-    cost = coefs[var]
+    cost = np.rint(costs[var]).astype(np.int64) if costs is not None else coefs[var]
     shift = max(0, -int(cost.min())) if len(cost) else 0
 
     n_students = instance.n_students
@@ -57,7 +68,7 @@ def solve_transportation(model: Model, instance: Instance) -> tuple[np.ndarray, 
     heads = np.concatenate([n_students + cell_node, np.full(len(used_cells), sink), np.full(n_students, sink)])
     capacities = np.concatenate([
         np.ones(len(var), np.int64),
-        instance.capacity.reshape(-1)[used_cells].astype(np.int64),
+        (instance.capacity if capacity is None else capacity).reshape(-1)[used_cells].astype(np.int64),
         np.ones(n_students, np.int64),
     ])
     costs = np.concatenate([cost + shift, np.zeros(len(used_cells), np.int64), np.full(n_students, shift, np.int64)])
@@ -74,5 +85,5 @@ def solve_transportation(model: Model, instance: Instance) -> tuple[np.ndarray, 
     arc_flow = flow.flows(np.arange(len(var), dtype=np.int32))
     values = np.zeros(formulation.n_vars, dtype=np.int64)
     values[var] = arc_flow
-    objective = int(flow.optimal_cost()) - n_students * shift + int(constant)
+    objective = int(constant + int(coefs @ values))
     return values, objective

@@ -29,6 +29,7 @@ class LpBound:
 
     bound: int
     primal: np.ndarray
+    duals: np.ndarray
     reduced_costs: np.ndarray
     lp_objective: float
     seconds: float
@@ -73,6 +74,7 @@ def lp_bound(formulation: Formulation, time_limit: float, threads: int = 1) -> L
     return LpBound(
         bound=math.ceil(value),
         primal=np.asarray(solution.col_value, dtype=float),
+        duals=duals,
         reduced_costs=reduced,
         lp_objective=float(highs.getInfo().objective_function_value),
         seconds=time.perf_counter() - start,

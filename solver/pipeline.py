@@ -16,17 +16,19 @@ a few side rows.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from models.config import Config
 from models.data import Instance
 from models.formulation import Model
+from models.ir import Formulation
 from solver.backends import BackendResult, Progress, SolveSettings
 from solver.backends import cpsat
 from solver.flow import is_transportation, solve_transportation
-from solver.lp import lp_bound
-from solver.warmstart import warm_start
+from solver.lp import LpBound, lp_bound
+from solver.warmstart import priced_warm_start, warm_start
 
 #: Share of the time limit the LP relaxation may take before CP-SAT goes on without it.
 LP_SHARE = 0.4
@@ -66,26 +68,82 @@ def solve_ortools(
     else:
         log.append("seatplan: LP relaxation not solved in its share of the time; CP-SAT bounds alone")
 
-    if floor is not None and hint_objective <= floor:
-        log.append("seatplan: the warm start meets the bound: optimal without search")
-        return BackendResult("cpsat", "optimal", hint, float(floor), time.perf_counter() - start, log)
+    best, best_objective = hint, hint_objective
+
+    def consider(values: np.ndarray | None, how: str) -> None:
+        nonlocal best, best_objective
+        if values is None:
+            return
+        objective = _objective(formulation, values)
+        log.append(f"seatplan: {how} {objective / 100:.2f} at {time.perf_counter() - start:.2f} s")
+        if objective < best_objective:
+            best, best_objective = values, objective
+            if progress is not None:
+                progress(best_objective, floor, time.perf_counter() - start)
+
+    if bound is not None and best_objective > floor:
+        compacts = formulation.block("compact")
+        consider(
+            priced_warm_start(model, instance, config, bound.duals,
+                              bound.primal[compacts.start: compacts.start + compacts.size]),
+            "LP-priced flow",
+        )
+    if bound is not None and best_objective > floor:
+        placement = np.zeros(formulation.n_vars, dtype=bool)
+        placement[model.seats.var] = True
+        consider(_lp_rounding(formulation, placement, bound, settings, start + settings.time_limit),
+                 "LP rounding (CP-SAT around the LP optimum)")
+
+    if floor is not None and best_objective <= floor:
+        log.append("seatplan: the solution meets the proven bound: optimal")
+        return BackendResult("cpsat", "optimal", best, float(floor), time.perf_counter() - start, log)
+    if floor is not None and settings.gap > 0 and best_objective - floor <= settings.gap * max(100, abs(best_objective)):
+        log.append(f"seatplan: gap {(best_objective - floor) / max(100, abs(best_objective)):.4%} is within "
+                   f"solver.gap {settings.gap:g}: stopping")
+        return BackendResult("cpsat", "feasible", best, float(floor), time.perf_counter() - start, log)
 
     remaining = max(0.5, settings.time_limit - (time.perf_counter() - start))
     result = cpsat.solve(
         formulation,
         SolveSettings(time_limit=remaining, gap=settings.gap, workers=settings.workers, seed=settings.seed),
-        hint=hint,
+        hint=best,
         progress=progress,
         objective_floor=floor,
     )
     log += result.log
     values, claim = result.values, result.claim
-    if values is None or _objective(formulation, values) > hint_objective:
-        values, claim = hint, "feasible"
-        log.append("seatplan: CP-SAT did not improve on the warm start; keeping it")
+    if values is None or _objective(formulation, values) > best_objective:
+        values, claim = best, "feasible"
+        log.append("seatplan: CP-SAT did not improve on the best solution so far; keeping it")
     bounds = [b for b in (result.bound, floor) if b is not None]
     best_bound = max(bounds) if bounds else None
     return BackendResult("cpsat", claim, values, best_bound, time.perf_counter() - start, log)
+
+
+def _lp_rounding(
+    formulation: Formulation, placement: np.ndarray, bound: LpBound, settings: SolveSettings, deadline: float
+) -> np.ndarray | None:
+    """A RENS-like sub-problem: keep the placements the LP makes whole, let CP-SAT choose the rest.
+
+    The LP optimum of an assignment-shaped program is nearly integral: students it splits, leaves
+    out, or places through a half-honored compact are few, and so is what CP-SAT decides here, in
+    the capacity the whole placements leave.
+    """
+    primal = bound.primal
+    lower = formulation.lower.copy()
+    whole = placement & (np.abs(primal - 1) < 1e-6)
+    lower[whole] = 1
+    upper = formulation.upper
+    restricted = replace(formulation, lower=lower, upper=upper)
+    limit = min(max(1.0, 0.25 * settings.time_limit), deadline - time.perf_counter())
+    if limit <= 0.2:
+        return None
+    result = cpsat.solve(
+        restricted,
+        SolveSettings(time_limit=limit, gap=0.0, workers=settings.workers, seed=settings.seed),
+        objective_floor=bound.bound,
+    )
+    return result.values
 
 
 def _objective(formulation, values: np.ndarray) -> int:  # noqa: ANN001

@@ -27,6 +27,54 @@ def warm_start(model: Model, instance: Instance, config: Config) -> np.ndarray:
     return values
 
 
+def priced_warm_start(
+    model: Model, instance: Instance, config: Config, duals: np.ndarray, compact_values: np.ndarray
+) -> np.ndarray:
+    """A Lagrangian heuristic: the flow with every side row priced by the LP's duals.
+
+    Compacts the LP honors at least half-way are honored (their members placed, their seats
+    taken, as far as capacity and the share cap allow); every option's cost becomes its objective
+    coefficient minus Σ y_r·a_r over the side rows (diversity, compact share), so the flow leans
+    the way the LP does; then hard bands are repaired and shortfalls completed as in warm_start.
+    """
+    formulation = model.formulation
+    seats = model.seats
+    coefs, _ = formulation.objective()
+    costs = coefs.astype(float)
+    offset = 0
+    for block in formulation.rows:
+        size = block.size
+        if block.name not in ("one_school", "capacity"):
+            y = duals[offset: offset + size]
+            rows = np.repeat(np.arange(size), np.diff(block.indptr))
+            costs -= np.bincount(block.indices, weights=block.coefs * y[rows], minlength=formulation.n_vars)
+        offset += size
+
+    values = np.zeros(formulation.n_vars, dtype=np.int64)
+    capacity = instance.capacity.copy()
+    taking_part = np.ones(instance.n_students, dtype=bool)
+    if instance.n_compacts:
+        from models.rules.compacts import share_limit
+
+        room = share_limit(instance, config).astype(np.int64)
+        members = instance.compact_members()
+        for c in np.argsort(-compact_values, kind="stable"):
+            if compact_values[c] < 0.5:
+                break
+            school = instance.compact_school[c]
+            grades = np.bincount(instance.grade[members[c]], minlength=capacity.shape[1])
+            if np.all(grades <= capacity[school]) and len(members[c]) <= room[school]:
+                capacity[school] -= grades
+                room[school] -= len(members[c])
+                taking_part[members[c]] = False
+                values[seats.compact_start + c] = 1
+    flow_values, _ = solve_transportation(model, instance, costs=costs, capacity=capacity, students=taking_part)
+    values += flow_values
+    _repair_hard_diversity(model, instance, config, values)
+    complete_free_variables(model, values)
+    return values
+
+
 def _repair_hard_diversity(model: Model, instance: Instance, config: Config, values: np.ndarray) -> None:
     seats = model.seats
     coefs, _ = model.formulation.objective()

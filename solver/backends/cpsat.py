@@ -43,8 +43,15 @@ def build(
             index += 1
 
     indptr, indices, coefs, row_lower, row_upper = formulation.matrix()
-    lo = [int(v) if np.isfinite(v) else INT_MIN for v in row_lower.tolist()]
-    hi = [int(v) if np.isfinite(v) else INT_MAX for v in row_upper.tolist()]
+    # An infinite side of a row becomes the row's own activity range (finite, tight): CP-SAT
+    # works with exact integer domains and does better without int64 extremes in them.
+    rows = np.repeat(np.arange(len(row_lower)), np.diff(indptr))
+    high_terms = np.where(coefs > 0, coefs * upper[indices], coefs * lower[indices])
+    low_terms = np.where(coefs > 0, coefs * lower[indices], coefs * upper[indices])
+    activity_max = np.bincount(rows, weights=high_terms, minlength=len(row_lower))
+    activity_min = np.bincount(rows, weights=low_terms, minlength=len(row_lower))
+    lo = np.where(np.isfinite(row_lower), row_lower, activity_min).astype(np.int64).tolist()
+    hi = np.where(np.isfinite(row_upper), row_upper, activity_max).astype(np.int64).tolist()
     idx_list = indices.tolist()
     coef_list = coefs.tolist()
     starts = indptr.tolist()
