@@ -246,19 +246,23 @@ def load_instance(config: Config) -> Instance:
 
     cluster_text = jframe["cluster"] if schools.has("cluster") else pd.Series([""] * n_schools)
     home_text = sframe["home_cluster"] if students.has("home_cluster") else pd.Series([""] * n_students)
-    cluster_values = sorted(set(cluster_text) - {""})
+    # A home cluster no school is in is still a cluster: its students are outside every clustered
+    # school (rule 5 leaves them the citywide schools), not free of clusters.
+    cluster_values = sorted((set(cluster_text) | set(home_text)) - {""})
     clusters = tuple(cluster_values)
     cluster_index = pd.Index(list(clusters), dtype=object)
     school_cluster = np.where(cluster_text.to_numpy() == "", -1, cluster_index.get_indexer(cluster_text))
-    home_cluster = cluster_index.get_indexer(home_text) if clusters else np.full(n_students, -1)
-    unknown_home = (home_cluster < 0) & (home_text.to_numpy() != "")
+    home_cluster = np.where(home_text.to_numpy() == "", -1, cluster_index.get_indexer(home_text)) if clusters \
+        else np.full(n_students, -1)
+    schoolless = sorted(set(home_text) - set(cluster_text) - {""})
     warnings: list[Problem] = []
-    if unknown_home.any():
-        unknown_clusters = sorted(set(home_text.to_numpy()[unknown_home]))
+    if schoolless:
+        count = int(np.isin(home_text.to_numpy(), schoolless).sum())
         warnings.append(Problem(
             students.file, None,
-            f"{int(unknown_home.sum()):,} students have a home_cluster that no school is in "
-            f"({', '.join(unknown_clusters[:5])}{', …' if len(unknown_clusters) > 5 else ''}); they are outside every cluster",
+            f"{count:,} students have a home_cluster that no school is in "
+            f"({', '.join(schoolless[:5])}{', …' if len(schoolless) > 5 else ''}); every clustered school "
+            f"is outside their cluster",
         ))
 
     sector_text = jframe["sector"] if schools.has("sector") else pd.Series([""] * n_schools)
@@ -306,6 +310,12 @@ def load_instance(config: Config) -> Instance:
                     for j, g, f in zip(seats.frame["school_id"], seats.frame["grade"], first_seen, strict=True)
                 ], dtype=object), problems)
             values, good = parse_integers(seats, "capacity", problems, non_negative=True)
+            # Grades only seats.csv names (no student in them) still count in a school's total
+            # capacity: the share cap and the under-selected test are about all of its seats.
+            idle = [g for g in dict.fromkeys(seats.frame["grade"]) if g != "" and g not in grades]
+            if idle:
+                grades = grades + tuple(idle)
+                capacity = np.zeros((n_schools, len(grades)), dtype=np.int64)
             grade_of_row = pd.Index(list(grades), dtype=object).get_indexer(seats.frame["grade"])
             use = good & (where_school >= 0) & (grade_of_row >= 0) & ~repeated
             capacity[where_school[use], grade_of_row[use]] = values[use]

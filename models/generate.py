@@ -176,8 +176,9 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
 
 
 def district_config(spec: DistrictSpec, name: str, data: dict[str, str]) -> dict:
-    """A config for a generated district that solves: soft clusters, a soft band by school on
-    low-income students and a hard band by cluster on English learners."""
+    """A config for a generated district that solves: compacts capped at 30% of a school, soft
+    clusters, a soft band on the share of low-income students in each sector (district, charter)
+    and a hard band on English learners in each cluster."""
     return {
         "name": name,
         "data": data,
@@ -185,7 +186,7 @@ def district_config(spec: DistrictSpec, name: str, data: dict[str, str]) -> dict
                      "under_selected_ratio": 1.0, "max_share": 30},
         "clusters": {"mode": "soft"},
         "diversity": [
-            {"attribute": "ses", "category": "low", "scope": "school", "around_district": 15,
+            {"attribute": "ses", "category": "low", "scope": "sector", "around_district": 5,
              "mode": "soft", "weight": 10},
             {"attribute": "ell", "category": "1", "scope": "cluster", "around_district": 10,
              "mode": "hard"},

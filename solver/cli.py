@@ -220,9 +220,11 @@ def compare(runs: tuple[Path, ...], fmt: str, time_limit: float | None) -> None:
               help="Longest ranked list (lists have 3 to this many schools).")
 @click.option("--grades", type=str, default="", help="Comma-separated grades (e.g. K,6,9); none by default.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Where to write the config (default OUTDIR/config.yaml); its data paths are relative to it.")
 @reports_errors
 def generate(outdir: Path, students: int, schools: int, clusters: int, seed: int, compact_share: float,
-             choices: int, grades: str, overwrite: bool) -> None:
+             choices: int, grades: str, overwrite: bool, config_path: Path | None) -> None:
     """Write a synthetic but realistic district and a config that solves into OUTDIR."""
     from models.generate import DistrictSpec, write_district
 
@@ -231,7 +233,7 @@ def generate(outdir: Path, students: int, schools: int, clusters: int, seed: int
         compact_share=compact_share, max_choices=choices,
         grades=tuple(g.strip() for g in grades.split(",") if g.strip()),
     )
-    config_path = write_district(spec, outdir, overwrite=overwrite)
+    config_path = write_district(spec, outdir, overwrite=overwrite, config_path=config_path)
     click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; "
                f"config {config_path}")
 

@@ -74,6 +74,9 @@ def solve_ortools(
         nonlocal best, best_objective
         if values is None:
             return
+        if formulation.violations(values):
+            log.append(f"seatplan: {how} breaks a row; not used")
+            return
         objective = _objective(formulation, values)
         log.append(f"seatplan: {how} {objective / 100:.2f} at {time.perf_counter() - start:.2f} s")
         if objective < best_objective:

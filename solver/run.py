@@ -194,6 +194,8 @@ def build_metrics(result: Result) -> dict[str, Any]:
     for number, rule in enumerate(config.diversity):
         lo, hi = band(instance, rule)
         info = units(instance, rule.scope)
+        with_schools = np.zeros(len(info.names), dtype=bool)
+        with_schools[info.of_school[info.of_school >= 0]] = True
         short = rule_shortfalls(instance, rule, school)
         unit = info.of_school[school[placed_idx]]
         counted = unit >= 0
@@ -214,7 +216,7 @@ def build_metrics(result: Result) -> dict[str, Any]:
             "units": [
                 {"unit": info.names[u], "placed": int(n_unit[u]), "in_category": int(k_unit[u]),
                  "share": _pct(k_unit[u], n_unit[u]), "shortfall": int(short[u])}
-                for u in range(len(info.names))
+                for u in range(len(info.names)) if with_schools[u]
             ],
         })
 

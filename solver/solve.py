@@ -96,7 +96,14 @@ def solve(
     name = backend_name(config, backend)
     messages: list[str] = []
     fallback: str | None = None
-    if name == "auto":
+    if model.formulation.n_vars == 0:
+        # No student has a placement with a seat: the only assignment places nobody.
+        _, constant = model.formulation.objective()
+        raw: BackendResult | None = BackendResult(
+            "cpsat" if name == "auto" else name, "optimal", np.zeros(0, dtype=np.int64), float(constant), 0.0,
+            ["seatplan: no student has a placement with a seat; nothing to solve"],
+        )
+    elif name == "auto":
         try:
             raw = _run("cpsat", model, instance, config, settings, progress)
         except BackendUnavailable as error:

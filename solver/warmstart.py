@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.config import Config
+from models.config import Config, DiversityRule
 from models.data import Instance
 from models.formulation import Model
 from models.rules.diversity import band, in_category, units
@@ -24,7 +24,7 @@ def warm_start(model: Model, instance: Instance, config: Config) -> np.ndarray:
     values, _ = solve_transportation(model, instance)
     _repair_hard_diversity(model, instance, config, values)
     complete_free_variables(model, values)
-    return values
+    return feasible_or_empty(model, values)
 
 
 def priced_warm_start(
@@ -72,37 +72,55 @@ def priced_warm_start(
     values += flow_values
     _repair_hard_diversity(model, instance, config, values)
     complete_free_variables(model, values)
-    return values
+    return feasible_or_empty(model, values)
+
+
+def feasible_or_empty(model: Model, values: np.ndarray) -> np.ndarray:
+    """`values` if it keeps every row, else the assignment that places nobody (which keeps every
+    rule of the model: an empty school is inside every band)."""
+    if not model.formulation.violations(values):
+        return values
+    empty = np.zeros_like(values)
+    complete_free_variables(model, empty)
+    return empty
 
 
 def _repair_hard_diversity(model: Model, instance: Instance, config: Config, values: np.ndarray) -> None:
+    """Unplace students until every hard band holds. Rules are repaired in turn until a whole
+    round changes nothing: mending one rule's unit can break another rule's."""
+    hard = [rule for rule in config.diversity if rule.mode == "hard"]
+    for _ in range(instance.n_students + 1):
+        before = int(values[model.seats.var].sum())
+        for rule in hard:
+            _repair_rule(model, instance, rule, values)
+        if int(values[model.seats.var].sum()) == before:
+            return
+
+
+def _repair_rule(model: Model, instance: Instance, rule: DiversityRule, values: np.ndarray) -> None:
     seats = model.seats
     coefs, _ = model.formulation.objective()
-    for rule in config.diversity:
-        if rule.mode != "hard":
-            continue
-        lo, hi = band(instance, rule)
-        unit_of_school = units(instance, rule.scope).of_school
-        category = in_category(instance, rule)
-        for _ in range(instance.n_students + 1):
-            on = np.flatnonzero(values[seats.var] > 0)
-            unit = unit_of_school[seats.school[on]]
-            counted = unit >= 0
-            on, unit = on[counted], unit[counted]
-            cat = category[seats.student[on]]
-            n = np.bincount(unit, minlength=len(unit_of_school) + 1)
-            k = np.bincount(unit, weights=cat, minlength=len(unit_of_school) + 1)
-            over = 100 * k > hi * n
-            under = lo * n > 100 * k
-            if not (over.any() or under.any()):
-                break
-            # Unplace, at every unit out of band, the cheapest-to-lose student of the side in excess.
-            drop = (over[unit] & cat) | (under[unit] & ~cat)
-            candidates = on[drop]
-            order = np.lexsort((-coefs[seats.var[candidates]], unit[drop]))
-            first = np.unique(unit[drop][order], return_index=True)[1]
-            chosen = candidates[order[first]]
-            values[seats.var[chosen]] = 0
+    lo, hi = band(instance, rule)
+    unit_of_school = units(instance, rule.scope).of_school
+    category = in_category(instance, rule)
+    for _ in range(instance.n_students + 1):
+        on = np.flatnonzero(values[seats.var] > 0)
+        unit = unit_of_school[seats.school[on]]
+        counted = unit >= 0
+        on, unit = on[counted], unit[counted]
+        cat = category[seats.student[on]]
+        n = np.bincount(unit, minlength=len(unit_of_school) + 1)
+        k = np.bincount(unit, weights=cat, minlength=len(unit_of_school) + 1)
+        over = 100 * k > hi * n
+        under = lo * n > 100 * k
+        if not (over.any() or under.any()):
+            return
+        # Unplace, at every unit out of band, the cheapest-to-lose student of the side in excess.
+        drop = (over[unit] & cat) | (under[unit] & ~cat)
+        candidates = on[drop]
+        order = np.lexsort((-coefs[seats.var[candidates]], unit[drop]))
+        first = np.unique(unit[drop][order], return_index=True)[1]
+        values[seats.var[candidates[order[first]]]] = 0
 
 
 def complete_free_variables(model: Model, values: np.ndarray) -> None:

@@ -51,11 +51,13 @@ def build(formulation: Formulation):  # noqa: ANN201
     return problem, variables
 
 
-def _values(variables: list, n: int) -> np.ndarray | None:
-    raw = [v.varValue for v in variables]
-    if any(x is None for x in raw):
-        return None
-    return np.rint(np.asarray(raw, dtype=float)).astype(np.int64) if n else np.zeros(0, np.int64)
+def _values(variables: list, lower: np.ndarray) -> np.ndarray:
+    """Solution values, rounded. PuLP leaves a variable that is in no row and costs nothing out of
+    the file it hands the solver and reports no value for it: any value in its bounds is optimal,
+    so it takes its lower bound."""
+    raw = np.array([np.nan if v.varValue is None else v.varValue for v in variables], dtype=float)
+    raw = np.where(np.isnan(raw), lower, raw)
+    return np.rint(raw).astype(np.int64)
 
 
 def _claim(problem) -> str:  # noqa: ANN001
@@ -101,24 +103,21 @@ def solve_cbc(
         problem.solve(command)
         log = open(log_path, encoding="utf-8", errors="replace").read().splitlines() if os.path.exists(log_path) else []
     claim = _claim(problem)
-    values = _values(variables, formulation.n_vars) if claim in ("optimal", "feasible") else None
+    values = _values(variables, formulation.lower) if claim in ("optimal", "feasible") else None
     if values is None and claim in ("optimal", "feasible"):
         claim = "no_solution"
-    bound = _cbc_bound(log, problem) if values is not None else None
+    bound = _cbc_bound(log, _objective(formulation, values)) if values is not None else None
     if progress is not None and values is not None:
-        progress(pulp.value(problem.objective), bound, time.perf_counter() - start)
+        progress(_objective(formulation, values), bound, time.perf_counter() - start)
     return BackendResult("pulp", claim, values, bound, time.perf_counter() - start, log)
 
 
-def _cbc_bound(log: list[str], problem) -> float | None:  # noqa: ANN001
+def _cbc_bound(log: list[str], ours: float) -> float | None:
     """CBC's best bound: 'Lower bound:' in its summary; for a proven optimum, the objective itself.
 
     CBC does not see the objective's constant: its numbers are shifted back by the difference
     between PuLP's objective value and the one CBC reports.
     """
-    import pulp
-
-    ours = float(pulp.value(problem.objective))
     summary = {}
     for line in log:
         match = re.match(r"\s*(Objective value|Lower bound):\s*([-+0-9.eE]+)", line)
@@ -127,9 +126,15 @@ def _cbc_bound(log: list[str], problem) -> float | None:  # noqa: ANN001
     offset = ours - summary["Objective value"] if "Objective value" in summary else None
     if "Lower bound" in summary and offset is not None:
         return summary["Lower bound"] + offset
-    if "Result - Optimal solution found" in "\n".join(log):
+    text = "\n".join(log)
+    if "Result - Optimal solution found" in text or "Empty problem" in text and "Optimal" in text:
         return ours
     return None
+
+
+def _objective(formulation: Formulation, values: np.ndarray) -> float:
+    coefs, constant = formulation.objective()
+    return float(constant + int(coefs @ values))
 
 
 def solve_highs(
@@ -154,7 +159,7 @@ def solve_highs(
     )
     problem.solve(command)
     claim = _claim(problem)
-    values = _values(variables, formulation.n_vars) if claim in ("optimal", "feasible") else None
+    values = _values(variables, formulation.lower) if claim in ("optimal", "feasible") else None
     if values is None and claim in ("optimal", "feasible"):
         claim = "no_solution"
     bound = None
@@ -162,10 +167,10 @@ def solve_highs(
     if highs is not None and values is not None:
         info = highs.getInfo()
         # PuLP does not hand the objective's constant to HiGHS: add it back to HiGHS' bound.
-        offset = float(pulp.value(problem.objective)) - float(info.objective_function_value)
+        offset = _objective(formulation, values) - float(info.objective_function_value)
         bound = float(info.mip_dual_bound) + offset
         log.append(f"HiGHS: {highs.modelStatusToString(highs.getModelStatus())}, "
                    f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}")
     if progress is not None and values is not None:
-        progress(pulp.value(problem.objective), bound, time.perf_counter() - start)
+        progress(_objective(formulation, values), bound, time.perf_counter() - start)
     return BackendResult("pulp_highs", claim, values, bound, time.perf_counter() - start, log)
