@@ -349,7 +349,8 @@ def test_seats_capacity_and_repeats(folder: Path) -> None:
 def test_grades_and_seats_are_accepted(folder: Path) -> None:
     seats = "school_id,grade,capacity\nX,K,2\nY,1,2\nZ,2,2\nX,9,1\n"
     instance = accepted(folder, students=GRADED, seats=seats)
-    assert instance.has_grades and instance.total_capacity.tolist() == [2, 2, 2]
+    # Grade 9 has no student, but its seat is one of X's: a school's total capacity is all grades'.
+    assert instance.has_grades and instance.total_capacity.tolist() == [3, 2, 2]
 
 
 def test_seats_given_without_a_grade_column(folder: Path) -> None:
