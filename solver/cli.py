@@ -121,45 +121,49 @@ def _unsolved_message(result: Any) -> str:
 
 def summary_text(result: Any, folder: Path | None) -> str:
     """The short table printed after a solve."""
+    from models.evaluate import rule_shortfalls
     from models.formulation import TERMS
+    from models.rules.diversity import band, units
     from solver.solve import summary_numbers
 
     evaluation = result.evaluation
+    instance = result.instance
     numbers = summary_numbers(result)
     placed = int((result.assignment.school >= 0).sum())
-    n = result.instance.n_students
-    lines = [
-        f"{result.config.name}: {result.status} ({result.backend}"
-        + (", after fallback" if result.fallback else "")
-        + f") in {result.seconds.get('total', 0):.1f} s",
-        f"  objective   {result.objective:>14,.2f}"
-        + (f"   bound {result.bound:,.2f}, gap {result.gap:.2%}" if result.bound is not None else "   bound unknown"),
-    ]
+    n = instance.n_students
+    proof = {
+        "optimal": " — proven: no assignment costs less",
+        "feasible": " — the best found, not proven optimal",
+    }.get(result.status, "")
+    how = result.backend + (", after fallback" if result.fallback else "")
+    lines = [f"{result.config.name}: {result.status} ({how}) in {result.seconds.get('total', 0):.1f} s{proof}"]
+    bound = (f"bound {result.bound:,.2f}, gap {result.gap:.2%}" if result.bound is not None
+             else "no bound known")
+    lines.append(f"  {'objective':<18}{result.objective:>12,.2f}   ({bound})")
     for name in TERMS:
         value = evaluation.terms.get(name, 0) / 100
         if value:
-            lines.append(f"    {name:<16}{value:>14,.2f}")
-    lines.append(f"  students    {n:>14,}   placed {placed:,}, unplaced {n - placed:,}")
-    lines.append(f"  first choice {numbers['first_choice_pct']:>12.1f}%   top three {numbers['top3_pct']:.1f}%,"
-                 f" mean position {numbers['mean_position']:.2f}")
-    instance = result.instance
+            lines.append(f"    {name:<16}{value:>12,.2f}")
+    lines.append(f"  {'students':<18}{n:>12,}   placed {placed:,}, unplaced {n - placed:,}")
+    lines.append(f"  {'first choice':<18}{numbers['first_choice_pct']:>11.1f}%   top three "
+                 f"{numbers['top3_pct']:.1f}%, mean position {numbers['mean_position']:.2f}")
     if instance.n_compacts:
         honored = evaluation.honored
-        lines.append(f"  compacts    {int(honored.sum()):>8} of {instance.n_compacts:<4}"
-                     f"honored ({int(instance.compact_family_count[honored].sum())} of "
-                     f"{int(instance.compact_family_count.sum())} families)")
-    if result.config.diversity:
-        from models.evaluate import rule_shortfalls
-        from models.rules.diversity import units
-
-        for rule in result.config.diversity:
-            short = rule_shortfalls(instance, rule, result.assignment.school)
-            worst = int(short.argmax()) if len(short) else 0
-            detail = (f"worst {units(instance, rule.scope).names[worst]} ({short[worst] / 100:g} students)"
-                      if len(short) and short[worst] > 0 else "every unit inside its band")
-            lines.append(f"  diversity   {rule.label} [{rule.mode}]: shortfall {short.sum() / 100:g} students; {detail}")
+        lines.append(f"  {'compacts':<18}{int(honored.sum()):>12,}   honored of {instance.n_compacts:,} "
+                     f"({int(instance.compact_family_count[honored].sum()):,} of "
+                     f"{int(instance.compact_family_count.sum()):,} families)")
+    for number, rule in enumerate(result.config.diversity):
+        short = rule_shortfalls(instance, rule, result.assignment.school)
+        lo, hi = band(instance, rule)
+        names = units(instance, rule.scope).names
+        outside = int((short > 0).sum())
+        detail = (f"{outside} {rule.scope}{'s' if outside != 1 else ''} outside [{lo}, {hi}]%, "
+                  f"worst {names[int(short.argmax())]} short by {short.max() / 100:g} students"
+                  if outside else f"every {rule.scope} inside [{lo}, {hi}]%")
+        label = "diversity" if number == 0 else ""
+        lines.append(f"  {label:<18}{rule.attribute}={rule.category} by {rule.scope} ({rule.mode}): {detail}")
     if folder is not None:
-        lines.append(f"  run folder  {folder}")
+        lines.append(f"  {'run folder':<18}{folder}")
     return "\n".join(lines)
 
 

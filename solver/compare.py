@@ -19,7 +19,8 @@ ROWS = (
     ("backend", "backend"),
     ("objective", "objective"),
     *((f"  {name}", f"terms.{name}") for name in TERMS),
-    ("gap", "gap"),
+    ("bound", "bound"),
+    ("gap %", "gap_pct"),
     ("students", "students"),
     ("first choice %", "first_choice_pct"),
     ("top three %", "top3_pct"),
@@ -70,6 +71,9 @@ def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
 
 
 def _value(metrics: dict[str, Any], key: str) -> Any:
+    if key == "gap_pct":
+        gap = metrics.get("gap")
+        return None if gap is None else round(100 * gap, 4)
     if key == "compacts_honored":
         compacts = metrics.get("compacts") or {}
         return f"{compacts.get('honored', 0)}/{compacts.get('total', 0)}" if compacts else None
