@@ -240,9 +240,9 @@ class Shape:
     compact_families: tuple[int, int] = (2, 3)
     diversity_rules: tuple[int, int] = (0, 2)
     #: Seats rows for a grade no student has (counted in a school's total capacity by the contract).
-    idle_grade_seats: bool = False
+    idle_grade_seats: bool = True
     #: Home clusters that no school is in.
-    unknown_home_clusters: bool = False
+    unknown_home_clusters: bool = True
 
 
 TINY = Shape()

@@ -1,10 +1,10 @@
 """A table of instances with known optima (python-mip's MIPLIB-table idea).
 
 Each row of tests/data/known_optima.csv names a district that `seatplan generate` writes
-deterministically from its parameters (with the config it writes: compacts, soft clusters, a soft
-band by school and a hard band by cluster), and the optimum HiGHS proved for it, to the cent. Only
+deterministically from its parameters, with the config it writes (compacts, soft clusters, its
+diversity bands), and the optimum HiGHS and CBC both proved for it, to the cent. Only
 the table is committed: the test generates each district again, checks it is still the same data
-(the SHA-256 of its files), and requires `cpsat` to reach exactly that optimum, status `optimal`.
+(the SHA-256 of its files and config), and requires `cpsat` to reach that optimum, status `optimal`.
 
 To record the table again (after a deliberate change to the generator or the model):
     /tmp/sp/bin/python -m tests.oracles.test_known_table
@@ -116,9 +116,9 @@ class Row:
 
 
 def data_sha256(folder: Path) -> str:
-    """One digest of every CSV file of a generated district, by name."""
+    """One digest of every file of a generated district (its CSVs and its config), by name."""
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.csv")):
+    for path in sorted([*folder.glob("*.csv"), *folder.glob("*.yaml")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
