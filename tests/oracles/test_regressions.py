@@ -3,7 +3,8 @@
 Each folder holds a config.yaml and its CSVs, and expected.yaml: the contract's optimum (worked out
 by hand in the config's comment, and by the brute-force oracle), its status, and `broken`: the
 backends known to get it wrong, with why. Those are strict xfails, so a fix shows up as a failure
-here until the entry is removed.
+here until the entry is removed. A folder without expected.yaml is a reproducer kept for
+reference (its config's comment says why), not a test.
 """
 
 from __future__ import annotations
