@@ -248,13 +248,15 @@ def load_instance(config: Config) -> Instance:
     home_text = sframe["home_cluster"] if students.has("home_cluster") else pd.Series([""] * n_students)
     # A home cluster no school is in is still a cluster: its students are outside every clustered
     # school (rule 5 leaves them the citywide schools), not free of clusters.
-    cluster_values = sorted((set(cluster_text) | set(home_text)) - {""})
+    school_cluster_values = set(cluster_text.unique())
+    home_cluster_values = set(home_text.unique())
+    cluster_values = sorted((school_cluster_values | home_cluster_values) - {""})
     clusters = tuple(cluster_values)
     cluster_index = pd.Index(list(clusters), dtype=object)
     school_cluster = np.where(cluster_text.to_numpy() == "", -1, cluster_index.get_indexer(cluster_text))
     home_cluster = np.where(home_text.to_numpy() == "", -1, cluster_index.get_indexer(home_text)) if clusters \
         else np.full(n_students, -1)
-    schoolless = sorted(set(home_text) - set(cluster_text) - {""})
+    schoolless = sorted(home_cluster_values - school_cluster_values - {""})
     warnings: list[Problem] = []
     if schoolless:
         count = int(np.isin(home_text.to_numpy(), schoolless).sum())
@@ -266,7 +268,7 @@ def load_instance(config: Config) -> Instance:
         ))
 
     sector_text = jframe["sector"] if schools.has("sector") else pd.Series([""] * n_schools)
-    sectors = tuple(sorted(set(sector_text) - {""}))
+    sectors = tuple(sorted(set(sector_text.unique()) - {""}))
     sector_index = pd.Index(list(sectors), dtype=object)
     school_sector = np.where(sector_text.to_numpy() == "", -1, sector_index.get_indexer(sector_text))
 
@@ -312,7 +314,7 @@ def load_instance(config: Config) -> Instance:
             values, good = parse_integers(seats, "capacity", problems, non_negative=True)
             # Grades only seats.csv names (no student in them) still count in a school's total
             # capacity: the share cap and the under-selected test are about all of its seats.
-            idle = [g for g in dict.fromkeys(seats.frame["grade"]) if g != "" and g not in grades]
+            idle = [g for g in seats.frame["grade"].unique() if g != "" and g not in grades]
             if idle:
                 grades = grades + tuple(idle)
                 capacity = np.zeros((n_schools, len(grades)), dtype=np.int64)
@@ -321,7 +323,7 @@ def load_instance(config: Config) -> Instance:
             capacity[where_school[use], grade_of_row[use]] = values[use]
             capacity_known[:] = True
             capacity_known[where_school[~good & (where_school >= 0)]] = False
-            offered = set(seats.frame["grade"])
+            offered = set(seats.frame["grade"].unique())
             for grade in grades:
                 if grade not in offered and grade != "":
                     # Reported on the first student of that grade: seats.csv has no line to point at.

@@ -29,49 +29,40 @@ def is_transportation(model: Model) -> bool:
     return all(block.name in TRANSPORTATION_ROWS for block in formulation.rows)
 
 
-def solve_transportation(
-    model: Model,
+def seat_flow(
     instance: Instance,
-    costs: np.ndarray | None = None,
+    student: np.ndarray,
+    school: np.ndarray,
+    cost: np.ndarray,
     capacity: np.ndarray | None = None,
-    students: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Min-cost flow over the options (compact seats excluded). Returns (values, objective in cents).
+    """Each student takes at most one of its arcs (student, school) into its grade's seats there;
+    leaving a student out costs 0. Returns the flow on each arc and the optimal cost.
 
-    Costs are the objective's coefficients on the option variables (or `costs`, per variable, e.g.
-    prices from an LP), shifted so that every arc cost is ≥ 0 (each student sends exactly one
-    unit, so the shift adds N·shift to every flow). `capacity` (school × grade) and `students`
-    (a mask of who takes part) restrict the flow, e.g. around compacts already placed.
-    The objective returned is the model's, for the values found.
+    Arc costs are shifted so that every cost is ≥ 0 (each student sends exactly one unit, to a
+    school or to "unplaced", so the shift adds N·shift to every flow and is taken off again).
     """
     from ortools.graph.python import min_cost_flow
 
-    formulation = model.formulation
-    seats = model.seats
-    coefs, constant = formulation.objective()
-    option = seats.is_option
-    if students is not None:
-        option = option & students[seats.student]
-    var = seats.var[option]
-    student = seats.student[option]
-    cost = np.rint(costs[var]).astype(np.int64) if costs is not None else coefs[var]
+    cost = np.asarray(cost, dtype=np.int64)
     shift = max(0, -int(cost.min())) if len(cost) else 0
-
+    # Cost scaling runs one phase per bit of the largest cost: divide out a common factor (ranks
+    # cost whole hundreds of cents) and multiply the optimum back.
+    divisor = int(np.gcd.reduce(np.append(cost + shift, shift))) if len(cost) else 1
+    divisor = max(divisor, 1)
     n_students = instance.n_students
     n_grades = len(instance.grades)
-    cell = seats.school[option] * n_grades + instance.grade[student]
+    cell = school * n_grades + instance.grade[student]
     used_cells, cell_node = np.unique(cell, return_inverse=True)
     sink = n_students + len(used_cells)
+    seats = (instance.capacity if capacity is None else capacity).reshape(-1)[used_cells]
 
     flow = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([student, n_students + np.arange(len(used_cells)), np.arange(n_students)])
     heads = np.concatenate([n_students + cell_node, np.full(len(used_cells), sink), np.full(n_students, sink)])
-    capacities = np.concatenate([
-        np.ones(len(var), np.int64),
-        (instance.capacity if capacity is None else capacity).reshape(-1)[used_cells].astype(np.int64),
-        np.ones(n_students, np.int64),
-    ])
+    capacities = np.concatenate([np.ones(len(cost), np.int64), seats, np.ones(n_students, np.int64)])
     costs = np.concatenate([cost + shift, np.zeros(len(used_cells), np.int64), np.full(n_students, shift, np.int64)])
+    costs //= divisor
     flow.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
     )
@@ -82,7 +73,33 @@ def solve_transportation(
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow ended with status {status}")
-    arc_flow = flow.flows(np.arange(len(var), dtype=np.int32))
+    arc_flow = np.asarray(flow.flows(np.arange(len(cost), dtype=np.int32)), dtype=np.int64)
+    return arc_flow, int(flow.optimal_cost()) * divisor - n_students * shift
+
+
+def solve_transportation(
+    model: Model,
+    instance: Instance,
+    costs: np.ndarray | None = None,
+    capacity: np.ndarray | None = None,
+    students: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
+    """Min-cost flow over the options (compact seats excluded). Returns (values, objective in cents).
+
+    Costs are the objective's coefficients on the option variables (or `costs`, per variable, e.g.
+    prices from an LP). `capacity` (school × grade) and `students` (a mask of who takes part)
+    restrict the flow, e.g. around compacts already placed. The objective returned is the model's,
+    for the values found.
+    """
+    formulation = model.formulation
+    seats = model.seats
+    coefs, constant = formulation.objective()
+    option = seats.is_option
+    if students is not None:
+        option = option & students[seats.student]
+    var = seats.var[option]
+    cost = np.rint(costs[var]).astype(np.int64) if costs is not None else coefs[var]
+    arc_flow, _ = seat_flow(instance, seats.student[option], seats.school[option], cost, capacity)
     values = np.zeros(formulation.n_vars, dtype=np.int64)
     values[var] = arc_flow
     objective = int(constant + int(coefs @ values))

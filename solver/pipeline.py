@@ -3,20 +3,22 @@ a few side rows.
 
 1. Nothing but the transportation core (no compacts, no active diversity rule): solve it exactly as a
    min-cost flow; flow optimality is a proof, the status is `optimal`.
-2. Otherwise:
-   a. a complete feasible warm start (flow, then repair: warmstart.py);
-   b. a proven lower bound from the LP relaxation (lp.py), given to CP-SAT as the floor of its
-      objective, so its gap is measured against a strong bound from the first second and it stops as
-      soon as a solution meets the bound;
-   c. CP-SAT on the full model from the warm start, for the time left.
-   The best of the warm start and CP-SAT's solution is kept; the bound is the better of the LP's and
-   CP-SAT's.
+2. Otherwise, against a deadline:
+   a. a complete, feasible warm start: the flow, then repair (warmstart.py);
+   b. a proven lower bound and better solutions from it:
+      - up to district size, the LP relaxation (HiGHS; lp.py), whose prices re-run the flow and whose
+        fractional part CP-SAT settles (RENS);
+      - beyond, Lagrangian relaxation over the flow (lagrange.py), whose prices re-run the flow;
+   c. stop when the solution is proven within `solver.gap`; otherwise CP-SAT searches from the best
+      solution, with the bound as the floor of its objective, for the time left.
+The best solution found is kept; the bound is the best proven one. Every solution is checked
+against every row before it is used.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -24,107 +26,147 @@ from models.config import Config
 from models.data import Instance
 from models.formulation import Model
 from models.ir import Formulation
-from solver.backends import BackendResult, Progress, SolveSettings
-from solver.backends import cpsat
+from solver.backends import BackendResult, Progress, SolveSettings, cpsat
 from solver.flow import is_transportation, solve_transportation
+from solver.lagrange import lagrangian_bound
 from solver.lp import LpBound, lp_bound
 from solver.warmstart import priced_warm_start, warm_start
 
-#: Share of the time limit the LP relaxation may take before CP-SAT goes on without it.
-LP_SHARE = 0.4
+#: Above this many variables the LP relaxation is slower than Lagrangian relaxation over the flow
+#: (measured in benchmarks/: HiGHS' simplex needs minutes at a million options).
+LP_VARIABLE_LIMIT = 300_000
+#: Share of the time limit the bounding phase may take before CP-SAT goes on.
+BOUND_SHARE = 0.5
+
+
+@dataclass
+class _Search:
+    """The best solution and the best proven bound so far, with the log and the progress line."""
+
+    formulation: Formulation
+    start: float
+    deadline: float
+    progress: Progress | None
+    best: np.ndarray | None = None
+    best_objective: int = 2**62
+    bound: int | None = None
+    log: list[str] = field(default_factory=list)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def note(self, message: str) -> None:
+        self.log.append(f"seatplan: {message} at {self.elapsed():.2f} s")
+
+    def offer(self, values: np.ndarray | None, how: str) -> None:
+        """Keep `values` if it keeps every row and costs less than the best so far."""
+        if values is None:
+            return
+        if self.formulation.violations(values):
+            self.note(f"{how} breaks a row; not used")
+            return
+        objective = _objective(self.formulation, values)
+        self.note(f"{how}: {objective / 100:.2f}")
+        if objective < self.best_objective:
+            self.best, self.best_objective = values, objective
+            self._report()
+
+    def prove(self, bound: int, how: str) -> None:
+        bound = min(bound, self.best_objective)
+        if self.bound is None or bound > self.bound:
+            self.bound = bound
+            self.note(f"{how}: proven bound {bound / 100:.2f}")
+            self._report()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.best_objective, self.bound, self.elapsed())
+
+    def done(self, gap: float) -> bool:
+        """Optimal, or within the relative gap asked for."""
+        if self.bound is None:
+            return False
+        slack = self.best_objective - self.bound
+        return slack <= 0 or (gap > 0 and slack <= gap * max(100, abs(self.best_objective)))
 
 
 def solve_ortools(
     model: Model, instance: Instance, config: Config, settings: SolveSettings, progress: Progress | None
 ) -> BackendResult:
-    """Solve with OR-Tools: min-cost flow when it is exact, else warm start + LP bound + CP-SAT."""
+    """Solve with OR-Tools: min-cost flow when it is exact, else warm start, bounds, CP-SAT."""
     start = time.perf_counter()
-    log: list[str] = []
     formulation = model.formulation
     if is_transportation(model):
         values, objective = solve_transportation(model, instance)
         seconds = time.perf_counter() - start
-        log.append(f"seatplan: transportation problem, solved exactly as a min-cost flow in {seconds:.2f} s "
-                   f"(objective {objective / 100:.2f})")
         if progress is not None:
             progress(objective, objective, seconds)
-        return BackendResult("cpsat", "optimal", values, float(objective), seconds, log)
+        return BackendResult("cpsat", "optimal", values, float(objective), seconds, [
+            f"seatplan: a transportation problem, solved exactly as a min-cost flow in {seconds:.2f} s "
+            f"(objective {objective / 100:.2f})"])
 
-    hint = warm_start(model, instance, config)
-    hint_objective = _objective(formulation, hint)
-    log.append(f"seatplan: warm start (min-cost flow + repair) {hint_objective / 100:.2f} "
-               f"in {time.perf_counter() - start:.2f} s")
-    if progress is not None:
-        progress(hint_objective, None, time.perf_counter() - start)
+    search = _Search(formulation, start, start + settings.time_limit, progress)
+    search.offer(warm_start(model, instance, config), "warm start (min-cost flow, then repair)")
+    compacts = formulation.block("compact")
 
-    bound = lp_bound(formulation, time_limit=settings.time_limit * LP_SHARE, threads=1)
-    floor = None
-    if bound is not None:
-        floor = min(bound.bound, hint_objective)
-        log.append(f"seatplan: LP relaxation {bound.lp_objective / 100:.2f}, proven bound {floor / 100:.2f} "
-                   f"in {bound.seconds:.2f} s")
-        if progress is not None:
-            progress(hint_objective, floor, time.perf_counter() - start)
+    if formulation.n_vars <= LP_VARIABLE_LIMIT:
+        bound = lp_bound(formulation, time_limit=max(0.5, settings.time_limit * BOUND_SHARE), threads=1)
+        if bound is None:
+            search.note("LP relaxation not solved in its share of the time")
+        else:
+            search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
+            if not search.done(settings.gap):
+                search.offer(priced_warm_start(model, instance, config, bound.duals,
+                                               bound.primal[compacts.start: compacts.start + compacts.size]),
+                             "flow at the LP's prices")
+            if not search.done(settings.gap):
+                placement = np.zeros(formulation.n_vars, dtype=bool)
+                placement[model.seats.var] = True
+                search.offer(_lp_rounding(formulation, placement, bound, settings, search), "LP rounding (CP-SAT)")
     else:
-        log.append("seatplan: LP relaxation not solved in its share of the time; CP-SAT bounds alone")
+        last = [0.0]
 
-    best, best_objective = hint, hint_objective
+        def on_prices(duals: np.ndarray, compact_share: np.ndarray) -> None:
+            # A candidate at most every few seconds: each is a flow over the whole city.
+            if time.perf_counter() - last[0] < 5.0 or search.done(settings.gap):
+                return
+            search.offer(priced_warm_start(model, instance, config, duals, compact_share),
+                         "flow at Lagrangian prices")
+            last[0] = time.perf_counter()
 
-    def consider(values: np.ndarray | None, how: str) -> None:
-        nonlocal best, best_objective
-        if values is None:
-            return
-        if formulation.violations(values):
-            log.append(f"seatplan: {how} breaks a row; not used")
-            return
-        objective = _objective(formulation, values)
-        log.append(f"seatplan: {how} {objective / 100:.2f} at {time.perf_counter() - start:.2f} s")
-        if objective < best_objective:
-            best, best_objective = values, objective
-            if progress is not None:
-                progress(best_objective, floor, time.perf_counter() - start)
-
-    if bound is not None and best_objective > floor:
-        compacts = formulation.block("compact")
-        consider(
-            priced_warm_start(model, instance, config, bound.duals,
-                              bound.primal[compacts.start: compacts.start + compacts.size]),
-            "LP-priced flow",
+        relaxation = lagrangian_bound(
+            model, instance, time_limit=max(1.0, settings.time_limit * BOUND_SHARE - search.elapsed()),
+            upper_bound=lambda: search.best_objective, target_gap=settings.gap, on_prices=on_prices,
         )
-    if bound is not None and best_objective > floor:
-        placement = np.zeros(formulation.n_vars, dtype=bool)
-        placement[model.seats.var] = True
-        consider(_lp_rounding(formulation, placement, bound, settings, start + settings.time_limit),
-                 "LP rounding (CP-SAT around the LP optimum)")
+        search.prove(relaxation.bound, f"Lagrangian relaxation ({relaxation.iterations} flows)")
 
-    if floor is not None and best_objective <= floor:
-        log.append("seatplan: the solution meets the proven bound: optimal")
-        return BackendResult("cpsat", "optimal", best, float(floor), time.perf_counter() - start, log)
-    if floor is not None and settings.gap > 0 and best_objective - floor <= settings.gap * max(100, abs(best_objective)):
-        log.append(f"seatplan: gap {(best_objective - floor) / max(100, abs(best_objective)):.4%} is within "
-                   f"solver.gap {settings.gap:g}: stopping")
-        return BackendResult("cpsat", "feasible", best, float(floor), time.perf_counter() - start, log)
+    if search.done(settings.gap):
+        claim = "optimal" if search.best_objective <= (search.bound or -(2**62)) else "feasible"
+        search.note(f"stopping: {'optimal' if claim == 'optimal' else 'within solver.gap'}")
+        return BackendResult("cpsat", claim, search.best, _float(search.bound), search.elapsed(), search.log)
 
-    remaining = max(0.5, settings.time_limit - (time.perf_counter() - start))
-    result = cpsat.solve(
-        formulation,
-        SolveSettings(time_limit=remaining, gap=settings.gap, workers=settings.workers, seed=settings.seed),
-        hint=best,
-        progress=progress,
-        objective_floor=floor,
-    )
-    log += result.log
-    values, claim = result.values, result.claim
-    if values is None or _objective(formulation, values) > best_objective:
-        values, claim = best, "feasible"
-        log.append("seatplan: CP-SAT did not improve on the best solution so far; keeping it")
-    bounds = [b for b in (result.bound, floor) if b is not None]
-    best_bound = max(bounds) if bounds else None
-    return BackendResult("cpsat", claim, values, best_bound, time.perf_counter() - start, log)
+    remaining = search.left()
+    if remaining > 0.5:
+        result = cpsat.solve(
+            formulation,
+            SolveSettings(time_limit=remaining, gap=settings.gap, workers=settings.workers, seed=settings.seed),
+            hint=search.best,
+            progress=progress,
+            objective_floor=search.bound,
+        )
+        search.log += result.log
+        search.offer(result.values, f"CP-SAT ({result.claim})")
+        if result.bound is not None:
+            search.prove(int(np.ceil(result.bound - 1e-6)), "CP-SAT")
+    claim = "optimal" if search.bound is not None and search.best_objective <= search.bound else "feasible"
+    return BackendResult("cpsat", claim, search.best, _float(search.bound), search.elapsed(), search.log)
 
 
 def _lp_rounding(
-    formulation: Formulation, placement: np.ndarray, bound: LpBound, settings: SolveSettings, deadline: float
+    formulation: Formulation, placement: np.ndarray, bound: LpBound, settings: SolveSettings, search: _Search
 ) -> np.ndarray | None:
     """A RENS-like sub-problem: keep the placements the LP makes whole, let CP-SAT choose the rest.
 
@@ -132,23 +174,23 @@ def _lp_rounding(
     out, or places through a half-honored compact are few, and so is what CP-SAT decides here, in
     the capacity the whole placements leave.
     """
-    primal = bound.primal
     lower = formulation.lower.copy()
-    whole = placement & (np.abs(primal - 1) < 1e-6)
-    lower[whole] = 1
-    upper = formulation.upper
-    restricted = replace(formulation, lower=lower, upper=upper)
-    limit = min(max(1.0, 0.25 * settings.time_limit), deadline - time.perf_counter())
+    lower[placement & (np.abs(bound.primal - 1) < 1e-6)] = 1
+    limit = min(max(1.0, 0.25 * settings.time_limit), search.left())
     if limit <= 0.2:
         return None
     result = cpsat.solve(
-        restricted,
+        replace(formulation, lower=lower),
         SolveSettings(time_limit=limit, gap=0.0, workers=settings.workers, seed=settings.seed),
         objective_floor=bound.bound,
     )
     return result.values
 
 
-def _objective(formulation, values: np.ndarray) -> int:  # noqa: ANN001
+def _objective(formulation: Formulation, values: np.ndarray) -> int:
     coefs, constant = formulation.objective()
     return int(constant + int(coefs @ values))
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)
