@@ -35,10 +35,14 @@ def seat_flow(
     school: np.ndarray,
     cost: np.ndarray,
     capacity: np.ndarray | None = None,
+    cell: np.ndarray | None = None,
+    cell_capacity: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Each student takes at most one of its arcs (student, school) into its grade's seats there;
     leaving a student out costs 0. Returns the flow on each arc and the optimal cost.
 
+    Seats are pooled by (school, grade), with `capacity` (school × grade, default the instance's);
+    or, given `cell` (a pool per arc) and `cell_capacity`, by any finer pools a caller chooses.
     Arc costs are shifted so that every cost is ≥ 0 (each student sends exactly one unit, to a
     school or to "unplaced", so the shift adds N·shift to every flow and is taken off again).
     """
@@ -51,11 +55,13 @@ def seat_flow(
     divisor = int(np.gcd.reduce(np.append(cost + shift, shift))) if len(cost) else 1
     divisor = max(divisor, 1)
     n_students = instance.n_students
-    n_grades = len(instance.grades)
-    cell = school * n_grades + instance.grade[student]
+    if cell is None:
+        cell = school * len(instance.grades) + instance.grade[student]
+        cell_capacity = (instance.capacity if capacity is None else capacity).reshape(-1)
+    assert cell_capacity is not None
     used_cells, cell_node = np.unique(cell, return_inverse=True)
     sink = n_students + len(used_cells)
-    seats = (instance.capacity if capacity is None else capacity).reshape(-1)[used_cells]
+    seats = np.asarray(cell_capacity, dtype=np.int64)[used_cells]
 
     flow = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([student, n_students + np.arange(len(used_cells)), np.arange(n_students)])
@@ -83,13 +89,15 @@ def solve_transportation(
     costs: np.ndarray | None = None,
     capacity: np.ndarray | None = None,
     students: np.ndarray | None = None,
+    pools: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Min-cost flow over the options (compact seats excluded). Returns (values, objective in cents).
 
     Costs are the objective's coefficients on the option variables (or `costs`, per variable, e.g.
     prices from an LP). `capacity` (school × grade) and `students` (a mask of who takes part)
-    restrict the flow, e.g. around compacts already placed. The objective returned is the model's,
-    for the values found.
+    restrict the flow, e.g. around compacts already placed; `pools` (a pool per seat of the model,
+    each pool's size and the cost of a seat beyond it) split each school's seats further (see
+    pooled_flow). The objective returned is the model's, for the values found.
     """
     formulation = model.formulation
     seats = model.seats
@@ -99,8 +107,81 @@ def solve_transportation(
         option = option & students[seats.student]
     var = seats.var[option]
     cost = np.rint(costs[var]).astype(np.int64) if costs is not None else coefs[var]
-    arc_flow, _ = seat_flow(instance, seats.student[option], seats.school[option], cost, capacity)
+    if pools is None:
+        arc_flow, _ = seat_flow(instance, seats.student[option], seats.school[option], cost, capacity)
+    else:
+        arc_flow = pooled_flow(instance, seats.student[option], seats.school[option], cost,
+                               pools[0][option], pools[1], pools[2], capacity)
     values = np.zeros(formulation.n_vars, dtype=np.int64)
     values[var] = arc_flow
     objective = int(constant + int(coefs @ values))
     return values, objective
+
+
+def pooled_flow(
+    instance: Instance,
+    student: np.ndarray,
+    school: np.ndarray,
+    cost: np.ndarray,
+    pool: np.ndarray,
+    pool_size: np.ndarray,
+    penalty: int,
+    capacity: np.ndarray | None = None,
+) -> np.ndarray:
+    """As seat_flow, with each arc also in a pool (inside its school and grade): a pool's first
+    `pool_size` students cost nothing more, each one beyond it `penalty`. Returns the arc flows.
+
+    Network: student → pool (the arc's cost) → (school, grade) (free up to the pool's size, then
+    `penalty` each) → sink (up to the seats); student → sink directly when unplaced.
+    """
+    from ortools.graph.python import min_cost_flow
+
+    cost = np.asarray(cost, dtype=np.int64)
+    shift = max(0, -int(cost.min())) if len(cost) else 0
+    n_students = instance.n_students
+    n_grades = len(instance.grades)
+    seats_left = (instance.capacity if capacity is None else capacity).reshape(-1)
+    used_pools, pool_node = np.unique(pool, return_inverse=True)
+    cell_of_arc = school * n_grades + instance.grade[student]
+    cell_of_pool = np.zeros(len(used_pools), dtype=np.int64)
+    cell_of_pool[pool_node] = cell_of_arc
+    used_cells, cell_node = np.unique(cell_of_pool, return_inverse=True)
+    first_pool = n_students
+    first_cell = first_pool + len(used_pools)
+    sink = first_cell + len(used_cells)
+    n_arcs = len(cost)
+    tails = np.concatenate([
+        student,
+        first_pool + np.arange(len(used_pools)), first_pool + np.arange(len(used_pools)),
+        first_cell + np.arange(len(used_cells)),
+        np.arange(n_students),
+    ])
+    heads = np.concatenate([
+        first_pool + pool_node,
+        first_cell + cell_node, first_cell + cell_node,
+        np.full(len(used_cells), sink),
+        np.full(n_students, sink),
+    ])
+    capacities = np.concatenate([
+        np.ones(n_arcs, np.int64),
+        pool_size[used_pools], np.full(len(used_pools), n_students, np.int64),
+        seats_left[used_cells],
+        np.ones(n_students, np.int64),
+    ])
+    costs = np.concatenate([
+        cost + shift,
+        np.zeros(len(used_pools), np.int64), np.full(len(used_pools), penalty, np.int64),
+        np.zeros(len(used_cells), np.int64),
+        np.full(n_students, shift, np.int64),
+    ])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n_students] = 1
+    supplies[sink] = -n_students
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    if flow.solve() != flow.OPTIMAL:
+        raise RuntimeError("pooled min-cost flow did not solve")
+    return np.asarray(flow.flows(np.arange(n_arcs, dtype=np.int32)), dtype=np.int64)

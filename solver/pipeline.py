@@ -119,9 +119,11 @@ def solve_ortools(
         else:
             search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
             if not search.done(settings.gap):
-                search.offer(priced_warm_start(model, instance, config, bound.duals,
-                                               bound.primal[compacts.start: compacts.start + compacts.size]),
+                compact_values = bound.primal[compacts.start: compacts.start + compacts.size]
+                search.offer(priced_warm_start(model, instance, config, bound.duals, compact_values),
                              "flow at the LP's prices")
+                search.offer(priced_warm_start(model, instance, config, bound.duals, compact_values, bound.primal),
+                             "flow at the LP's prices and counts")
             if not search.done(settings.gap):
                 placement = np.zeros(formulation.n_vars, dtype=bool)
                 placement[model.seats.var] = True

@@ -257,4 +257,5 @@ def build_metrics(result: Result) -> dict[str, Any]:
             "seed": config.solver.seed,
         },
         "seconds": result.seconds,
+        "trajectory": [list(point) for point in result.trajectory],
     }

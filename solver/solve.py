@@ -43,6 +43,9 @@ class Result:
     log: list[str] = field(default_factory=list)
     fallback: str | None = None
     model_size: dict[str, int] = field(default_factory=dict)
+    #: (seconds since the solve began, best objective, best bound) at each improvement, in
+    #: objective units: how the search went, for planners and for benchmarks/.
+    trajectory: list[tuple[float, float | None, float | None]] = field(default_factory=list)
 
     @property
     def solved(self) -> bool:
@@ -96,6 +99,17 @@ def solve(
     name = backend_name(config, backend)
     messages: list[str] = []
     fallback: str | None = None
+    trajectory: list[tuple[float, float | None, float | None]] = []
+
+    def record(objective: float | None, bound: float | None, seconds: float) -> None:
+        trajectory.append((
+            round(time.perf_counter() - started, 3),
+            None if objective is None else round(objective / 100, 2),
+            None if bound is None else round(bound / 100, 2),
+        ))
+        if progress is not None:
+            progress(objective, bound, seconds)
+
     if model.formulation.n_vars == 0:
         # No student has a placement with a seat: the only assignment places nobody.
         _, constant = model.formulation.objective()
@@ -105,7 +119,7 @@ def solve(
         )
     elif name == "auto":
         try:
-            raw = _run("cpsat", model, instance, config, settings, progress)
+            raw = _run("cpsat", model, instance, config, settings, record)
         except BackendUnavailable as error:
             fallback = f"CP-SAT unavailable ({error}); fell back to PuLP with CBC"
             raw = None
@@ -115,9 +129,9 @@ def solve(
         if fallback is not None:
             log.warning(fallback)
             messages.append(f"seatplan: {fallback}")
-            raw = _run("pulp", model, instance, config, settings, progress)
+            raw = _run("pulp", model, instance, config, settings, record)
     else:
-        raw = _run(name, model, instance, config, settings, progress)
+        raw = _run(name, model, instance, config, settings, record)
     assert raw is not None
     solved = time.perf_counter()
     messages += raw.log
@@ -129,6 +143,7 @@ def solve(
         log=messages,
         fallback=fallback,
         model_size={"variables": model.formulation.n_vars, "rows": model.formulation.n_rows},
+        trajectory=trajectory,
     )
     if raw.values is not None:
         _accept(result, model, raw)

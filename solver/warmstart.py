@@ -28,7 +28,12 @@ def warm_start(model: Model, instance: Instance, config: Config) -> np.ndarray:
 
 
 def priced_warm_start(
-    model: Model, instance: Instance, config: Config, duals: np.ndarray, compact_values: np.ndarray
+    model: Model,
+    instance: Instance,
+    config: Config,
+    duals: np.ndarray,
+    compact_values: np.ndarray,
+    primal: np.ndarray | None = None,
 ) -> np.ndarray:
     """A Lagrangian heuristic: the flow with every side row priced by the LP's duals.
 
@@ -36,6 +41,10 @@ def priced_warm_start(
     taken, as far as capacity and the share cap allow); every option's cost becomes its objective
     coefficient minus Σ y_r·a_r over the side rows (diversity, compact share), so the flow leans
     the way the LP does; then hard bands are repaired and shortfalls completed as in warm_start.
+
+    Given the LP's `primal` point, each school's seats are further split by the categories its
+    school-level bands count, in the proportions the LP chose, rounded to whole students so the
+    bands hold: prices alone are ambiguous (many options tie), counts are not.
     """
     formulation = model.formulation
     seats = model.seats
@@ -68,7 +77,9 @@ def priced_warm_start(
                 room[school] -= len(members[c])
                 taking_part[members[c]] = False
                 values[seats.compact_start + c] = 1
-    flow_values, _ = solve_transportation(model, instance, costs=costs, capacity=capacity, students=taking_part)
+    pools = _lp_pools(model, instance, config, primal, capacity) if primal is not None else None
+    flow_values, _ = solve_transportation(model, instance, costs=costs, capacity=capacity, students=taking_part,
+                                          pools=pools)
     values += flow_values
     _repair_hard_diversity(model, instance, config, values)
     complete_free_variables(model, values)
@@ -83,6 +94,56 @@ def feasible_or_empty(model: Model, values: np.ndarray) -> np.ndarray:
     empty = np.zeros_like(values)
     complete_free_variables(model, empty)
     return empty
+
+
+def _lp_pools(
+    model: Model, instance: Instance, config: Config, primal: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Seat pools by (school, grade, class), a class being a student's categories under every
+    school-level band, sized as the LP filled them and rounded so that each school's bands hold
+    where whole students allow it. None when no band is at school level."""
+    rules = [r for r in config.diversity if r.scope == "school" and r.mode != "off"]
+    if not rules:
+        return None
+    seats = model.seats
+    flags = np.stack([in_category(instance, r) for r in rules], axis=1)
+    student_class = flags.astype(np.int64) @ (1 << np.arange(len(rules)))
+    n_classes = 1 << len(rules)
+    n_grades = len(instance.grades)
+    option = seats.is_option
+    cell = (seats.school * n_grades + instance.grade[seats.student]) * n_classes + student_class[seats.student]
+    n_cells = instance.n_schools * n_grades * n_classes
+    wanted = np.bincount(cell[option], weights=primal[seats.var[option]], minlength=n_cells)
+    wanted = wanted.reshape(instance.n_schools, n_grades, n_classes)
+    bands = [band(instance, r) for r in rules]
+    pools = np.zeros_like(wanted, dtype=np.int64)
+    combos = np.array(np.meshgrid(*[[0, 1]] * n_classes, indexing="ij")).reshape(n_classes, -1).T
+    for j in range(instance.n_schools):
+        for g in range(n_grades):
+            fractional = wanted[j, g]
+            if fractional.sum() < 1e-9:
+                continue
+            floor = np.floor(fractional + 1e-9).astype(np.int64)
+            best, best_key = floor, None
+            for combo in combos:  # round each class down or up; keep the choice the bands like best
+                counts = floor + combo
+                if counts.sum() > capacity[j, g]:
+                    continue
+                n = counts.sum()
+                short = 0
+                for r, (lo, hi) in enumerate(bands):
+                    k = counts[[c for c in range(n_classes) if c >> r & 1]].sum()
+                    short += max(0, lo * n - 100 * k, 100 * k - hi * n)
+                key = (short, float(np.abs(counts - fractional).sum()))
+                if best_key is None or key < best_key:
+                    best, best_key = counts, key
+            pools[j, g] = best
+    # A seat beyond its pool costs about what one student of the wrong class costs the band, but
+    # less than leaving a student out: the flow keeps to the pools unless someone would be unplaced.
+    weights = [r.weight * max(lo, 100 - hi) for r, (lo, hi) in zip(rules, bands, strict=True) if r.mode == "soft"]
+    unplaced = 100 * config.objective.unassigned
+    penalty = max(1, min(max(weights, default=unplaced), unplaced // 2))
+    return cell, pools.reshape(-1), int(penalty)
 
 
 def _repair_hard_diversity(model: Model, instance: Instance, config: Config, values: np.ndarray) -> None:

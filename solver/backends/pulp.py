@@ -32,9 +32,12 @@ def build(formulation: Formulation):  # noqa: ANN201
     ]
     objective, constant = formulation.objective()
     nonzero = np.flatnonzero(objective)
-    problem.setObjective(
-        pulp.LpAffineExpression([(variables[i], int(objective[i])) for i in nonzero], constant=int(constant))
-    )
+    terms = [(variables[i], int(objective[i])) for i in nonzero]
+    if constant:
+        # PuLP hands neither CBC nor HiGHS the objective's constant, and both measure their relative
+        # gap against the objective they see: a variable fixed at 1 carries the constant to them.
+        terms.append((problem.add_variable("objective_constant", lowBound=1, upBound=1), int(constant)))
+    problem.setObjective(pulp.LpAffineExpression(terms))
     indptr, indices, coefs, row_lower, row_upper = formulation.matrix()
     idx_list, coef_list, starts = indices.tolist(), coefs.tolist(), indptr.tolist()
     for r in range(len(row_lower)):
@@ -168,7 +171,12 @@ def solve_highs(
         info = highs.getInfo()
         # PuLP does not hand the objective's constant to HiGHS: add it back to HiGHS' bound.
         offset = _objective(formulation, values) - float(info.objective_function_value)
-        bound = float(info.mip_dual_bound) + offset
+        import highspy
+
+        # What PuLP hands HiGHS can be a plain LP (every integer variable dropped as unused):
+        # then there is no MIP bound, and the LP optimum is the bound.
+        is_mip = any(kind == highspy.HighsVarType.kInteger for kind in highs.getLp().integrality_)
+        bound = float(info.mip_dual_bound if is_mip else info.objective_function_value) + offset
         log.append(f"HiGHS: {highs.modelStatusToString(highs.getModelStatus())}, "
                    f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}")
     if progress is not None and values is not None:

@@ -1,0 +1,177 @@
+"""`python -m benchmarks run` and `python -m benchmarks table`.
+
+    python -m benchmarks run [--instances district,metro,pure] [--seeds 0,1,2]
+                             [--methods seatplan,textbook,pulp_cbc,pulp_highs,flow]
+                             [--baseline-limit 300] [--out benchmarks/results/latest.json]
+    python -m benchmarks table benchmarks/results/latest.json
+
+Every method runs on the same instance, one after the other, each in its own process: its peak
+resident memory (RSS) is read from the kernel when it ends. Medians over seeds; runs that did not
+reach a 1% gap or a solution stay in the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.instances import INSTANCES
+
+METHODS = ("seatplan", "textbook", "pulp_cbc", "pulp_highs", "flow")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run_one(method: str, config: Path, time_limit: float) -> dict[str, Any]:
+    """One worker process: its JSON, its wall time, its peak RSS (MB, from the kernel's rusage)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", method, str(config), str(time_limit)],
+            stdout=out, stderr=err, text=True,
+        )
+        # A hard stop well past the method's own limit: a solver that ignores its limit is a result too.
+        deadline = started + time_limit * 2 + 120
+        usage = None
+        while True:
+            pid, _, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+                _, _, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.1)
+        process.returncode = 0  # reaped above; keep Popen from waiting again
+        wall = round(time.perf_counter() - started, 3)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read(), err.read()
+    try:
+        record = json.loads(text.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        record = {"method": method, "status": "crashed", "error": (errors or text)[-500:]}
+    record["wall"] = wall
+    record["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return record
+
+
+def main_run(args: argparse.Namespace) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)
+    results: list[dict[str, Any]] = json.loads(out.read_text()) if out.exists() and args.resume else []
+    done = {(r["instance"], r["seed"], r["method"]) for r in results}
+    for name in args.instances.split(","):
+        instance = INSTANCES[name]
+        for seed in (int(s) for s in args.seeds.split(",")):
+            config = instance.config(seed)
+            for method in args.methods.split(","):
+                if (name, seed, method) in done:
+                    continue
+                if instance.pure and method == "flow":
+                    limit = instance.time_limit
+                else:
+                    limit = instance.time_limit if method == "seatplan" else args.baseline_limit
+                record = run_one(method, config, limit)
+                record.update({"instance": name, "seed": seed, "time_limit": limit})
+                results.append(record)
+                print(json.dumps(record), flush=True)
+                out.write_text(json.dumps(results, indent=1))
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    if len(present) * 2 <= len(values) and values:
+        return None  # not reached in most runs: the median run did not reach it
+    return statistics.median(present) if present else None
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The markdown table: one row per instance and method, medians over seeds."""
+    rows = ["| instance | method | seeds | build s | first solution s | proven 1% gap s | wall s | objective | bound | gap | peak RSS MB | status |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    keys = list(dict.fromkeys((r["instance"], r["method"]) for r in results))
+    for instance, method in keys:
+        group = [r for r in results if r["instance"] == instance and r["method"] == method]
+        statuses = ", ".join(f"{s}×{sum(1 for r in group if r.get('status') == s)}"
+                             for s in dict.fromkeys(r.get("status") for r in group))
+        gap = _median([r.get("gap") for r in group])
+        rows.append(
+            f"| {instance} | {method} | {len(group)} | {_fmt(_median([r.get('build') for r in group]))} "
+            f"| {_fmt(_median([r.get('first_solution') for r in group]))} "
+            f"| {_fmt(_median([r.get('gap_1pct') for r in group]))} "
+            f"| {_fmt(_median([r.get('wall') for r in group]))} "
+            f"| {_fmt(_median([r.get('objective') for r in group]), 2)} "
+            f"| {_fmt(_median([r.get('bound') for r in group]), 2)} "
+            f"| {'—' if gap is None else f'{gap:.2%}'} "
+            f"| {_fmt(_median([r.get('peak_rss_mb') for r in group]), 0)} | {statuses} |"
+        )
+    return "\n".join(rows)
+
+
+def ratios(results: list[dict[str, Any]]) -> str:
+    """Time to a proven 1% gap, each baseline over seatplan, per instance and seed, then the median."""
+    lines = []
+    for instance in dict.fromkeys(r["instance"] for r in results):
+        ours = {r["seed"]: r for r in results if r["instance"] == instance and r["method"] == "seatplan"}
+        for method in ("textbook", "pulp_cbc", "pulp_highs"):
+            values, floors = [], []
+            for r in results:
+                if r["instance"] != instance or r["method"] != method or r["seed"] not in ours:
+                    continue
+                mine = ours[r["seed"]].get("gap_1pct")
+                if mine is None:
+                    continue
+                if r.get("gap_1pct") is not None:
+                    values.append(r["gap_1pct"] / mine)
+                else:  # never reached 1%: at least its whole run
+                    floors.append(r.get("wall", r.get("time_limit", 0)) / mine)
+            if values or floors:
+                every = values + floors
+                text = f"{statistics.median(every):,.0f}×"
+                if floors:
+                    text = f"≥ {text} ({len(floors)} of {len(every)} runs never reached 1%)"
+                lines.append(f"- {instance}: {method} takes {text} seatplan's time to a proven 1% gap")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run")
+    run.add_argument("--instances", default="district,metro,pure")
+    run.add_argument("--seeds", default="0,1,2")
+    run.add_argument("--methods", default=",".join(METHODS))
+    run.add_argument("--baseline-limit", type=float, default=300.0)
+    run.add_argument("--out", default=str(RESULTS / "latest.json"))
+    run.add_argument("--resume", action="store_true", help="keep finished runs of --out and do the rest")
+    show = commands.add_parser("table")
+    show.add_argument("results", nargs="?", default=str(RESULTS / "latest.json"))
+    args = parser.parse_args()
+    if args.command == "run":
+        main_run(args)
+        results = json.loads(Path(args.out).read_text())
+    else:
+        results = json.loads(Path(args.results).read_text())
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    print(table(results))
+    print()
+    print(ratios(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""One method on one instance, in its own process (so that its peak memory is its own).
+
+    python -m benchmarks.worker METHOD CONFIG TIME_LIMIT
+
+prints one JSON document: build, first solution and 1%-gap times (seconds from the start of the
+worker, reading the data included), objective, bound, gap and status. Methods:
+
+- textbook:   CP-SAT with default parameters on the plain model (one boolean per student and
+              listed school), no hint, no external bound;
+- pulp_cbc:   the same model through PuLP with CBC;
+- pulp_highs: the same model through PuLP with HiGHS;
+- flow:       min-cost flow on the instance's transportation core alone (compacts and diversity
+              dropped): the reference for how fast the core can be solved, and a lower bound;
+- seatplan:   what `seatplan solve` does (read, formulate, solve, write the run folder), timed from
+              the start of this process to the written run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+START = time.perf_counter()
+
+
+def _now() -> float:
+    return round(time.perf_counter() - START, 3)
+
+
+def first_within(trajectory: list[tuple[float, float | None, float | None]], gap: float) -> float | None:
+    """The first time the best objective was proven within `gap` of the optimum."""
+    for t, objective, bound in trajectory:
+        if objective is not None and bound is not None and objective - bound <= gap * max(1.0, abs(objective)):
+            return t
+    return None
+
+
+def first_solution(trajectory: list[tuple[float, float | None, float | None]]) -> float | None:
+    return next((t for t, objective, _ in trajectory if objective is not None), None)
+
+
+def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
+    from models.config import load_config
+    from models.data import load_instance
+    from models.formulation import build_model
+
+    if method == "seatplan":
+        return _seatplan(config_path, time_limit)
+    config = load_config(config_path)
+    if method == "flow":
+        config = replace(config, diversity=(), data=replace(config.data, compacts=None))
+    instance = load_instance(config)
+    model = build_model(instance, config)
+    coefs, constant = model.formulation.objective()
+    built = _now()
+    trajectory: list[tuple[float, float | None, float | None]] = []
+    status = "no_solution"
+    objective = bound = None
+
+    if method == "flow":
+        from solver.flow import solve_transportation
+
+        values, cents = solve_transportation(model, instance)
+        objective = bound = cents / 100
+        status = "optimal"
+        trajectory.append((_now(), objective, bound))
+    elif method == "textbook":
+        from ortools.sat.python import cp_model
+
+        from solver.backends import cpsat
+
+        cp = cpsat.build(model.formulation)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = time_limit
+        best: dict[str, float | None] = {"objective": None, "bound": None}
+
+        def on_bound(value: float) -> None:
+            best["bound"] = value / 100
+            trajectory.append((_now(), best["objective"], best["bound"]))
+
+        class OnSolution(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                best["objective"] = self.objective_value / 100
+                best["bound"] = self.best_objective_bound / 100
+                trajectory.append((_now(), best["objective"], best["bound"]))
+
+        solver.best_bound_callback = on_bound
+        solver.parameters.relative_gap_limit = 0.01  # a stopping rule, as for the others
+        code = solver.solve(cp, OnSolution())
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            objective, bound = solver.objective_value / 100, solver.best_objective_bound / 100
+            # CP-SAT says OPTIMAL when it stops at its gap limit: the numbers decide.
+            status = "optimal" if bound >= objective - 1e-9 else "feasible"
+    elif method in ("pulp_cbc", "pulp_highs"):
+        objective, bound, status = _pulp(method, model.formulation, time_limit, trajectory)
+    else:
+        raise SystemExit(f"unknown method {method}")
+    gap = None if objective is None or bound is None else max(0.0, objective - bound) / max(1.0, abs(objective))
+    return {
+        "method": method,
+        "status": status,
+        "build": built,
+        "first_solution": first_solution(trajectory),
+        "gap_1pct": first_within(trajectory, 0.01),
+        "objective": objective,
+        "bound": bound,
+        "gap": gap,
+        "total": _now(),
+        "variables": model.formulation.n_vars,
+    }
+
+
+def _seatplan(config_path: Path, time_limit: float) -> dict[str, Any]:
+    from models.config import load_config
+    from models.data import load_instance
+    from solver.run import write_run
+    from solver.solve import solve
+
+    config = load_config(config_path)
+    instance = load_instance(config)
+    read = _now()
+    result = solve(config, instance=instance, time_limit=time_limit)
+    with tempfile.TemporaryDirectory() as folder:
+        if result.solved:
+            write_run(result, Path(folder) / "run")
+    offset = read  # solve() times its trajectory from its own start, after reading
+    trajectory = [(offset + t, o, b) for t, o, b in result.trajectory]
+    if result.solved:
+        trajectory.append((_now(), result.objective, result.bound))
+    return {
+        "method": "seatplan",
+        "status": result.status,
+        "build": round(read + result.seconds.get("build", 0.0), 3),
+        "first_solution": first_solution(trajectory),
+        "gap_1pct": first_within(trajectory, 0.01),
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "total": _now(),
+        "variables": result.model_size.get("variables"),
+    }
+
+
+def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tuple:  # noqa: ANN001
+    import pulp
+
+    from solver.backends.pulp import build
+
+    problem, variables = build(formulation)
+    _, constant = formulation.objective()
+    offset = constant / 100
+    with tempfile.TemporaryDirectory() as folder:
+        log_path = os.path.join(folder, "solver.log")
+        started = _now()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if method == "pulp_cbc":
+                command = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=0.01, threads=2, logPath=log_path)
+            else:
+                command = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=0.01, threads=2, log_file=log_path,
+                                     output_flag=True, log_to_console=False)
+        problem.solve(command)
+        text = open(log_path, encoding="utf-8", errors="replace").read() if os.path.exists(log_path) else ""
+    if method == "pulp_cbc":
+        # "Cbc0010I After N nodes, M on tree, B best solution, best possible P (T seconds)"
+        for line in text.splitlines():
+            m = re.search(r"(-?[\d.e+]+) best solution, best possible (-?[\d.e+]+) \(([\d.]+) seconds\)", line)
+            if m:
+                best = float(m.group(1))
+                trajectory.append((started + float(m.group(3)),
+                                   None if best > 1e49 else best / 100 + offset, float(m.group(2)) / 100 + offset))
+    else:
+        import numpy as np
+
+        # HiGHS' B&B table: "... | BestBound BestSol Gap | ... Time" rows end in "<seconds>s".
+        for line in text.splitlines():
+            m = re.match(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+\S+.*?\s([\d.]+)s\s*$", line)
+            if m:
+                try:
+                    bound_value = float(m.group(1))
+                except ValueError:
+                    continue
+                try:
+                    best_value: float | None = float(m.group(2))
+                except ValueError:
+                    best_value = None
+                if best_value is not None and not np.isfinite(best_value):
+                    best_value = None
+                if not np.isfinite(bound_value):
+                    continue
+                trajectory.append((started + float(m.group(3)),
+                                   None if best_value is None else best_value / 100 + offset, bound_value / 100 + offset))
+    status = {pulp.LpSolutionOptimal: "optimal", pulp.LpSolutionIntegerFeasible: "feasible"}.get(
+        problem.sol_status, "no_solution")
+    objective = None
+    if status != "no_solution":
+        import numpy as np
+
+        values = np.array([0 if v.varValue is None else round(v.varValue) for v in variables], dtype=np.int64)
+        coefs, constant = formulation.objective()
+        objective = float(constant + coefs @ values) / 100
+    bound = trajectory[-1][2] if trajectory else None
+    if objective is not None and bound is not None:
+        status = "optimal" if bound >= objective - 1e-9 else "feasible"
+        trajectory.append((_now(), objective, bound))
+    return objective, bound, status
+
+
+if __name__ == "__main__":
+    method, config, limit = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
+    print(json.dumps(run(method, config, limit)))
