@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from audit import rules
+from audit import rules, stability
 from audit.assignment import read_assignment
 from audit.config import AuditConfig, read_config
-from audit.district import load_district
+from audit.district import District, load_district
 from audit.errors import AuditInputError, Problems
 from audit.metrics import compare_counts, compare_objective, read_metrics, solver_status
 from audit.objective import objective_cents
@@ -65,9 +65,20 @@ def _audit(
     assert district is not None and rows is not None
 
     report = Report(notes=list(config.notes))
+    da = config.deferred_acceptance
+    if da:
+        report.notes.append(
+            "mechanism deferred_acceptance: no compact is honored; compacts together and share, "
+            "hard diversity bands, hard clusters and families together are not applied by it "
+            "and are reported as information"
+        )
     if run or config.data_sha256 is not None:
         report.rules.append(data_integrity(config))
-    placements = rules.place(district, rows)
+    placements = rules.place(district, rows, compacts_apply=not da)
+    pairs = stability.blocking_pairs(district, placements)
+    split = stability.split_families(district, placements)
+    # Rules deferred acceptance does not apply: their breaches are information there.
+    unapplied = rules.not_applied if da else (lambda result: result)
     report.rules += [
         rules.known_ids(district, placements),
         rules.at_most_once(district, placements),
@@ -76,23 +87,41 @@ def _audit(
         rules.position_column(district, placements),
         rules.compact_id_column(district, placements),
         rules.capacity(district, placements),
-        rules.compact_together(district, placements),
-        rules.compact_share(district, config, placements),
+        unapplied(rules.compact_together(district, placements)),
+        unapplied(rules.compact_share(district, config, placements)),
         rules.compact_family_count(district, config),
         rules.compact_single_school(district),
         rules.compact_family_once(district),
         rules.compact_known(district),
         rules.compact_under_selected(district, config),
-        rules.clusters(district, config, placements),
+        _clusters(district, config, placements),
     ]
-    report.rules += [rules.diversity(district, rule, placements) for rule in config.diversity]
-    cents = objective_cents(district, config, placements)
+    report.rules += [
+        unapplied(rules.diversity(district, rule, placements))
+        if rule.mode == "hard"
+        else rules.diversity(district, rule, placements)
+        for rule in config.diversity
+    ]
+    report.rules.append(stability.stability(config, pairs))
+    report.rules.append(stability.families(config, split))
+    if da:
+        report.rules.append(stability.deferred_acceptance_outcome(district, placements))
+    cents = objective_cents(district, config, placements, len(pairs), len(split))
     report.rules.append(compare_objective(cents, metrics))
     if metrics is not None:
-        report.rules.append(solver_status(metrics))
-        report.rules.append(compare_counts(district, config, placements, metrics))
+        report.rules.append(solver_status(metrics, config))
+        report.rules.append(
+            compare_counts(district, config, placements, metrics, len(pairs), len(split))
+        )
     report.objective = _objective_document(cents, metrics)
     return report
+
+
+def _clusters(district: District, config: AuditConfig, placements: rules.Placements) -> RuleResult:
+    result = rules.clusters(district, config, placements)
+    if config.deferred_acceptance and config.clusters_mode == "hard":
+        return rules.not_applied(result)
+    return result
 
 
 def _objective_document(cents: dict[str, int], metrics: dict[str, Any] | None) -> dict[str, Any]:

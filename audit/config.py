@@ -28,8 +28,20 @@ COMPACT_KEYS = (
     "max_share",
 )
 DIVERSITY_KEYS = ("attribute", "category", "scope", "band", "around_district", "mode", "weight")
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity")
-WEIGHT_KEYS = TERMS[:-1]  # diversity weights live on each rule
+TERMS = (
+    "rank",
+    "unassigned",
+    "distance",
+    "broken_compact",
+    "outside_cluster",
+    "diversity",
+    "blocking_pairs",
+    "split_families",
+)
+# Terms metrics.json has had from the start; the two later ones may be absent from older runs.
+FIRST_TERMS = TERMS[:6]
+# diversity weights live on each rule; blocking_pairs and split_families in their own sections
+WEIGHT_KEYS = TERMS[:5]
 DEFAULT_WEIGHTS = {
     "rank": 1,
     "unassigned": 100,
@@ -38,7 +50,11 @@ DEFAULT_WEIGHTS = {
     "outside_cluster": 0,
 }
 # Top-level keys the auditor knows it does not need; any other unknown key is noted.
-KNOWN_UNUSED = ("name", "solver")
+KNOWN_UNUSED = ("name",)
+CLUSTER_KEYS = ("mode", "feeder_priority")
+STABILITY_KEYS = ("mode", "weight")
+FAMILIES_KEYS = ("together", "weight")
+MECHANISMS = ("optimize", "deferred_acceptance")
 
 
 @dataclass(frozen=True)
@@ -71,11 +87,23 @@ class AuditConfig:
     under_selected_ratio: Fraction = Fraction(1)
     max_share: Fraction = Fraction(100)
     clusters_mode: str = "off"
+    feeder_priority: int = 0
+    stability_mode: str = "off"
+    stability_weight: int = 1
+    families_mode: str = "off"
+    families_weight: int = 1
+    mechanism: str = "optimize"
+    seed: int = 0
     diversity: tuple[DiversityRule, ...] = ()
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     data_sha256: dict[str, str] | None = None
     data_sha256_line: int | None = None
     notes: tuple[str, ...] = ()
+
+    @property
+    def deferred_acceptance(self) -> bool:
+        """The assignment claims to come from student-proposing deferred acceptance."""
+        return self.mechanism == "deferred_acceptance"
 
 
 def _line(node: yaml.Node) -> int:
@@ -167,7 +195,7 @@ class _Reader:
     def mode(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str | None:
         # YAML 1.1 reads a bare `off` as false; the contract means the word.
         value = _value(node) if isinstance(node, yaml.ScalarNode) else None
-        if value is False:
+        if value is False and "off" in choices:
             return "off"
         if not isinstance(value, str) or value not in choices:
             self.add(node, f"expected {what} to be one of {', '.join(choices)}, got {_show(node)}")
@@ -215,6 +243,10 @@ def read_config(path: Path) -> AuditConfig:
             "clusters",
             "diversity",
             "objective",
+            "stability",
+            "families",
+            "mechanism",
+            "solver",
         )
     ]
     if ignored:
@@ -224,6 +256,7 @@ def read_config(path: Path) -> AuditConfig:
     data, data_lines = _read_data(top, path, reader)
     settings.update(_read_compacts(top, reader))
     settings.update(_read_clusters(top, reader))
+    settings.update(_read_choice(top, reader))
     settings["diversity"] = _read_diversity(top, reader)
     weights, weight_notes = _read_objective(top, reader)
     notes.extend(weight_notes)
@@ -297,12 +330,52 @@ def _read_clusters(top: dict, reader: _Reader) -> dict[str, Any]:
     entries = reader.mapping(top["clusters"][1], "clusters")
     result: dict[str, Any] = {}
     for name, (key, value) in (entries or {}).items():
-        if name != "mode":
-            reader.add(key, f"unknown key clusters.{name}{_nearest(name, ('mode',))}")
+        if name == "mode":
+            mode = reader.mode(value, "clusters.mode", ("off", "soft", "hard"))
+            if mode is not None:
+                result["clusters_mode"] = mode
+        elif name == "feeder_priority":
+            bonus = reader.integer(value, "clusters.feeder_priority")
+            if bonus is not None:
+                result["feeder_priority"] = bonus
+        else:
+            reader.add(key, f"unknown key clusters.{name}{_nearest(name, CLUSTER_KEYS)}")
+    return result
+
+
+def _read_choice(top: dict, reader: _Reader) -> dict[str, Any]:
+    """stability, families, mechanism, and solver.seed (it draws the lottery when none is given)."""
+    result: dict[str, Any] = {}
+    sections = (
+        ("stability", "mode", STABILITY_KEYS),
+        ("families", "together", FAMILIES_KEYS),
+    )
+    for section, mode_key, keys in sections:
+        if section not in top:
             continue
-        mode = reader.mode(value, "clusters.mode", ("off", "soft", "hard"))
-        if mode is not None:
-            result["clusters_mode"] = mode
+        entries = reader.mapping(top[section][1], section)
+        for name, (key, value) in (entries or {}).items():
+            if name == mode_key:
+                mode = reader.mode(value, f"{section}.{name}", ("off", "soft", "hard"))
+                if mode is not None:
+                    result[f"{section}_mode"] = mode
+            elif name == "weight":
+                weight = reader.integer(value, f"{section}.weight")
+                if weight is not None:
+                    result[f"{section}_weight"] = weight
+            else:
+                reader.add(key, f"unknown key {section}.{name}{_nearest(name, keys)}")
+    if "mechanism" in top:
+        mechanism = reader.mode(top["mechanism"][1], "mechanism", MECHANISMS)
+        if mechanism is not None:
+            result["mechanism"] = mechanism
+    if "solver" in top:
+        # Only the seed matters to the audit; the solver's other settings are its own business.
+        entries = reader.mapping(top["solver"][1], "solver")
+        if entries is not None and "seed" in entries:
+            seed = reader.integer(entries["seed"][1], "solver.seed")
+            if seed is not None:
+                result["seed"] = seed
     return result
 
 

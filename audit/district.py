@@ -6,10 +6,12 @@ forbid (a family in two compacts, too few families…) is kept and judged as a r
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from audit.config import AuditConfig
@@ -18,6 +20,8 @@ from audit.tables import Table, read_table
 
 _NATURAL = re.compile(r"\+?\d+")
 _INTEGER = re.compile(r"[+-]?\d+")
+# A lottery number: an integer or a decimal (an exponent is tolerated); no nan, no inf.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -31,6 +35,13 @@ class School:
     under_selected_given: bool | None
     lat: float | None
     lon: float | None
+    feeds: str = ""  # the school this one feeds; empty for none
+
+
+def seed_lottery(seed: int, student: str) -> int:
+    """The documented draw when students.csv has no lottery column (smaller is better)."""
+    digest = hashlib.sha256(f"{seed}:{student}".encode()).hexdigest()
+    return int(digest[:16], 16)
 
 
 @dataclass
@@ -57,6 +68,13 @@ class District:
     compacts: dict[str, Compact]
     family_members: dict[str, list[str]]
     first_choices: Counter[str]
+    # School choice: each school ranks students by (priority descending, lottery ascending).
+    lottery: dict[str, int | Decimal] = field(default_factory=dict)
+    lottery_given: bool = False  # False: drawn from solver.seed
+    lottery_text: dict[str, str] = field(default_factory=dict)  # as written, for evidence
+    current_school: dict[str, str] = field(default_factory=dict)
+    priorities: dict[tuple[str, str], int] = field(default_factory=dict)
+    feeder_priority: int = 0
 
     def position(self, student: str, school: str) -> int | None:
         """1 for the first school on the student's list, 2 for the next…; None if unlisted."""
@@ -69,6 +87,20 @@ class District:
             for student, listed in self.lists.items()
             for i, school in enumerate(listed, start=1)
         }
+
+    def priority(self, student: str, school: str) -> int:
+        """priorities.csv (0 when not listed), plus the feeder bonus when its current school
+        feeds this one."""
+        value = self.priorities.get((student, school), 0)
+        if self.feeder_priority:
+            current = self.schools.get(self.current_school.get(student, ""))
+            if current is not None and current.feeds and current.feeds == school:
+                value += self.feeder_priority
+        return value
+
+    def order_key(self, student: str, school: str) -> tuple[int, int | Decimal]:
+        """Smaller is ranked higher by `school`: (−priority, lottery), a strict order."""
+        return (-self.priority(student, school), self.lottery[student])
 
     def under_selected(self, school_id: str, ratio: Fraction) -> bool:
         """Given per school, else: fewer than ratio × capacity students list it first."""
@@ -114,6 +146,11 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         if "compacts" in config.data
         else None
     )
+    priorities_table = (
+        _read(config, "priorities", ("student_id", "school_id", "priority"), problems)
+        if "priorities" in config.data
+        else None
+    )
     if students_table is None or schools_table is None:
         return None
 
@@ -156,9 +193,29 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         else {}
     )
     compacts = _compacts(compacts_table, problems) if compacts_table is not None else {}
+    _feeds(schools_table, schools, problems)
+    lottery, lottery_text = _lottery(students_table, config.seed, problems)
+    current_school = (
+        dict(
+            zip(
+                students_table.column("student_id"),
+                students_table.column("current_school"),
+                strict=True,
+            )
+        )
+        if students_table.has("current_school")
+        else {}
+    )
+    priorities = (
+        _priorities(priorities_table, known_students, schools, problems)
+        if priorities_table is not None
+        else {}
+    )
     if problems or (with_grades and seats_table is None) or preferences_table is None:
         return None
     if "compacts" in config.data and compacts_table is None:
+        return None
+    if "priorities" in config.data and priorities_table is None:
         return None
 
     family_members: dict[str, list[str]] = defaultdict(list)
@@ -180,6 +237,12 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         compacts=compacts,
         family_members=dict(family_members),
         first_choices=first_choices,
+        lottery=lottery,
+        lottery_given=students_table.has("lottery"),
+        lottery_text=lottery_text,
+        current_school=current_school,
+        priorities=priorities,
+        feeder_priority=config.feeder_priority,
     )
     district.link_compacts()
     return district
@@ -507,3 +570,115 @@ def _compacts(table: Table, problems: Problems) -> dict[str, Compact]:
         else:
             compact.families.append(family_id)
     return compacts
+
+
+def _feeds(table: Table, schools: dict[str, School], problems: Problems) -> None:
+    """schools.csv `feeds`: the school_id of the school each one feeds (empty for none)."""
+    if not table.has("feeds"):
+        return
+    for line, school_id, fed in zip(
+        table.lines, table.column("school_id"), table.column("feeds"), strict=True
+    ):
+        if not fed or school_id not in schools:
+            continue
+        if fed not in schools:
+            problems.add(
+                table.where,
+                f'school {school_id} feeds unknown school_id "{fed}" (not in schools.csv)',
+                line,
+            )
+            continue
+        schools[school_id].feeds = fed
+
+
+def _lottery(
+    table: Table, seed: int, problems: Problems
+) -> tuple[dict[str, int | Decimal], dict[str, str]]:
+    """students.csv `lottery` (a distinct number per student), else drawn from the seed.
+
+    Numbers are compared exactly as written (Decimal): 0.1 stays 0.1, and 1 and 1.0 are
+    the same number, so they repeat each other.
+    """
+    ids = table.column("student_id")
+    lottery: dict[str, int | Decimal] = {}
+    text: dict[str, str] = {}
+    if not table.has("lottery"):
+        for student in ids:
+            if student:
+                lottery[student] = seed_lottery(seed, student)
+                text[student] = str(lottery[student])
+        return lottery, text
+    first_line: dict[Decimal, tuple[str, int]] = {}
+    seen: set[str] = set()
+    for line, student, written in zip(table.lines, ids, table.column("lottery"), strict=True):
+        if not student or student in seen:
+            continue  # reported as an empty or duplicate student_id
+        seen.add(student)
+        if not written:
+            problems.add(
+                table.where,
+                f"expected a lottery number for student {student} (the file has a lottery column)",
+                line,
+            )
+            continue
+        if not _NUMBER.fullmatch(written):
+            problems.add(
+                table.where,
+                f'expected lottery to be a number for student {student}, got "{written}"',
+                line,
+            )
+            continue
+        value = Decimal(written)
+        if value in first_line:
+            other, other_line = first_line[value]
+            problems.add(
+                table.where,
+                f"lottery {written} of student {student} repeats that of student {other} "
+                f"(line {other_line}); lottery numbers must be distinct",
+                line,
+            )
+            continue
+        first_line[value] = (student, line)
+        lottery[student] = value
+        text[student] = written
+    return lottery, text
+
+
+def _priorities(
+    table: Table, students: set[str], schools: dict[str, School], problems: Problems
+) -> dict[tuple[str, str], int]:
+    """priorities.csv: (student, school) -> priority; a pair not listed has priority 0."""
+    where = table.where
+    priorities: dict[tuple[str, str], int] = {}
+    first_line: dict[tuple[str, str], int] = {}
+    for line, student, school_id, written in zip(
+        table.lines,
+        table.column("student_id"),
+        table.column("school_id"),
+        table.column("priority"),
+        strict=True,
+    ):
+        bad = False
+        if student not in students:
+            problems.add(where, f'unknown student_id "{student}" (not in students.csv)', line)
+            bad = True
+        if school_id not in schools:
+            problems.add(where, f'unknown school_id "{school_id}" (not in schools.csv)', line)
+            bad = True
+        if not _INTEGER.fullmatch(written):
+            problems.add(where, f'expected priority to be an integer, got "{written}"', line)
+            bad = True
+        if bad:
+            continue
+        key = (student, school_id)
+        if key in first_line:
+            problems.add(
+                where,
+                f"student {student} has a priority at school {school_id} twice (first on line "
+                f"{first_line[key]})",
+                line,
+            )
+            continue
+        first_line[key] = line
+        priorities[key] = int(written)
+    return priorities

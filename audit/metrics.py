@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from audit.config import TERMS, AuditConfig
+from audit.config import FIRST_TERMS, TERMS, AuditConfig
 from audit.district import District
 from audit.errors import Problems
 from audit.objective import money
@@ -46,6 +46,8 @@ def read_metrics(path: Path, problems: Problems) -> dict[str, Any] | None:
         ok = False
     elif isinstance(terms, dict):
         for term in TERMS:
+            if term not in FIRST_TERMS and term not in terms:
+                continue  # a later term: metrics.json written before it existed
             if not _is_number(terms.get(term)):
                 problems.add(
                     where,
@@ -53,6 +55,10 @@ def read_metrics(path: Path, problems: Problems) -> dict[str, Any] | None:
                 )
                 ok = False
     for key in ("objective", "students", "assigned", "unassigned"):
+        if key in document and not _is_number(document[key]):
+            problems.add(where, f"expected {key} to be a number, got {json.dumps(document[key])}")
+            ok = False
+    for key in ("blocking_pairs", "split_families"):
         if key in document and not _is_number(document[key]):
             problems.add(where, f"expected {key} to be a number, got {json.dumps(document[key])}")
             ok = False
@@ -72,14 +78,35 @@ def to_cents(value: float) -> int:
     return round(value * 100)
 
 
+def new_format(metrics: dict[str, Any]) -> bool:
+    """Written by a version that knows stability and families: it names its mechanism."""
+    return "mechanism" in metrics
+
+
 def compare_objective(cents: dict[str, int], metrics: dict[str, Any] | None) -> RuleResult:
-    """Each term and the total, recomputed, against metrics.json to the cent."""
+    """Each term and the total, recomputed, against metrics.json to the cent.
+
+    blocking_pairs and split_families may be missing from a metrics.json older than them
+    (one without `mechanism`): then they must recompute to 0.
+    """
     result = RuleResult("objective")
     total = sum(cents.values())
     reported = metrics["terms"] if metrics is not None else {}
     for term, value in cents.items():
         if metrics is None:
             result.info.append(f"{term}: {money(value)}")
+            continue
+        if term not in reported:
+            if value == 0 and not new_format(metrics):
+                result.info.append(f"{term}: {money(value)} (not in metrics.json, an older run)")
+                continue
+            result.fail(
+                f"term {term}: recomputed {money(value)}, metrics.json does not report it",
+                value / 100,
+                term=term,
+                recomputed=value / 100,
+                reported=None,
+            )
             continue
         theirs = to_cents(reported[term])
         result.info.append(f"{term}: {money(value)} (metrics.json {money(theirs)})")
@@ -112,8 +139,14 @@ def compare_objective(cents: dict[str, int], metrics: dict[str, Any] | None) -> 
     return result
 
 
-def solver_status(metrics: dict[str, Any]) -> RuleResult:
-    """An honest status: optimal or feasible, and the bound never above the objective."""
+def solver_status(metrics: dict[str, Any], config: AuditConfig) -> RuleResult:
+    """An honest status: optimal or feasible, and the bound never above the objective.
+
+    A deferred acceptance run proves nothing about the objective: status stable, no bound,
+    no gap.
+    """
+    if config.deferred_acceptance:
+        return _deferred_acceptance_status(metrics)
     result = RuleResult("solver_status")
     status = metrics["status"]
     objective = to_cents(metrics["objective"])
@@ -151,6 +184,31 @@ def solver_status(metrics: dict[str, Any]) -> RuleResult:
     return result
 
 
+def _deferred_acceptance_status(metrics: dict[str, Any]) -> RuleResult:
+    result = RuleResult("solver_status")
+    status = metrics["status"]
+    result.info.append(
+        f"mechanism deferred_acceptance: status {status}, bound {json.dumps(metrics.get('bound'))}"
+        f", gap {json.dumps(metrics.get('gap'))}"
+    )
+    if status != "stable":
+        result.fail(
+            f'status is "{status}", expected stable for a deferred acceptance run',
+            1,
+            status=status,
+        )
+    for key in ("bound", "gap"):
+        if metrics.get(key) is not None:
+            result.fail(
+                f"{key} is {json.dumps(metrics[key])}, expected null for a deferred acceptance "
+                "run (it proves nothing about the objective)",
+                1,
+                field=key,
+                reported=metrics[key],
+            )
+    return result
+
+
 class _Compare:
     def __init__(self, result: RuleResult) -> None:
         self.result = result
@@ -174,7 +232,12 @@ def _show(value: Any) -> str:
 
 
 def compare_counts(
-    district: District, config: AuditConfig, placements: Placements, metrics: dict[str, Any]
+    district: District,
+    config: AuditConfig,
+    placements: Placements,
+    metrics: dict[str, Any],
+    blocking_pairs: int = 0,
+    split_families: int = 0,
 ) -> RuleResult:
     """Every count metrics.json reports that the data and the assignment determine."""
     result = RuleResult("metrics_counts")
@@ -184,6 +247,27 @@ def compare_counts(
     check.same("assigned", placed, metrics["assigned"])
     check.same("unassigned", len(district.students) - placed, metrics["unassigned"])
     absent: list[str] = []
+
+    if "mechanism" in metrics:
+        if metrics["mechanism"] != config.mechanism:
+            result.fail(
+                f"mechanism: the config says {config.mechanism}, metrics.json says "
+                f"{_show(metrics['mechanism'])}",
+                1,
+                field="mechanism",
+                recomputed=config.mechanism,
+                reported=metrics["mechanism"],
+            )
+    else:
+        absent.append("mechanism")
+    for key, count in (("blocking_pairs", blocking_pairs), ("split_families", split_families)):
+        if key in metrics:
+            check.same(key, count, metrics[key])
+        elif new_format(metrics):
+            # A metrics.json that names its mechanism reports both counts, whatever the mode.
+            check.same(key, count, None)
+        else:
+            absent.append(key)
 
     if "position_counts" in metrics:
         counts: Counter[str] = Counter()

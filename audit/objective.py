@@ -28,9 +28,17 @@ def haversine_hundredths(a: tuple[float, float], b: tuple[float, float]) -> int:
 
 
 def objective_cents(
-    district: District, config: AuditConfig, placements: Placements
+    district: District,
+    config: AuditConfig,
+    placements: Placements,
+    blocking_pairs: int = 0,
+    split_families: int = 0,
 ) -> dict[str, int]:
-    """Every term of the objective, in cents, and nothing else (the total is their sum)."""
+    """Every term of the objective, in cents, and nothing else (the total is their sum).
+
+    blocking_pairs and split_families are the counts (audit.stability); they cost their
+    weight each only in soft mode.
+    """
     w = config.weights
     rank_steps = 0
     for student, school in placements.school.items():
@@ -64,6 +72,12 @@ def objective_cents(
         "broken_compact": 100 * w["broken_compact"] * broken_families,
         "outside_cluster": 100 * w["outside_cluster"] * outside,
         "diversity": diversity,
+        "blocking_pairs": (
+            100 * config.stability_weight * blocking_pairs if config.stability_mode == "soft" else 0
+        ),
+        "split_families": (
+            100 * config.families_weight * split_families if config.families_mode == "soft" else 0
+        ),
     }
     assert tuple(cents) == TERMS
     return cents

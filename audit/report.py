@@ -28,6 +28,10 @@ class RuleResult:
     rule: str
     violations: list[Violation] = field(default_factory=list)
     info: list[str] = field(default_factory=list)
+    # What one violation is called in the headline ("blocking pair", "blocking pairs").
+    noun: tuple[str, str] = ("violation", "violations")
+    # Extra lists for --json, kept whatever the verdict (e.g. every blocking pair).
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -38,12 +42,14 @@ class RuleResult:
 
     def to_text(self) -> list[str]:
         lines: list[str] = []
+        one, many = self.noun
         if self.passed:
             lines.append(f"{self.rule}: pass")
         elif len(self.violations) == 1:
-            lines.append(f"{self.rule}: FAIL — {self.violations[0].message}")
+            named = "" if one == "violation" else f"1 {one}: "
+            lines.append(f"{self.rule}: FAIL — {named}{self.violations[0].message}")
         else:
-            lines.append(f"{self.rule}: FAIL — {len(self.violations)} violations")
+            lines.append(f"{self.rule}: FAIL — {len(self.violations)} {many}")
             for violation in self.violations[:PRINT_LIMIT]:
                 lines.append(f"    {violation.message}")
             if len(self.violations) > PRINT_LIMIT:
@@ -58,6 +64,7 @@ class RuleResult:
             "violation_count": len(self.violations),
             "violations": [v.to_json() for v in self.violations],
             "info": list(self.info),
+            **self.details,
         }
 
 

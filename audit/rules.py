@@ -13,7 +13,7 @@ from fractions import Fraction
 from audit.assignment import Row
 from audit.config import AuditConfig, DiversityRule
 from audit.district import District
-from audit.report import RuleResult
+from audit.report import PRINT_LIMIT, RuleResult
 
 
 @dataclass
@@ -29,12 +29,16 @@ class Placements:
     school: dict[str, str]  # placed students only
     honored: dict[str, bool]
     through_compact: dict[str, str]  # student -> honored compact that placed it
+    # False for deferred acceptance: it applies no compact, so every compact counts as not
+    # honored and nobody is placed through one.
+    compacts_apply: bool = True
 
     def placed(self, student: str) -> str | None:
         return self.school.get(student)
 
 
-def place(district: District, rows: list[Row]) -> Placements:
+def place(district: District, rows: list[Row], compacts_apply: bool = True) -> Placements:
+    """Read the placements; with compacts_apply False no compact is honored."""
     first_row: dict[str, Row] = {}
     school: dict[str, str] = {}
     for row in rows:
@@ -47,14 +51,52 @@ def place(district: District, rows: list[Row]) -> Placements:
     through: dict[str, str] = {}
     for compact in district.compacts.values():
         honored[compact.compact_id] = (
-            compact.school_id in district.schools
+            compacts_apply
+            and compact.school_id in district.schools
             and bool(compact.members)
             and all(school.get(s) == compact.school_id for s in compact.members)
         )
         if honored[compact.compact_id]:
             for student in compact.members:
                 through.setdefault(student, compact.compact_id)
-    return Placements(rows, first_row, school, honored, through)
+    return Placements(rows, first_row, school, honored, through, compacts_apply)
+
+
+NOT_APPLIED = "not applied by deferred acceptance"
+
+
+def not_applied(result: RuleResult) -> RuleResult:
+    """A hard rule deferred acceptance does not apply: its breaches become information.
+
+    Every breach stays in --json (`not_applied`); the text shows the first PRINT_LIMIT.
+    """
+    if not result.violations:
+        result.info.insert(0, f"{NOT_APPLIED}; it holds here anyway")
+        return result
+    breaches = result.violations
+    result.details["not_applied"] = [v.to_json() for v in breaches]
+    result.violations = []
+    lines = [f"{NOT_APPLIED}: {v.message}" for v in breaches[:PRINT_LIMIT]]
+    if len(breaches) > 1:
+        total = sum(v.amount for v in breaches)
+        lines.insert(
+            0,
+            f"{NOT_APPLIED}: {len(breaches)} breaches (amount {total:g}), reported, not judged",
+        )
+    if len(breaches) > PRINT_LIMIT:
+        lines.append(f"… and {len(breaches) - PRINT_LIMIT} more (every one in --json)")
+    result.info[:0] = lines
+    return result
+    moved = [f"{NOT_APPLIED}: {v.message}" for v in result.violations]
+    total = sum(v.amount for v in result.violations)
+    result.details["not_applied"] = [v.to_json() for v in result.violations]
+    result.violations = []
+    result.info[:0] = [
+        f"{NOT_APPLIED}: {len(moved)} breach{'es' if len(moved) != 1 else ''} "
+        f"(amount {total:g}), reported, not judged",
+        *moved,
+    ]
+    return result
 
 
 def _join(items: list[str], limit: int = 6) -> str:
@@ -126,12 +168,19 @@ def listed_school(district: District, placements: Placements) -> RuleResult:
     for student, school in placements.school.items():
         if district.position(student, school) is not None:
             continue
-        if any(compact.school_id == school for compact in district.compacts_of(student)):
+        if placements.compacts_apply and any(
+            compact.school_id == school for compact in district.compacts_of(student)
+        ):
             continue
         listed = district.lists.get(student, [])
+        nor = (
+            "nor its compact's school"
+            if placements.compacts_apply
+            else "(deferred acceptance places no one through a compact)"
+        )
         result.fail(
             f"student {student} placed at {school}, which is not on its list "
-            f"({_join(listed) if listed else 'an empty list'}) nor its compact's school",
+            f"({_join(listed) if listed else 'an empty list'}) {nor}",
             1,
             student_id=student,
             school_id=school,
@@ -201,6 +250,8 @@ def compact_id_column(district: District, placements: Placements) -> RuleResult:
                 why = "no such compact"
             elif student not in district.compacts[actual].members:
                 why = f"{student} is not a member of {actual}"
+            elif not placements.compacts_apply:
+                why = "deferred acceptance honors no compact"
             elif not placements.honored[actual]:
                 why = f"compact {actual} is not honored"
             else:

@@ -124,11 +124,11 @@ def test_malformed_metrics(tmp_path: Path) -> None:
 
 def test_unknown_top_level_keys_are_ignored_but_noted(basic: Path) -> None:
     with (basic / "config.yaml").open("a") as handle:
-        handle.write("stability: {weight: 3}\nsolver: {backend: cpsat}\nobjective_extra: 1\n")
+        handle.write("reporting: {weight: 3}\nsolver: {backend: cpsat}\nobjective_extra: 1\n")
     report = audit_files(basic / "config.yaml", basic / "right.csv")
     assert report.passed
     assert report.notes == [
-        "config keys the auditor does not use were ignored: stability, objective_extra"
+        "config keys the auditor does not use were ignored: reporting, objective_extra"
     ]
 
 
