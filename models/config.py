@@ -23,7 +23,8 @@ PULP_SOLVERS = ("cbc", "highs")
 CLUSTER_MODES = ("off", "soft", "hard")
 RULE_MODES = ("off", "soft", "hard")
 SCOPES = ("school", "cluster", "sector")
-DATA_FILES = ("students", "schools", "preferences", "seats", "compacts")
+DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priorities")
+MECHANISMS = ("optimize", "deferred_acceptance")
 REQUIRED_DATA_FILES = ("students", "schools", "preferences")
 
 
@@ -36,6 +37,7 @@ class DataFiles:
     preferences: Path
     seats: Path | None = None
     compacts: Path | None = None
+    priorities: Path | None = None
 
     def named(self) -> dict[str, Path]:
         """The files that are set, by their key in the config."""
@@ -59,9 +61,27 @@ class CompactSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """Community clusters: `off`, `soft` (a cost per student outside), or `hard` (forbidden)."""
+    """Community clusters: `off`, `soft` (a cost per student outside), or `hard` (forbidden); and
+    the priority a school gives the students of the schools that feed it."""
 
     mode: str = "off"
+    feeder_priority: int = 0
+
+
+@dataclass(frozen=True)
+class StabilitySettings:
+    """No justified envy: `hard` forbids blocking pairs, `soft` costs `weight` per pair."""
+
+    mode: str = "off"
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class FamilySettings:
+    """Siblings at one school: `hard` forbids splitting a family, `soft` costs `weight` per split family."""
+
+    together: str = "off"
+    weight: int = 1
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,9 @@ class Config:
     diversity: tuple[DiversityRule, ...] = ()
     objective: ObjectiveWeights = ObjectiveWeights()
     solver: SolverSettings = SolverSettings()
+    stability: StabilitySettings = StabilitySettings()
+    families: FamilySettings = FamilySettings()
+    mechanism: str = "optimize"
     data_sha256: Mapping[str, str] = field(default_factory=dict)
     lines: Mapping[Path_, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -287,7 +310,8 @@ def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
 
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
-TOP_KEYS = ("name", "data", "compacts", "clusters", "diversity", "objective", "solver", "data_sha256")
+TOP_KEYS = ("name", "data", "mechanism", "compacts", "clusters", "diversity", "stability", "families",
+            "objective", "solver", "data_sha256")
 
 
 def load_config(path: str | Path) -> Config:
@@ -339,7 +363,18 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
                       f"{compacts.min_families} > {compacts.max_families}")
     clusters = _read_section(check, "clusters", top.get("clusters"), ClusterSettings, {
         "mode": lambda p, v, d: check.choice(p, v, CLUSTER_MODES, d),
+        "feeder_priority": lambda p, v, d: check.integer(p, v, d, 0),
     })
+    stability = _read_section(check, "stability", top.get("stability"), StabilitySettings, {
+        "mode": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
+        "weight": lambda p, v, d: check.integer(p, v, d, 0),
+    })
+    families = _read_section(check, "families", top.get("families"), FamilySettings, {
+        "together": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
+        "weight": lambda p, v, d: check.integer(p, v, d, 0),
+    })
+    mechanism = check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize") \
+        if "mechanism" in top else "optimize"
     diversity = _read_diversity(check, top.get("diversity"))
     objective = _read_section(check, "objective", top.get("objective"), ObjectiveWeights, {
         key: (lambda p, v, d: check.integer(p, v, d, 0)) for key in _field_names(ObjectiveWeights)
@@ -368,6 +403,9 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
         diversity=diversity,
         objective=objective,
         solver=solver,
+        stability=stability,
+        families=families,
+        mechanism=mechanism,
         data_sha256=dict(sha),
         lines=dict(doc.lines),
     )
@@ -493,7 +531,8 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
         "name": config.name,
         "data": {key: where(path) for key, path in config.data.named().items()},
         "compacts": {f.name: plain(getattr(config.compacts, f.name)) for f in fields(config.compacts)},
-        "clusters": {"mode": config.clusters.mode},
+        "mechanism": config.mechanism,
+        "clusters": {"mode": config.clusters.mode, "feeder_priority": config.clusters.feeder_priority},
         "diversity": [
             {
                 "attribute": rule.attribute,
@@ -506,6 +545,8 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
             }
             for rule in config.diversity
         ],
+        "stability": {"mode": config.stability.mode, "weight": config.stability.weight},
+        "families": {"together": config.families.together, "weight": config.families.weight},
         "objective": {f.name: getattr(config.objective, f.name) for f in fields(config.objective)},
         "solver": {f.name: getattr(config.solver, f.name) for f in fields(config.solver)},
     }

@@ -72,6 +72,14 @@ class Instance:
     compact_family_count: np.ndarray  # (C,) int
     compact_of_student: np.ndarray  # (S,) int, -1 when not in a compact
 
+    # School-choice data: who each school prefers (priorities.csv, feeders, the lottery).
+    lottery_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) 0 = best
+    priority_student: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
+    priority_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
+    priority_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
+    school_feeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (J,) -1 for none
+    current_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) -1 for none
+
     warnings: tuple[Problem, ...] = field(default=())
 
     @property
@@ -109,6 +117,24 @@ class Instance:
         keys = self.compact_of_student[order]
         start = np.searchsorted(keys, np.arange(self.n_compacts + 1))
         return [order[start[c] : start[c + 1]] for c in range(self.n_compacts)]
+
+    def priority(self, students: np.ndarray, schools: np.ndarray, feeder_priority: int = 0) -> np.ndarray:
+        """Priority of each (student, school) pair: priorities.csv (0 when not listed), plus
+        `feeder_priority` when the student's current school feeds that school."""
+        out = np.zeros(len(students), dtype=np.int64)
+        if len(self.priority_student):
+            n = self.n_schools
+            keys = self.priority_student * n + self.priority_school
+            order = np.argsort(keys)
+            wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
+            at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+            found = keys[order][at] == wanted
+            out[found] = self.priority_value[order][at][found]
+        if feeder_priority and len(self.current_school):
+            current = self.current_school[students]
+            feeds = np.where(current >= 0, self.school_feeds[np.maximum(current, 0)], -1)
+            out += np.where(feeds == schools, feeder_priority, 0)
+        return out
 
     def student_index(self) -> dict[str, int]:
         return {sid: i for i, sid in enumerate(self.student_ids)}
@@ -408,6 +434,10 @@ def load_instance(config: Config) -> Instance:
         )
         compact_ids, compact_school, compact_family_count, compact_of_student = result
 
+    # ---- school-choice data: priorities, the lottery, feeders ---------------------------------
+    choice = _read_choice_data(config, tables.get("priorities"), students, schools, student_index,
+                               school_index, student_ids, problems)
+
     # ---- a run's config.yaml records the data it was solved with ------------------------------
     for key, recorded in config.data_sha256.items():
         path = files.named().get(key)
@@ -459,6 +489,7 @@ def load_instance(config: Config) -> Instance:
         compact_school=compact_school,
         compact_family_count=compact_family_count,
         compact_of_student=compact_of_student,
+        **choice,
         warnings=tuple(warnings),
     )
 
@@ -551,6 +582,85 @@ def _read_compacts(
         np.array(family_count, dtype=np.int64),
         compact_of_student,
     )
+
+
+def lottery_from_seed(student_ids: np.ndarray, seed: int) -> np.ndarray:
+    """The documented draw when students.csv has no lottery column: each student's number is the
+    first 16 hex digits of SHA-256("<seed>:<student_id>"), smaller is better. Anyone can redo it,
+    in any language, and it does not depend on the order of the file."""
+    import hashlib
+
+    return np.array(
+        [int(hashlib.sha256(f"{seed}:{sid}".encode()).hexdigest()[:16], 16) for sid in student_ids],
+        dtype=np.uint64,
+    )
+
+
+def _read_choice_data(
+    config: Config,
+    priorities: CsvTable | None,
+    students: CsvTable,
+    schools: CsvTable,
+    student_index: pd.Index,
+    school_index: pd.Index,
+    student_ids: np.ndarray,
+    problems: list[Problem],
+) -> dict[str, np.ndarray]:
+    """Priorities, lottery order, feeders and current schools (issue: school-choice mechanics)."""
+    n_students, n_schools = len(student_ids), len(schools.frame)
+    out: dict[str, np.ndarray] = {}
+    if "lottery" in students.frame.columns:
+        text = students.frame["lottery"]
+        numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(numbers)
+        report_rows(students, bad, np.array(
+            [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()],
+            dtype=object) if bad.any() else "", problems)
+        repeated = pd.Series(numbers).duplicated(keep="first").to_numpy() & ~bad
+        if repeated.any():
+            first = first_lines(students, pd.Series(numbers))
+            report_rows(students, repeated, np.array(
+                [f'expected a different lottery number for each student, got "{v}" again (first on line {f})'
+                 for v, f in zip(text.to_numpy(), first, strict=True)], dtype=object), problems)
+        order = np.argsort(np.where(bad, np.inf, numbers), kind="stable")
+    else:
+        order = np.argsort(lottery_from_seed(student_ids, config.solver.seed), kind="stable")
+    rank = np.empty(n_students, dtype=np.int64)
+    rank[order] = np.arange(n_students)
+    out["lottery_rank"] = rank
+
+    feeds = np.full(n_schools, -1, dtype=np.int64)
+    if "feeds" in schools.frame.columns:
+        found = lookup(schools, "feeds", school_index, problems, "school",
+                       f"{schools.file}: expected feeds to name a school_id")
+        feeds = np.where(schools.frame["feeds"].to_numpy() == "", -1, found)
+    out["school_feeds"] = np.asarray(feeds, dtype=np.int64)
+    current = np.full(n_students, -1, dtype=np.int64)
+    if "current_school" in students.frame.columns:
+        # A school outside the match (a current school that is not in schools.csv) feeds nothing.
+        current = school_index.get_indexer(students.frame["current_school"]).astype(np.int64)
+    out["current_school"] = current
+
+    out["priority_student"] = np.zeros(0, np.int64)
+    out["priority_school"] = np.zeros(0, np.int64)
+    out["priority_value"] = np.zeros(0, np.int64)
+    if priorities is not None and require_columns(priorities, ["student_id", "school_id", "priority"], problems):
+        p_student = lookup(priorities, "student_id", student_index, problems, "student", students.file)
+        p_school = lookup(priorities, "school_id", school_index, problems, "school", schools.file)
+        value, good = parse_integers(priorities, "priority", problems)
+        pair = priorities.frame[["student_id", "school_id"]]
+        repeated = pair.duplicated(keep="first").to_numpy()
+        if repeated.any():
+            first = first_lines(priorities, pair)
+            report_rows(priorities, repeated, np.array(
+                [f"expected one priority per student and school, got '{s}' at '{j}' again (first on line {f})"
+                 for s, j, f in zip(pair["student_id"], pair["school_id"], first, strict=True)], dtype=object),
+                problems)
+        use = (p_student >= 0) & (p_school >= 0) & good & ~repeated
+        out["priority_student"] = p_student[use].astype(np.int64)
+        out["priority_school"] = p_school[use].astype(np.int64)
+        out["priority_value"] = value[use].astype(np.int64)
+    return out
 
 
 def file_sha256(path: Path) -> str:

@@ -17,6 +17,8 @@ from models.formulation import TERMS, Assignment
 from models.rules.clusters import outside_cluster
 from models.rules.compacts import share_limit
 from models.rules.diversity import band, in_category, shortfall, units
+from models.rules.families import split_families
+from models.rules.stability import blocking_pairs
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,12 @@ def positions_of(instance: Instance, school: np.ndarray) -> np.ndarray:
 
 
 def honored_compacts(instance: Instance, assignment: Assignment) -> np.ndarray:
-    """A compact is honored when every member is placed at its school."""
+    """A compact is honored when every member is placed at its school through it (a mechanism that
+    ignores compacts, like deferred acceptance, may put them all there by their own lists: that is
+    not a compact honored)."""
     members = np.flatnonzero(instance.compact_of_student >= 0)
     compact = instance.compact_of_student[members]
-    at_school = assignment.school[members] == instance.compact_school[compact]
+    at_school = (assignment.school[members] == instance.compact_school[compact]) & assignment.via_compact[members]
     missing = np.bincount(compact[~at_school], minlength=instance.n_compacts)
     return missing == 0
 
@@ -79,6 +83,11 @@ def evaluate(instance: Instance, config: Config, assignment: Assignment) -> Eval
     for rule in config.diversity:
         if rule.mode == "soft":
             terms["diversity"] += rule.weight * int(rule_shortfalls(instance, rule, school).sum())
+    if config.stability.mode == "soft":
+        students, _ = blocking_pairs(instance, config, school, through_compact)
+        terms["blocking_pairs"] = 100 * config.stability.weight * len(students)
+    if config.families.together == "soft":
+        terms["split_families"] = 100 * config.families.weight * len(split_families(instance, school))
     return Evaluation(terms, positions, honored)
 
 

@@ -14,10 +14,13 @@ from models.rules.clusters import build_clusters
 from models.rules.compacts import build_compacts
 from models.rules.distance import build_distance
 from models.rules.diversity import build_diversity
+from models.rules.families import build_families
 from models.rules.placement import Seats, build_placement
+from models.rules.stability import build_stability
 
 #: Objective terms in the order they are reported.
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity")
+TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity",
+         "blocking_pairs", "split_families")
 
 
 @dataclass(frozen=True)
@@ -69,4 +72,6 @@ def build_model(instance: Instance, config: Config) -> Model:
     build_clusters(instance, config, formulation, seats)
     build_distance(instance, config, formulation, seats)
     build_diversity(instance, config, formulation, seats)
+    build_stability(instance, config, formulation, seats)
+    build_families(instance, config, formulation, seats)
     return Model(formulation, seats)

@@ -139,6 +139,10 @@ class Formulation:
     blocks: list[VariableBlock] = field(default_factory=list)
     rows: list[RowBlock] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
+    #: Variables whose value follows from others through equality rows (running sums): each entry
+    #: is (their indexes, a function of the solution vector that returns their values). Used to
+    #: complete a solution given its placements (warm starts), never by a backend.
+    derived: list[tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]] = field(default_factory=list)
 
     @property
     def n_vars(self) -> int:

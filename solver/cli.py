@@ -134,11 +134,12 @@ def summary_text(result: Any, folder: Path | None) -> str:
     proof = {
         "optimal": " — proven: no assignment costs less",
         "feasible": " — the best found, not proven optimal",
+        "stable": " — deferred acceptance: the student-optimal stable matching, without compacts or bands",
     }.get(result.status, "")
     how = result.backend + (", after fallback" if result.fallback else "")
     lines = [f"{result.config.name}: {result.status} ({how}) in {result.seconds.get('total', 0):.1f} s{proof}"]
     bound = (f"bound {result.bound:,.2f}, gap {result.gap:.2%}" if result.bound is not None
-             else "no bound known")
+             else "what the config's weights make of it" if result.status == "stable" else "no bound known")
     lines.append(f"  {'objective':<18}{result.objective:>12,.2f}   ({bound})")
     for name in TERMS:
         value = evaluation.terms.get(name, 0) / 100
@@ -162,6 +163,17 @@ def summary_text(result: Any, folder: Path | None) -> str:
                   if outside else f"every {rule.scope} inside [{lo}, {hi}]%")
         label = "diversity" if number == 0 else ""
         lines.append(f"  {label:<18}{rule.attribute}={rule.category} by {rule.scope} ({rule.mode}): {detail}")
+    config = result.config
+    if config.stability.mode != "off" or config.mechanism == "deferred_acceptance":
+        from models.rules.stability import blocking_pairs
+
+        envious, _ = blocking_pairs(instance, config, result.assignment.school, result.assignment.via_compact)
+        lines.append(f"  {'blocking pairs':<18}{len(envious):>12,}   (stability {config.stability.mode})")
+    if config.families.together != "off":
+        from models.rules.families import split_families
+
+        split = len(split_families(instance, result.assignment.school))
+        lines.append(f"  {'split families':<18}{split:>12,}   (families together {config.families.together})")
     if folder is not None:
         lines.append(f"  {'run folder':<18}{folder}")
     return "\n".join(lines)

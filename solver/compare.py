@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+
+import numpy as np
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from models.formulation import TERMS
 #: read `term: rank`, and in JSON they are nested under "terms" (the term `unassigned` is a weighted
 #: cost, the row `unassigned students` a count: they must not share a name).
 ROWS = (
+    ("mechanism", "mechanism"),
     ("status", "status"),
     ("backend", "backend"),
     ("objective", "objective"),
@@ -29,7 +32,16 @@ ROWS = (
     ("compacts honored", "compacts_honored"),
     ("worst diversity shortfall", "worst_shortfall"),
     ("mean distance km", "mean_distance_km"),
+    ("blocking pairs", "blocking_pairs"),
+    ("split families", "split_families"),
+    ("better off than the first", "better"),
+    ("worse off than the first", "worse"),
+    ("same as the first", "same"),
 )
+
+#: A student's outcome as a number, smaller is better: its list position; 0 for a place through its
+#: compact at a school it did not list (its family's own choice); UNPLACED when it has no school.
+UNPLACED = 10**9
 
 
 def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -52,10 +64,47 @@ def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[
                 raise InputError([Problem(str(metrics_file), error.lineno, f"malformed JSON: {error.msg}")]) from None
             if not isinstance(metrics, dict):
                 raise InputError([Problem(str(metrics_file), 1, "expected a JSON object of metrics")])
+            metrics["_outcomes"] = _read_outcomes(source / "assignment.csv")
             columns.append((label, metrics))
         else:
             columns.append((label, _solve(source, time_limit)))
+    _compare_students(columns)
     return columns
+
+
+def _read_outcomes(path: Path) -> dict[str, int]:
+    """Each student's outcome from an assignment.csv (empty when the file is missing)."""
+    import csv as csv_module
+
+    if not path.exists():
+        return {}
+    outcomes = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv_module.DictReader(handle):
+            position = (row.get("position") or "").strip()
+            school = (row.get("school_id") or "").strip()
+            if position.isdigit():
+                outcomes[row["student_id"].strip()] = int(position)
+            elif school:
+                outcomes[row["student_id"].strip()] = 0 if (row.get("compact_id") or "").strip() else UNPLACED - 1
+            else:
+                outcomes[row["student_id"].strip()] = UNPLACED
+    return outcomes
+
+
+def _compare_students(columns: list[tuple[str, dict[str, Any]]]) -> None:
+    """Students better off, worse off and the same as in the first column, by their own lists."""
+    if not columns:
+        return
+    first = columns[0][1].get("_outcomes") or {}
+    for _, metrics in columns[1:]:
+        mine = metrics.get("_outcomes") or {}
+        shared = [sid for sid in first if sid in mine]
+        if not shared:
+            continue
+        metrics["better"] = sum(1 for sid in shared if mine[sid] < first[sid])
+        metrics["worse"] = sum(1 for sid in shared if mine[sid] > first[sid])
+        metrics["same"] = sum(1 for sid in shared if mine[sid] == first[sid])
 
 
 def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
@@ -67,7 +116,14 @@ def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
     result = solve(config, instance=instance, time_limit=time_limit)
     if not result.solved:
         return {"status": result.status, "backend": result.backend}
-    return build_metrics(result)
+    metrics = build_metrics(result)
+    assert result.assignment is not None and result.evaluation is not None
+    placed = result.assignment.school >= 0
+    outcome = np.where(placed, result.evaluation.positions, UNPLACED)
+    outcome = np.where(placed & (result.evaluation.positions == 0),
+                       np.where(result.assignment.via_compact, 0, UNPLACED - 1), outcome)
+    metrics["_outcomes"] = dict(zip(instance.student_ids.tolist(), outcome.tolist(), strict=True))
+    return metrics
 
 
 def _value(metrics: dict[str, Any], key: str) -> Any:

@@ -30,13 +30,15 @@ from solver.backends import BackendResult, Progress, SolveSettings, cpsat
 from solver.flow import is_transportation, solve_transportation
 from solver.lagrange import lagrangian_bound
 from solver.lp import LpBound, lp_bound
-from solver.warmstart import priced_warm_start, warm_start
+from solver.warmstart import complete_free_variables, priced_warm_start, stable_warm_start, warm_start
 
 #: Above this many variables the LP relaxation is slower than Lagrangian relaxation over the flow
 #: (measured in benchmarks/: HiGHS' simplex needs minutes at a million options).
 LP_VARIABLE_LIMIT = 300_000
 #: Share of the time limit the bounding phase may take before CP-SAT goes on.
 BOUND_SHARE = 0.5
+#: Row blocks left out of the LP relaxation (see below).
+SLOW_LP_ROWS = frozenset({"at_least_as_good_chain", "ranked_ahead_chain", "no_justified_envy"})
 
 
 @dataclass
@@ -50,6 +52,8 @@ class _Search:
     best: np.ndarray | None = None
     best_objective: int = 2**62
     bound: int | None = None
+    #: A solution that breaks a row, kept to guide CP-SAT when there is no feasible one yet.
+    guide: np.ndarray | None = None
     log: list[str] = field(default_factory=list)
 
     def elapsed(self) -> float:
@@ -65,8 +69,12 @@ class _Search:
         """Keep `values` if it keeps every row and costs less than the best so far."""
         if values is None:
             return
-        if self.formulation.violations(values):
-            self.note(f"{how} breaks a row; not used")
+        broken = self.formulation.violations(values)
+        if broken:
+            self.note(f"{how} breaks {len(broken)} row{'s' if len(broken) != 1 else ''} "
+                      f"(e.g. {broken[0]}); kept only as a hint")
+            if self.guide is None:
+                self.guide = values
             return
         objective = _objective(self.formulation, values)
         self.note(f"{how}: {objective / 100:.2f}")
@@ -108,23 +116,50 @@ def solve_ortools(
             f"seatplan: a transportation problem, solved exactly as a min-cost flow in {seconds:.2f} s "
             f"(objective {objective / 100:.2f})"])
 
+    if _student_optimal_is_optimal(model, config):
+        values = stable_warm_start(model, instance, config)
+        if values is not None and not formulation.violations(values):
+            objective = _objective(formulation, values)
+            seconds = time.perf_counter() - start
+            if progress is not None:
+                progress(objective, objective, seconds)
+            return BackendResult("cpsat", "optimal", values, float(objective), seconds, [
+                "seatplan: stability hard with only ranks and seats: the student-optimal stable matching "
+                "(deferred acceptance) is the optimum — every stable matching places the same students "
+                "(rural hospitals theorem) and each student is placed at least as well as in any other "
+                f"(Gale–Shapley); objective {objective / 100:.2f} in {seconds:.2f} s"])
+
     search = _Search(formulation, start, start + settings.time_limit, progress)
     search.offer(warm_start(model, instance, config), "warm start (min-cost flow, then repair)")
+    if config.stability.mode != "off":
+        # A flow is rarely stable; deferred acceptance always is, on the lists the model allows.
+        search.offer(stable_warm_start(model, instance, config), "deferred acceptance")
     compacts = formulation.block("compact")
 
     if formulation.n_vars <= LP_VARIABLE_LIMIT:
-        bound = lp_bound(formulation, time_limit=max(0.5, settings.time_limit * BOUND_SHARE), threads=1)
+        # The stability rows make the LP slow to solve (minutes for a few thousand students) and
+        # its prices no help to the flow: the LP without them is still a relaxation, so its bound
+        # holds, and CP-SAT, starting from deferred acceptance, enforces them.
+        relaxed = _without_rows(formulation, SLOW_LP_ROWS)
+        bound = lp_bound(relaxed, time_limit=max(0.5, settings.time_limit * BOUND_SHARE), threads=1)
         if bound is None:
             search.note("LP relaxation not solved in its share of the time")
         else:
             search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
-            if not search.done(settings.gap):
+            relaxed_model = Model(relaxed, model.seats)
+            stable = relaxed is formulation  # no rows were left out of the LP
+
+            def at_lp_prices(counts: bool) -> np.ndarray:
                 compact_values = bound.primal[compacts.start: compacts.start + compacts.size]
-                search.offer(priced_warm_start(model, instance, config, bound.duals, compact_values),
-                             "flow at the LP's prices")
-                search.offer(priced_warm_start(model, instance, config, bound.duals, compact_values, bound.primal),
-                             "flow at the LP's prices and counts")
+                values = priced_warm_start(relaxed_model, instance, config, bound.duals, compact_values,
+                                           bound.primal if counts else None)
+                complete_free_variables(model, values)  # against every row, left-out ones included
+                return values
+
             if not search.done(settings.gap):
+                search.offer(at_lp_prices(False), "flow at the LP's prices")
+                search.offer(at_lp_prices(True), "flow at the LP's prices and counts")
+            if not search.done(settings.gap) and stable:
                 placement = np.zeros(formulation.n_vars, dtype=bool)
                 placement[model.seats.var] = True
                 search.offer(_lp_rounding(formulation, placement, bound, settings, search), "LP rounding (CP-SAT)")
@@ -145,7 +180,7 @@ def solve_ortools(
         )
         search.prove(relaxation.bound, f"Lagrangian relaxation ({relaxation.iterations} flows)")
 
-    if search.done(settings.gap):
+    if search.best is not None and search.done(settings.gap):
         claim = "optimal" if search.best_objective <= (search.bound or -(2**62)) else "feasible"
         search.note(f"stopping: {'optimal' if claim == 'optimal' else 'within solver.gap'}")
         return BackendResult("cpsat", claim, search.best, _float(search.bound), search.elapsed(), search.log)
@@ -155,7 +190,7 @@ def solve_ortools(
         result = cpsat.solve(
             formulation,
             SolveSettings(time_limit=remaining, gap=settings.gap, workers=settings.workers, seed=settings.seed),
-            hint=search.best,
+            hint=search.best if search.best is not None else search.guide,
             progress=progress,
             objective_floor=search.bound,
         )
@@ -163,6 +198,11 @@ def solve_ortools(
         search.offer(result.values, f"CP-SAT ({result.claim})")
         if result.bound is not None:
             search.prove(int(np.ceil(result.bound - 1e-6)), "CP-SAT")
+        if search.best is None and result.claim == "infeasible":
+            search.note("CP-SAT proved that the hard rules cannot all hold")
+            return BackendResult("cpsat", "infeasible", None, None, search.elapsed(), search.log)
+    if search.best is None:
+        return BackendResult("cpsat", "no_solution", None, None, search.elapsed(), search.log)
     claim = "optimal" if search.bound is not None and search.best_objective <= search.bound else "feasible"
     return BackendResult("cpsat", claim, search.best, _float(search.bound), search.elapsed(), search.log)
 
@@ -187,6 +227,28 @@ def _lp_rounding(
         objective_floor=bound.bound,
     )
     return result.values
+
+
+def _student_optimal_is_optimal(model: Model, config: Config) -> bool:
+    """Stability hard, and nothing in the objective or the rules but ranks, seats and unplaced
+    students: then the student-optimal stable matching is the optimum, by theorem."""
+    active = [r for r in config.diversity if r.mode == "hard" or (r.mode == "soft" and r.weight > 0)]
+    weights = config.objective
+    return (
+        config.stability.mode == "hard"
+        and model.seats.n_compacts == 0
+        and not active
+        and (config.clusters.mode == "off" or (config.clusters.mode == "soft" and weights.outside_cluster == 0))
+        and weights.distance == 0
+        and weights.rank >= 0
+        and (config.families.together == "off" or (config.families.together == "soft" and config.families.weight == 0))
+    )
+
+
+def _without_rows(formulation: Formulation, names: frozenset[str]) -> Formulation:
+    """The same program without some row blocks: a relaxation, whose LP bound is still a bound."""
+    kept = [block for block in formulation.rows if block.name not in names]
+    return formulation if len(kept) == len(formulation.rows) else replace(formulation, rows=kept)
 
 
 def _objective(formulation: Formulation, values: np.ndarray) -> int:

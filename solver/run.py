@@ -23,6 +23,8 @@ from models.errors import InputError, Problem
 from models.evaluate import rule_shortfalls
 from models.formulation import TERMS
 from models.rules.diversity import band, in_category, units
+from models.rules.families import split_families
+from models.rules.stability import blocking_pairs
 from solver.solve import Result, summary_numbers
 
 VERSION = "0.1.0"
@@ -227,9 +229,11 @@ def build_metrics(result: Result) -> dict[str, Any]:
 
     numbers = summary_numbers(result)
     terms = {name: evaluation.terms.get(name, 0) / 100 for name in TERMS}
+    envious, _ = blocking_pairs(instance, config, school, through)
     return {
         "seatplan_version": VERSION,
         "name": config.name,
+        "mechanism": config.mechanism,
         "status": result.status,
         "backend": result.backend,
         "fallback": result.fallback,
@@ -246,6 +250,8 @@ def build_metrics(result: Result) -> dict[str, Any]:
         "mean_position": round(numbers["mean_position"], 3),
         "mean_distance_km": distance,
         "compacts": compacts,
+        "blocking_pairs": int(len(envious)),
+        "split_families": int(len(split_families(instance, school))),
         "diversity": diversity,
         "schools": schools_table,
         "clusters": clusters_table,

@@ -86,6 +86,58 @@ def priced_warm_start(
     return feasible_or_empty(model, values)
 
 
+def stable_warm_start(model: Model, instance: Instance, config: Config) -> np.ndarray | None:
+    """Compacts first (a set-aside: their seats are taken and their members never envy), then
+    deferred acceptance for everyone else over the placements the model allows, in the seats left;
+    completed. None if the model's other hard rules refuse it."""
+    from dataclasses import replace as replaced
+
+    from solver.da import deferred_acceptance
+
+    seats = model.seats
+    values = np.zeros(model.formulation.n_vars, dtype=np.int64)
+    capacity = instance.capacity.copy()
+    taking_part = np.ones(instance.n_students, dtype=bool)
+    if instance.n_compacts:
+        from models.rules.compacts import share_limit
+
+        room = share_limit(instance, config).astype(np.int64)
+        members = instance.compact_members()
+        # A member of a compact left out envies its compact's school if it listed it (the seat is
+        # not one it may take, but the definition counts it): honor first the compacts whose
+        # members listed their school, most of them first.
+        from models.rules.placement import listed_position
+
+        listing = np.array([
+            int((listed_position(instance, members[c], np.full(len(members[c]), instance.compact_school[c])) > 0).sum())
+            for c in range(instance.n_compacts)
+        ])
+        for c in np.lexsort((-instance.compact_family_count, -listing)):
+            school = instance.compact_school[c]
+            grades = np.bincount(instance.grade[members[c]], minlength=capacity.shape[1])
+            if np.all(grades <= capacity[school]) and len(members[c]) <= room[school]:
+                capacity[school] -= grades
+                room[school] -= len(members[c])
+                taking_part[members[c]] = False
+                values[seats.compact_start + c] = 1
+    option = seats.is_option & taking_part[seats.student]
+    # The lists DA sees: each student's options, in the order of its own list.
+    order = np.lexsort((seats.position[option], seats.student[option]))
+    student = seats.student[option][order]
+    school = seats.school[option][order]
+    start = np.searchsorted(student, np.arange(instance.n_students + 1))
+    allowed = replaced(instance, pref_start=start.astype(np.int64), pref_school=school.astype(np.int64),
+                       capacity=capacity)
+    assignment = deferred_acceptance(allowed, config)
+    placed = np.flatnonzero(assignment.school >= 0)
+    keys = seats.student[option] * instance.n_schools + seats.school[option]
+    by_key = np.argsort(keys)
+    found = np.searchsorted(keys[by_key], placed * instance.n_schools + assignment.school[placed])
+    values[seats.var[option][by_key][found]] = 1
+    complete_free_variables(model, values)
+    return values
+
+
 def feasible_or_empty(model: Model, values: np.ndarray) -> np.ndarray:
     """`values` if it keeps every row, else the assignment that places nobody (which keeps every
     rule of the model: an empty school is inside every band)."""
@@ -185,11 +237,16 @@ def _repair_rule(model: Model, instance: Instance, rule: DiversityRule, values: 
 
 
 def complete_free_variables(model: Model, values: np.ndarray) -> None:
-    """Set every non-placement variable to the least value its rows allow, given the placements."""
+    """Given the placements, compute every derived variable (running sums), then set every other
+    variable (shortfalls, blocking pairs, split families: each only costs) to the least value its
+    rows allow."""
     formulation = model.formulation
-    placement = np.zeros(formulation.n_vars, dtype=bool)
-    placement[model.seats.var] = True
-    free = ~placement
+    known = np.zeros(formulation.n_vars, dtype=bool)
+    known[model.seats.var] = True
+    for indexes, compute in formulation.derived:
+        values[indexes] = compute(values)
+        known[indexes] = True
+    free = ~known
     if not free.any():
         return
     values[free] = formulation.lower[free]
@@ -198,15 +255,15 @@ def complete_free_variables(model: Model, values: np.ndarray) -> None:
         is_free = free[block.indices]
         if not is_free.any():
             continue
-        known = np.zeros(block.size, dtype=np.int64)
-        np.add.at(known, rows[~is_free], block.coefs[~is_free] * values[block.indices[~is_free]])
+        activity = np.zeros(block.size, dtype=np.int64)
+        np.add.at(activity, rows[~is_free], block.coefs[~is_free] * values[block.indices[~is_free]])
         # rows of the form  lower ≤ known + a·z  with a > 0: z ≥ ceil((lower − known) / a)
         entries = np.flatnonzero(is_free & (block.coefs > 0))
         need_rows = rows[entries]
         lower = block.lower[need_rows]
         finite = np.isfinite(lower)
         entries, need_rows = entries[finite], need_rows[finite]
-        required = np.ceil((block.lower[need_rows] - known[need_rows]) / block.coefs[entries]).astype(np.int64)
+        required = np.ceil((block.lower[need_rows] - activity[need_rows]) / block.coefs[entries]).astype(np.int64)
         target = block.indices[entries]
         np.maximum.at(values, target, required)
     np.clip(values, formulation.lower, formulation.upper, out=values)

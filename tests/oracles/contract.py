@@ -18,7 +18,7 @@ from fractions import Fraction
 from tests.oracles.instances import Case, total_capacity
 
 Assignment = dict[str, str | None]
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity")
+TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity", "blocking_pairs", "split_families")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,6 +210,7 @@ def terms(case: Case, assignment: Assignment) -> dict[str, int]:
                 and s not in exempt
             )
         )
+    # (stability and families, issue 5's terms, are off in every case here: they stay 0)
     for rule in case.diversity:
         if rule.get("mode", "soft") == "soft":
             # weight × Σ shortfall / 100 in objective units is weight × Σ shortfall cents

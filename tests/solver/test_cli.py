@@ -20,7 +20,8 @@ from models.config import load_config
 from solver.cli import main
 from tests.conftest import write_case
 
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity")
+TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity",
+         "blocking_pairs", "split_families")
 RUN_FILES = ["assignment.csv", "config.yaml", "metrics.json", "solver.log"]
 PROBLEM_LINE = re.compile(r"^[^:\s][^:]*:\d+: \S")
 

@@ -1,0 +1,57 @@
+"""Student-proposing deferred acceptance, the mechanism districts run today.
+
+Every unplaced student proposes to the next school on its list; each school (and grade) keeps the
+students it ranks highest — (priority descending, lottery ascending) — up to its seats and rejects
+the rest; rejected students propose again; it ends when nobody is rejected. The result is the
+student-optimal stable matching: every student weakly prefers it to any other stable matching.
+
+Rounds are vectorised: all proposals of a round are decided at once by sorting, so a city of
+100,000 students with 12 choices takes a few dozen numpy sorts, not a million Python steps.
+Compacts, diversity bands, clusters and families are not applied: DA knows lists, priorities and
+seats only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.config import Config
+from models.data import Instance
+from models.formulation import Assignment
+from models.rules.stability import order_key
+
+
+def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
+    """The student-optimal stable matching of the lists, the schools' order and the seats."""
+    n = instance.n_students
+    n_grades = len(instance.grades)
+    start, schools = instance.pref_start, instance.pref_school
+    length = np.diff(start)
+    next_choice = np.zeros(n, dtype=np.int64)
+    held = np.full(n, -1, dtype=np.int64)  # school holding each student
+    held_key = np.zeros(n, dtype=np.int64)
+    seats = instance.capacity.reshape(-1)
+    free = np.flatnonzero(length > 0)  # students who still propose
+    while len(free):
+        school = schools[start[free] + next_choice[free]]
+        key = order_key(instance, config, free, school)
+        holders = np.flatnonzero(held >= 0)
+        # Everyone a school is considering this round: those it holds, and the new proposals.
+        student = np.concatenate([holders, free])
+        at = np.concatenate([held[holders], school])
+        rank_key = np.concatenate([held_key[holders], key])
+        cell = at * n_grades + instance.grade[student]
+        order = np.lexsort((rank_key, cell))
+        cell_sorted = cell[order]
+        first_of_cell = np.searchsorted(cell_sorted, cell_sorted, side="left")
+        place_in_cell = np.arange(len(order)) - first_of_cell
+        keep = np.zeros(len(order), dtype=bool)
+        keep[order] = place_in_cell < seats[cell_sorted]
+        kept, rejected = student[keep], student[~keep]
+        held[:] = -1
+        held[kept] = at[keep]
+        held_key[kept] = rank_key[keep]
+        # The rejected move down their lists; those with schools left propose next round.
+        next_choice[rejected] += 1
+        free = rejected[next_choice[rejected] < length[rejected]]
+    return Assignment(held, np.zeros(n, dtype=bool))
