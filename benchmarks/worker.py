@@ -156,7 +156,7 @@ def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tupl
 
     problem, variables = build(formulation)
     _, constant = formulation.objective()
-    offset = constant / 100
+    offset = 0.0  # the constant reaches the solver as a fixed variable (solver/backends/pulp.py)
     with tempfile.TemporaryDirectory() as folder:
         log_path = os.path.join(folder, "solver.log")
         started = _now()
@@ -170,13 +170,27 @@ def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tupl
         problem.solve(command)
         text = open(log_path, encoding="utf-8", errors="replace").read() if os.path.exists(log_path) else ""
     if method == "pulp_cbc":
-        # "Cbc0010I After N nodes, M on tree, B best solution, best possible P (T seconds)"
+        # CBC's log: "Integer solution of X found … (T seconds)", "… best possible Y (T seconds)",
+        # "Continuous objective value is Y - T seconds" (the root LP, a bound).
+        best_objective: float | None = None
+        best_bound: float | None = None
         for line in text.splitlines():
-            m = re.search(r"(-?[\d.e+]+) best solution, best possible (-?[\d.e+]+) \(([\d.]+) seconds\)", line)
-            if m:
-                best = float(m.group(1))
-                trajectory.append((started + float(m.group(3)),
-                                   None if best > 1e49 else best / 100 + offset, float(m.group(2)) / 100 + offset))
+            when = re.search(r"\(([\d.]+) seconds\)|- ([\d.]+) seconds", line)
+            if not when:
+                continue
+            seconds = float(when.group(1) or when.group(2))
+            found = re.search(r"Integer solution of (-?[\d.e+]+)", line) or \
+                re.search(r"(-?[\d.e+]+) best solution", line) or re.search(r"best objective (-?[\d.e+]+)", line)
+            bounded = re.search(r"best possible (-?[\d.e+]+)", line) or \
+                re.search(r"Continuous objective value is (-?[\d.e+]+)", line)
+            if found and float(found.group(1)) < 1e49:
+                value = float(found.group(1)) / 100 + offset
+                best_objective = value if best_objective is None else min(best_objective, value)
+            if bounded:
+                value = float(bounded.group(1)) / 100 + offset
+                best_bound = value if best_bound is None else max(best_bound, value)
+            if found or bounded:
+                trajectory.append((started + seconds, best_objective, best_bound))
     else:
         import numpy as np
 
