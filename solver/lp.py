@@ -54,28 +54,64 @@ def lagrangian_bound(formulation: Formulation, duals: np.ndarray) -> tuple[float
     return float(value - 1e-9 * scale - 1e-6), reduced
 
 
-def lp_bound(formulation: Formulation, time_limit: float, threads: int = 1) -> LpBound | None:
-    """Solve the LP relaxation with HiGHS and turn its duals into a proven bound; None if it fails."""
+def lp_bound(
+    formulation: Formulation, time_limit: float, threads: int = 1, columns: np.ndarray | None = None,
+    rounds: int = 6,
+) -> LpBound | None:
+    """Solve the LP relaxation with HiGHS and turn its duals into a proven bound; None if it fails.
+
+    With `columns` (a mask), the LP starts with only those variables free (the others held at 0):
+    column generation. After each solve, every held variable is priced with the duals; those with a
+    negative reduced cost are freed and the LP re-solved from its last basis, until none is left
+    (then the restricted optimum is the full LP's) or `rounds` run out. The bound is computed on
+    the full program in any case, so it holds whichever round it comes from.
+    """
     import highspy
 
     from solver.backends.highs import build
 
     start = time.perf_counter()
+    deadline = start + max(0.1, float(time_limit))
     highs = build(formulation, relax=True)
-    highs.setOptionValue("time_limit", max(0.1, float(time_limit)))
     highs.setOptionValue("threads", int(threads))
     highs.setOptionValue("solver", "simplex")
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    solution = highs.getSolution()
-    duals = np.asarray(solution.row_dual, dtype=float)
-    value, reduced = lagrangian_bound(formulation, duals)
-    return LpBound(
-        bound=math.ceil(value),
-        primal=np.asarray(solution.col_value, dtype=float),
-        duals=duals,
-        reduced_costs=reduced,
-        lp_objective=float(highs.getInfo().objective_function_value),
-        seconds=time.perf_counter() - start,
-    )
+    held = np.zeros(formulation.n_vars, dtype=bool)
+    if columns is not None:
+        held = ~columns & (formulation.lower <= 0) & (formulation.upper >= 0)
+        _set_bounds(highs, np.flatnonzero(held), np.zeros(int(held.sum())), np.zeros(int(held.sum())))
+    best: LpBound | None = None
+    for _ in range(rounds):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        highs.setOptionValue("time_limit", left)
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        solution = highs.getSolution()
+        duals = np.asarray(solution.row_dual, dtype=float)
+        value, reduced = lagrangian_bound(formulation, duals)
+        if best is None or math.ceil(value) > best.bound:
+            best = LpBound(
+                bound=math.ceil(value),
+                primal=np.asarray(solution.col_value, dtype=float),
+                duals=duals,
+                reduced_costs=reduced,
+                lp_objective=float(highs.getInfo().objective_function_value),
+                seconds=time.perf_counter() - start,
+            )
+        # Held variables that would lower the objective: free them and solve again.
+        entering = np.flatnonzero(held & (reduced < -1e-7))
+        if len(entering) == 0:
+            break
+        held[entering] = False
+        _set_bounds(highs, entering, formulation.lower[entering], formulation.upper[entering])
+    if best is not None:
+        best = LpBound(best.bound, best.primal, best.duals, best.reduced_costs, best.lp_objective,
+                       time.perf_counter() - start)
+    return best
+
+
+def _set_bounds(highs, indexes: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:  # noqa: ANN001
+    if len(indexes):
+        highs.changeColsBounds(len(indexes), indexes.astype(np.int32), lower.astype(float), upper.astype(float))

@@ -141,7 +141,8 @@ def solve_ortools(
         # its prices no help to the flow: the LP without them is still a relaxation, so its bound
         # holds, and CP-SAT, starting from deferred acceptance, enforces them.
         relaxed = _without_rows(formulation, SLOW_LP_ROWS)
-        bound = lp_bound(relaxed, time_limit=max(0.5, settings.time_limit * BOUND_SHARE), threads=1)
+        bound = lp_bound(relaxed, time_limit=max(0.5, settings.time_limit * BOUND_SHARE), threads=1,
+                         columns=_likely_columns(model, instance, search.best))
         if bound is None:
             search.note("LP relaxation not solved in its share of the time")
         else:
@@ -227,6 +228,24 @@ def _lp_rounding(
         objective_floor=bound.bound,
     )
     return result.values
+
+
+def _likely_columns(model: Model, instance: Instance, values: np.ndarray | None) -> np.ndarray | None:
+    """The variables the LP starts with (lp.py prices in the rest): each student's options up to
+    one past where the warm start placed it — students only move down their lists when seats or
+    rules push them — and every non-placement variable."""
+    if values is None:
+        return None
+    seats = model.seats
+    assignment = model.decode(values, instance.n_students)
+    from models.evaluate import positions_of
+
+    where = positions_of(instance, assignment.school)
+    reach = np.where((assignment.school >= 0) & (where > 0), where + 1, np.iinfo(np.int64).max)
+    columns = np.ones(model.formulation.n_vars, dtype=bool)
+    option = seats.is_option
+    columns[seats.var[option]] = seats.position[option] <= reach[seats.student[option]]
+    return columns
 
 
 def _student_optimal_is_optimal(model: Model, config: Config) -> bool:
