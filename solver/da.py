@@ -55,3 +55,52 @@ def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
         next_choice[rejected] += 1
         free = rejected[next_choice[rejected] < length[rejected]]
     return Assignment(held, np.zeros(n, dtype=bool))
+
+
+def school_proposing(instance: Instance, config: Config) -> Assignment:
+    """The school-optimal stable matching (schools propose, in their order, to fill their seats).
+
+    In every stable matching each student's school lies between this one and deferred acceptance's
+    (the lattice of stable matchings), and the students placed are the same (rural hospitals).
+    """
+    n = instance.n_students
+    n_grades = len(instance.grades)
+    student = instance.pref_student()
+    school = instance.pref_school
+    position = instance.pref_position()
+    key = order_key(instance, config, student, school)
+    cell = school * n_grades + instance.grade[student]
+    order = np.lexsort((key, cell))  # each cell's applicants, best first
+    applicant, applicant_position, applicant_cell = student[order], position[order], cell[order]
+    n_cells = instance.n_schools * n_grades
+    cell_start = np.searchsorted(applicant_cell, np.arange(n_cells + 1))
+    pointer = cell_start[:-1].copy()
+    seats = instance.capacity.reshape(-1)
+    held_cell = np.full(n, -1, dtype=np.int64)
+    held_position = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    while True:
+        holding = np.bincount(held_cell[held_cell >= 0], minlength=n_cells)
+        want = np.minimum(seats - holding, cell_start[1:] - pointer)
+        want = np.maximum(want, 0)
+        if not want.any():
+            break
+        # The next `want` applicants of every cell, as one index array.
+        cells = np.repeat(np.arange(n_cells), want)
+        offsets = np.arange(int(want.sum())) - np.repeat(np.cumsum(want) - want, want)
+        offers = pointer[cells] + offsets
+        pointer += want
+        to = applicant[offers]
+        # Each student keeps the best school it holds or is offered, by its own list.
+        candidates_student = np.concatenate([np.flatnonzero(held_cell >= 0), to])
+        candidates_cell = np.concatenate([held_cell[held_cell >= 0], applicant_cell[offers]])
+        candidates_position = np.concatenate([held_position[held_cell >= 0], applicant_position[offers]])
+        best = np.lexsort((candidates_position, candidates_student))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = candidates_student[best][1:] != candidates_student[best][:-1]
+        chosen = best[first]
+        held_cell[:] = -1
+        held_position[:] = np.iinfo(np.int64).max
+        held_cell[candidates_student[chosen]] = candidates_cell[chosen]
+        held_position[candidates_student[chosen]] = candidates_position[chosen]
+    school_of = np.where(held_cell >= 0, held_cell // n_grades, -1)
+    return Assignment(school_of, np.zeros(n, dtype=bool))

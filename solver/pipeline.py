@@ -32,8 +32,8 @@ from solver.lagrange import lagrangian_bound
 from solver.lp import LpBound, lp_bound
 from solver.warmstart import complete_free_variables, priced_warm_start, stable_warm_start, warm_start
 
-#: Above this many variables the LP relaxation is slower than Lagrangian relaxation over the flow
-#: (measured in benchmarks/: HiGHS' simplex needs minutes at a million options).
+#: Above this many placement options the LP relaxation is slower than Lagrangian relaxation over the
+#: flow (measured in benchmarks/: HiGHS' simplex needs minutes at a million options).
 LP_VARIABLE_LIMIT = 300_000
 #: Share of the time limit the bounding phase may take before CP-SAT goes on.
 BOUND_SHARE = 0.5
@@ -129,6 +129,29 @@ def solve_ortools(
                 "(rural hospitals theorem) and each student is placed at least as well as in any other "
                 f"(Gale–Shapley); objective {objective / 100:.2f} in {seconds:.2f} s"])
 
+    window = _stable_window(model, instance, config)
+    if window is not None:
+        # Exact, not a heuristic: no stable assignment uses a placement outside the window.
+        formulation = replace(formulation, upper=np.minimum(formulation.upper, window))
+        model = Model(formulation, model.seats)
+        open_per_student = np.bincount(model.seats.student[formulation.upper[model.seats.var] > 0],
+                                       minlength=instance.n_students)
+        if open_per_student.max(initial=0) <= 1:
+            # One stable matching only: deferred acceptance's. If it keeps the other rules, it is
+            # the optimum; if not, nothing does.
+            values = stable_warm_start(model, instance, config)
+            seconds = time.perf_counter() - start
+            note = ("seatplan: stability hard: the stable matching is unique (deferred acceptance and "
+                    "the schools-proposing one agree), so it is the only candidate")
+            if values is not None and not formulation.violations(values):
+                objective = _objective(formulation, values)
+                if progress is not None:
+                    progress(objective, objective, seconds)
+                return BackendResult("cpsat", "optimal", values, float(objective), seconds,
+                                     [f"{note}; it keeps every rule: optimal, {objective / 100:.2f}"])
+            return BackendResult("cpsat", "infeasible", None, None, seconds,
+                                 [f"{note}; it breaks another hard rule: no assignment keeps them all"])
+
     search = _Search(formulation, start, start + settings.time_limit, progress)
     search.offer(warm_start(model, instance, config), "warm start (min-cost flow, then repair)")
     if config.stability.mode != "off":
@@ -136,7 +159,7 @@ def solve_ortools(
         search.offer(stable_warm_start(model, instance, config), "deferred acceptance")
     compacts = formulation.block("compact")
 
-    if formulation.n_vars <= LP_VARIABLE_LIMIT:
+    if model.seats.n_options <= LP_VARIABLE_LIMIT:
         # The stability rows make the LP slow to solve (minutes for a few thousand students) and
         # its prices no help to the flow: the LP without them is still a relaxation, so its bound
         # holds, and CP-SAT, starting from deferred acceptance, enforces them.
@@ -246,6 +269,29 @@ def _likely_columns(model: Model, instance: Instance, values: np.ndarray | None)
     option = seats.is_option
     columns[seats.var[option]] = seats.position[option] <= reach[seats.student[option]]
     return columns
+
+
+def _stable_window(model: Model, instance: Instance, config: Config) -> np.ndarray | None:
+    """With stability hard and no compacts, upper bounds that close every placement no stable
+    assignment can use: in every stable matching each student's school lies between its school in
+    the student-optimal one (deferred acceptance) and in the school-optimal one (schools proposing),
+    and the same students are placed (the lattice of stable matchings; rural hospitals theorem)."""
+    if config.stability.mode != "hard" or model.seats.n_compacts:
+        return None
+    from models.evaluate import positions_of
+    from solver.da import deferred_acceptance, school_proposing
+
+    best = positions_of(instance, deferred_acceptance(instance, config).school)
+    worst_assignment = school_proposing(instance, config)
+    worst = positions_of(instance, worst_assignment.school)
+    seats = model.seats
+    option = seats.is_option
+    student = seats.student[option]
+    placed = best[student] > 0
+    inside = placed & (seats.position[option] >= best[student]) & (seats.position[option] <= worst[student])
+    upper = model.formulation.upper.copy()
+    upper[seats.var[option][~inside]] = 0
+    return upper
 
 
 def _student_optimal_is_optimal(model: Model, config: Config) -> bool:
