@@ -22,28 +22,15 @@ def audit_run(run_dir: Path) -> Report:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise AuditInputError(
-            [
-                f"{run_dir}: not a run folder (expected a folder with config.yaml, "
-                f"assignment.csv and metrics.json)"
-            ]
+            [f"{run_dir}: not a run folder (expected a folder with config.yaml, assignment.csv and metrics.json)"]
         )
-    missing = [
-        name
-        for name in ("config.yaml", "assignment.csv", "metrics.json")
-        if not (run_dir / name).is_file()
-    ]
+    missing = [name for name in ("config.yaml", "assignment.csv", "metrics.json") if not (run_dir / name).is_file()]
     if missing:
-        raise AuditInputError(
-            [f"{run_dir / name}: file not found (every run folder has one)" for name in missing]
-        )
-    return _audit(
-        run_dir / "config.yaml", run_dir / "assignment.csv", run_dir / "metrics.json", run=True
-    )
+        raise AuditInputError([f"{run_dir / name}: file not found (every run folder has one)" for name in missing])
+    return _audit(run_dir / "config.yaml", run_dir / "assignment.csv", run_dir / "metrics.json", run=True)
 
 
-def audit_files(
-    config_path: Path, assignment_path: Path, metrics_path: Path | None = None
-) -> Report:
+def audit_files(config_path: Path, assignment_path: Path, metrics_path: Path | None = None) -> Report:
     """Audit any assignment file against a config (data paths relative to the config's folder)."""
     return _audit(
         Path(config_path),
@@ -53,9 +40,7 @@ def audit_files(
     )
 
 
-def _audit(
-    config_path: Path, assignment_path: Path, metrics_path: Path | None, run: bool
-) -> Report:
+def _audit(config_path: Path, assignment_path: Path, metrics_path: Path | None, run: bool) -> Report:
     config = read_config(config_path)
     problems = Problems()
     district = load_district(config, problems)
@@ -110,9 +95,7 @@ def _audit(
     report.rules.append(compare_objective(cents, metrics))
     if metrics is not None:
         report.rules.append(solver_status(metrics, config))
-        report.rules.append(
-            compare_counts(district, config, placements, metrics, len(pairs), len(split))
-        )
+        report.rules.append(compare_counts(district, config, placements, metrics, len(pairs), len(split)))
     report.objective = _objective_document(cents, metrics)
     return report
 
@@ -151,9 +134,7 @@ def data_integrity(config: AuditConfig) -> RuleResult:
     result = RuleResult("data_integrity")
     recorded = config.data_sha256
     if recorded is None:
-        result.fail(
-            f"{config.path}: no data_sha256 recorded, so the data cannot be tied to the run", 1
-        )
+        result.fail(f"{config.path}: no data_sha256 recorded, so the data cannot be tied to the run", 1)
         return result
     for key, raw_path in config.data.items():
         path = os.path.normpath(raw_path)
@@ -168,8 +149,7 @@ def data_integrity(config: AuditConfig) -> RuleResult:
         now = file_sha256(raw_path)
         if now != recorded[key]:
             result.fail(
-                f"{key} ({path}) changed since the run: SHA-256 now {now[:12]}…, recorded "
-                f"{recorded[key][:12]}…",
+                f"{key} ({path}) changed since the run: SHA-256 now {now[:12]}…, recorded {recorded[key][:12]}…",
                 1,
                 file=str(path),
                 key=key,
@@ -180,7 +160,5 @@ def data_integrity(config: AuditConfig) -> RuleResult:
             result.info.append(f"{key}: {path} matches {now[:12]}…")
     for key in recorded:
         if key not in config.data:
-            result.fail(
-                f"data_sha256 records {key}, but the config names no such data file", 1, key=key
-            )
+            result.fail(f"data_sha256 records {key}, but the config names no such data file", 1, key=key)
     return result

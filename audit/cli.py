@@ -24,9 +24,7 @@ EXIT_PASS, EXIT_BROKEN, EXIT_INPUT = 0, 1, 2
     help="metrics.json to compare with (only with CONFIG ASSIGNMENT_CSV).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
-def audit_command(
-    target: Path, assignment_csv: Path | None, metrics_path: Path | None, as_json: bool
-) -> None:
+def audit_command(target: Path, assignment_csv: Path | None, metrics_path: Path | None, as_json: bool) -> None:
     """Check an assignment against every rule, from the raw files alone.
 
     TARGET is a run folder, or, with ASSIGNMENT_CSV, a config whose data the assignment
@@ -37,8 +35,7 @@ def audit_command(
         if assignment_csv is None:
             if metrics_path is not None:
                 raise click.UsageError(
-                    "--metrics goes with CONFIG ASSIGNMENT_CSV; a run folder has its own "
-                    "metrics.json"
+                    "--metrics goes with CONFIG ASSIGNMENT_CSV; a run folder has its own metrics.json"
                 )
             report = audit_run(target)
         else:

@@ -144,9 +144,7 @@ class _Reader:
             result[name] = (key, value)
         return result
 
-    def integer(
-        self, node: yaml.Node, what: str, low: int | None = 0, high: int | None = None
-    ) -> int | None:
+    def integer(self, node: yaml.Node, what: str, low: int | None = 0, high: int | None = None) -> int | None:
         value = _value(node) if isinstance(node, yaml.ScalarNode) else None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -278,9 +276,7 @@ def _read_data(top: dict, path: Path, reader: _Reader) -> tuple[dict[str, Path],
     data: dict[str, Path] = {}
     lines: dict[str, int] = {}
     if "data" not in top:
-        reader.problems.add(
-            reader.where, "missing key data (the students, schools and preferences files)"
-        )
+        reader.problems.add(reader.where, "missing key data (the students, schools and preferences files)")
         return data, lines
     key_node, node = top["data"]
     entries = reader.mapping(node, "data")
@@ -291,9 +287,7 @@ def _read_data(top: dict, path: Path, reader: _Reader) -> tuple[dict[str, Path],
         if written is None:
             continue
         # Paths are relative to the config file's folder (a run folder's config.yaml too).
-        data[name] = (
-            Path(path.parent, written) if not Path(written).is_absolute() else Path(written)
-        )
+        data[name] = Path(path.parent, written) if not Path(written).is_absolute() else Path(written)
         lines[name] = _line(key)
     for name in DATA_REQUIRED:
         if name not in entries:

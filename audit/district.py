@@ -83,9 +83,7 @@ class District:
     def __post_init__(self) -> None:
         # Position, not the rank value: ranks 10, 20, 30 are positions 1, 2, 3.
         self._positions: dict[tuple[str, str], int] = {
-            (student, school): i
-            for student, listed in self.lists.items()
-            for i, school in enumerate(listed, start=1)
+            (student, school): i for student, listed in self.lists.items() for i, school in enumerate(listed, start=1)
         }
 
     def priority(self, student: str, school: str) -> int:
@@ -130,9 +128,7 @@ def _data_where(config: AuditConfig, key: str) -> str:
 
 def load_district(config: AuditConfig, problems: Problems) -> District | None:
     """Read every data file the config names; None when any cannot be used."""
-    missing_from_config = [
-        key for key in ("students", "schools", "preferences") if key not in config.data
-    ]
+    missing_from_config = [key for key in ("students", "schools", "preferences") if key not in config.data]
     if missing_from_config:
         return None
     needed_attributes = sorted({rule.attribute for rule in config.diversity if rule.mode != "off"})
@@ -160,8 +156,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         if "seats" not in config.data:
             problems.add(
                 str(config.path),
-                "students.csv has a grade column, so the config must name a seats file "
-                "(data.seats)",
+                "students.csv has a grade column, so the config must name a seats file (data.seats)",
             )
         else:
             seats_table = _read(config, "seats", ("school_id", "grade", "capacity"), problems)
@@ -173,9 +168,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
             config.data_lines.get("seats"),
         )
     elif not schools_table.has("capacity"):
-        problems.add(
-            schools_table.where, "missing column capacity (students have no grade column)", 1
-        )
+        problems.add(schools_table.where, "missing column capacity (students have no grade column)", 1)
 
     students, family, grade, home, attributes, locations = _students(
         students_table, needed_attributes, need_coordinates, with_grades, problems
@@ -187,11 +180,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         for school_id, school in schools.items():
             school.capacity = sum(n for (s, _g), n in seats.items() if s == school_id)
     known_students = set(students)
-    lists = (
-        _preferences(preferences_table, known_students, schools, problems)
-        if preferences_table
-        else {}
-    )
+    lists = _preferences(preferences_table, known_students, schools, problems) if preferences_table else {}
     compacts = _compacts(compacts_table, problems) if compacts_table is not None else {}
     _feeds(schools_table, schools, problems)
     lottery, lottery_text = _lottery(students_table, config.seed, problems)
@@ -207,9 +196,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         else {}
     )
     priorities = (
-        _priorities(priorities_table, known_students, schools, problems)
-        if priorities_table is not None
-        else {}
+        _priorities(priorities_table, known_students, schools, problems) if priorities_table is not None else {}
     )
     if problems or (with_grades and seats_table is None) or preferences_table is None:
         return None
@@ -221,9 +208,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
     family_members: dict[str, list[str]] = defaultdict(list)
     for student in students:
         family_members[family[student]].append(student)
-    first_choices = Counter(
-        schools_listed[0] for schools_listed in lists.values() if schools_listed
-    )
+    first_choices = Counter(schools_listed[0] for schools_listed in lists.values() if schools_listed)
     district = District(
         students=students,
         family=family,
@@ -248,9 +233,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
     return district
 
 
-def _read(
-    config: AuditConfig, key: str, required: tuple[str, ...], problems: Problems
-) -> Table | None:
+def _read(config: AuditConfig, key: str, required: tuple[str, ...], problems: Problems) -> Table | None:
     path = config.data[key]
     if not path.exists():
         problems.add(
@@ -306,9 +289,7 @@ def _students(
             problems.add(where, "expected a student_id, got an empty value", line)
             continue
         if student in first_line:
-            problems.add(
-                where, f"duplicate student_id {student} (first on line {first_line[student]})", line
-            )
+            problems.add(where, f"duplicate student_id {student} (first on line {first_line[student]})", line)
             continue
         first_line[student] = line
         students.append(student)
@@ -324,9 +305,7 @@ def _students(
             grade[student] = grades[i]
         home[student] = homes[i]
     attributes = {
-        name: dict(zip(ids, table.column(name), strict=True))
-        for name in attributes_needed
-        if table.has(name)
+        name: dict(zip(ids, table.column(name), strict=True)) for name in attributes_needed if table.has(name)
     }
     locations: dict[str, tuple[float, float] | None] = {}
     if table.has("lat") and table.has("lon"):
@@ -338,8 +317,7 @@ def _students(
                 if need_coordinates:
                     problems.add(
                         where,
-                        f"expected lat and lon in degrees for student {student}, got "
-                        f'"{lat_text}", "{lon_text}"',
+                        f'expected lat and lon in degrees for student {student}, got "{lat_text}", "{lon_text}"',
                         line,
                     )
                 locations[student] = None
@@ -348,9 +326,7 @@ def _students(
     return students, family, grade, home, attributes, locations
 
 
-def _schools(
-    table: Table, with_grades: bool, need_coordinates: bool, problems: Problems
-) -> dict[str, School]:
+def _schools(table: Table, with_grades: bool, need_coordinates: bool, problems: Problems) -> dict[str, School]:
     where = table.where
     if need_coordinates:
         for name in ("lat", "lon"):
@@ -388,9 +364,7 @@ def _schools(
         capacity = 0
         if not with_grades and table.has("capacity"):
             if not _NATURAL.fullmatch(capacity_text):
-                problems.add(
-                    where, f'expected capacity to be an integer ≥ 0, got "{capacity_text}"', line
-                )
+                problems.add(where, f'expected capacity to be an integer ≥ 0, got "{capacity_text}"', line)
             else:
                 capacity = int(capacity_text)
         given: bool | None = None
@@ -409,17 +383,14 @@ def _schools(
         if need_coordinates and (lat is None or lon is None):
             problems.add(
                 where,
-                f"expected lat and lon in degrees for school {school_id}, got "
-                f'"{lat_text}", "{lon_text}"',
+                f'expected lat and lon in degrees for school {school_id}, got "{lat_text}", "{lon_text}"',
                 line,
             )
         schools[school_id] = School(school_id, cluster, sector, capacity, given, lat, lon)
     return schools
 
 
-def _seats(
-    table: Table, schools: dict[str, School], problems: Problems
-) -> dict[tuple[str, str], int]:
+def _seats(table: Table, schools: dict[str, School], problems: Problems) -> dict[tuple[str, str], int]:
     where = table.where
     seats: dict[tuple[str, str], int] = {}
     first_line: dict[tuple[str, str], int] = {}
@@ -440,15 +411,12 @@ def _seats(
         if key in first_line:
             problems.add(
                 where,
-                f"duplicate seats row for school {school_id} grade {grade} "
-                f"(first on line {first_line[key]})",
+                f"duplicate seats row for school {school_id} grade {grade} (first on line {first_line[key]})",
                 line,
             )
             continue
         if not _NATURAL.fullmatch(capacity_text):
-            problems.add(
-                where, f'expected capacity to be an integer ≥ 0, got "{capacity_text}"', line
-            )
+            problems.add(where, f'expected capacity to be an integer ≥ 0, got "{capacity_text}"', line)
             continue
         first_line[key] = line
         seats[key] = int(capacity_text)
@@ -517,25 +485,21 @@ def _preference_problems(
         if (student, rank) in seen_rank:
             problems.add(
                 where,
-                f"student {student} has rank {rank} twice (first on line "
-                f"{seen_rank[(student, rank)]})",
+                f"student {student} has rank {rank} twice (first on line {seen_rank[(student, rank)]})",
                 line,
             )
             continue
         if (student, school_id) in seen_school:
             problems.add(
                 where,
-                f"student {student} lists school {school_id} twice (first on line "
-                f"{seen_school[(student, school_id)]})",
+                f"student {student} lists school {school_id} twice (first on line {seen_school[(student, school_id)]})",
                 line,
             )
             continue
         seen_rank[(student, rank)] = line
         seen_school[(student, school_id)] = line
         ranked[student].append((rank, school_id))
-    return {
-        student: [school for _rank, school in sorted(pairs)] for student, pairs in ranked.items()
-    }
+    return {student: [school for _rank, school in sorted(pairs)] for student, pairs in ranked.items()}
 
 
 def _compacts(table: Table, problems: Problems) -> dict[str, Compact]:
@@ -576,9 +540,7 @@ def _feeds(table: Table, schools: dict[str, School], problems: Problems) -> None
     """schools.csv `feeds`: the school_id of the school each one feeds (empty for none)."""
     if not table.has("feeds"):
         return
-    for line, school_id, fed in zip(
-        table.lines, table.column("school_id"), table.column("feeds"), strict=True
-    ):
+    for line, school_id, fed in zip(table.lines, table.column("school_id"), table.column("feeds"), strict=True):
         if not fed or school_id not in schools:
             continue
         if fed not in schools:
@@ -591,9 +553,7 @@ def _feeds(table: Table, schools: dict[str, School], problems: Problems) -> None
         schools[school_id].feeds = fed
 
 
-def _lottery(
-    table: Table, seed: int, problems: Problems
-) -> tuple[dict[str, int | Decimal], dict[str, str]]:
+def _lottery(table: Table, seed: int, problems: Problems) -> tuple[dict[str, int | Decimal], dict[str, str]]:
     """students.csv `lottery` (a distinct number per student), else drawn from the seed.
 
     Numbers are compared exactly as written (Decimal): 0.1 stays 0.1, and 1 and 1.0 are
@@ -674,8 +634,7 @@ def _priorities(
         if key in first_line:
             problems.add(
                 where,
-                f"student {student} has a priority at school {school_id} twice (first on line "
-                f"{first_line[key]})",
+                f"student {student} has a priority at school {school_id} twice (first on line {first_line[key]})",
                 line,
             )
             continue

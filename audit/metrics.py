@@ -63,9 +63,7 @@ def read_metrics(path: Path, problems: Problems) -> dict[str, Any] | None:
             problems.add(where, f"expected {key} to be a number, got {json.dumps(document[key])}")
             ok = False
     if document.get("bound") is not None and not _is_number(document["bound"]):
-        problems.add(
-            where, f"expected bound to be a number or null, got {json.dumps(document['bound'])}"
-        )
+        problems.add(where, f"expected bound to be a number or null, got {json.dumps(document['bound'])}")
         ok = False
     return document if ok else None
 
@@ -167,8 +165,7 @@ def solver_status(metrics: dict[str, Any], config: AuditConfig) -> RuleResult:
         )
     if bound is not None and to_cents(bound) > objective:
         result.fail(
-            f"bound {money(to_cents(bound))} exceeds the objective {money(objective)} of a "
-            "minimisation",
+            f"bound {money(to_cents(bound))} exceeds the objective {money(objective)} of a minimisation",
             (to_cents(bound) - objective) / 100,
             bound=bound,
             objective=metrics["objective"],
@@ -215,9 +212,7 @@ class _Compare:
 
     def same(self, what: str, recomputed: Any, reported: Any) -> None:
         if reported != recomputed:
-            amount = (
-                (reported - recomputed) if _is_number(reported) and _is_number(recomputed) else 1
-            )
+            amount = (reported - recomputed) if _is_number(reported) and _is_number(recomputed) else 1
             self.result.fail(
                 f"{what}: recomputed {_show(recomputed)}, metrics.json says {_show(reported)}",
                 amount,
@@ -251,8 +246,7 @@ def compare_counts(
     if "mechanism" in metrics:
         if metrics["mechanism"] != config.mechanism:
             result.fail(
-                f"mechanism: the config says {config.mechanism}, metrics.json says "
-                f"{_show(metrics['mechanism'])}",
+                f"mechanism: the config says {config.mechanism}, metrics.json says {_show(metrics['mechanism'])}",
                 1,
                 field="mechanism",
                 recomputed=config.mechanism,
@@ -305,9 +299,7 @@ def compare_counts(
     return result
 
 
-def _compare_compacts(
-    district: District, placements: Placements, reported: dict[str, Any], check: _Compare
-) -> None:
+def _compare_compacts(district: District, placements: Placements, reported: dict[str, Any], check: _Compare) -> None:
     compacts = list(district.compacts.values())
     honored = [c for c in compacts if placements.honored[c.compact_id]]
     recomputed = {
@@ -379,9 +371,7 @@ def _compare_diversity(
                     continue
                 for key in ("placed", "in_category", "shortfall"):
                     if key in other:
-                        check.same(
-                            f"{what}.units[{unit.unit}].{key}", getattr(unit, key), other[key]
-                        )
+                        check.same(f"{what}.units[{unit.unit}].{key}", getattr(unit, key), other[key])
             for extra in theirs:
                 check.same(f"{what}.units[{extra}]", "absent (no such unit)", "present")
     for number, entry in by_number.items():
@@ -389,9 +379,7 @@ def _compare_diversity(
             check.same(f"diversity[{number}]", "absent (no such rule)", "present")
 
 
-def _compare_schools(
-    district: District, placements: Placements, reported: list[Any], check: _Compare
-) -> None:
+def _compare_schools(district: District, placements: Placements, reported: list[Any], check: _Compare) -> None:
     placed = Counter(placements.school.values())
     through = Counter(placements.school[s] for s in placements.through_compact)
     by_id = {entry.get("school_id"): entry for entry in reported if isinstance(entry, dict)}

@@ -19,10 +19,7 @@ def haversine_hundredths(a: tuple[float, float], b: tuple[float, float]) -> int:
     """Great-circle distance in hundredths of a km, rounded half up (the contract's 0.01 km)."""
     lat1, lon1 = map(math.radians, a)
     lat2, lon2 = map(math.radians, b)
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     km = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
     return math.floor(km * 100 + 0.5)
 
@@ -56,9 +53,7 @@ def objective_cents(
             # Reading refused missing coordinates when the distance weight is above 0.
             assert home is not None and site.lat is not None and site.lon is not None
             distance += haversine_hundredths(home, (site.lat, site.lon))
-    broken_families = sum(
-        len(c.families) for c in district.compacts.values() if not placements.honored[c.compact_id]
-    )
+    broken_families = sum(len(c.families) for c in district.compacts.values() if not placements.honored[c.compact_id])
     outside = len(outside_cluster(district, placements)) if config.clusters_mode == "soft" else 0
     diversity = sum(
         rule.weight * diversity_units(district, rule, placements).shortfall
@@ -72,12 +67,8 @@ def objective_cents(
         "broken_compact": 100 * w["broken_compact"] * broken_families,
         "outside_cluster": 100 * w["outside_cluster"] * outside,
         "diversity": diversity,
-        "blocking_pairs": (
-            100 * config.stability_weight * blocking_pairs if config.stability_mode == "soft" else 0
-        ),
-        "split_families": (
-            100 * config.families_weight * split_families if config.families_mode == "soft" else 0
-        ),
+        "blocking_pairs": (100 * config.stability_weight * blocking_pairs if config.stability_mode == "soft" else 0),
+        "split_families": (100 * config.families_weight * split_families if config.families_mode == "soft" else 0),
     }
     assert tuple(cents) == TERMS
     return cents

@@ -92,8 +92,7 @@ def not_applied(result: RuleResult) -> RuleResult:
     result.details["not_applied"] = [v.to_json() for v in result.violations]
     result.violations = []
     result.info[:0] = [
-        f"{NOT_APPLIED}: {len(moved)} breach{'es' if len(moved) != 1 else ''} "
-        f"(amount {total:g}), reported, not judged",
+        f"{NOT_APPLIED}: {len(moved)} breach{'es' if len(moved) != 1 else ''} (amount {total:g}), reported, not judged",
         *moved,
     ]
     return result
@@ -156,9 +155,7 @@ def every_student_listed(district: District, placements: Placements) -> RuleResu
     result = RuleResult("every_student_listed")
     for student in district.students:
         if student not in placements.first_row:
-            result.fail(
-                f"student {student} has no row (audited as unplaced)", 1, student_id=student
-            )
+            result.fail(f"student {student} has no row (audited as unplaced)", 1, student_id=student)
     return result
 
 
@@ -168,9 +165,7 @@ def listed_school(district: District, placements: Placements) -> RuleResult:
     for student, school in placements.school.items():
         if district.position(student, school) is not None:
             continue
-        if placements.compacts_apply and any(
-            compact.school_id == school for compact in district.compacts_of(student)
-        ):
+        if placements.compacts_apply and any(compact.school_id == school for compact in district.compacts_of(student)):
             continue
         listed = district.lists.get(student, [])
         nor = (
@@ -200,8 +195,7 @@ def position_column(district: District, placements: Placements) -> RuleResult:
             if actual:
                 why = "unplaced" if not row.school else f"{row.school} is not on its list"
                 result.fail(
-                    f'line {row.line}: student {student} has position "{actual}", expected '
-                    f"empty ({why})",
+                    f'line {row.line}: student {student} has position "{actual}", expected empty ({why})',
                     1,
                     line=row.line,
                     student_id=student,
@@ -210,8 +204,7 @@ def position_column(district: District, placements: Placements) -> RuleResult:
                 )
         elif not (actual.isdigit() and int(actual) == expected):
             result.fail(
-                f"line {row.line}: student {student} at {row.school} has position "
-                f'"{actual}", expected {expected}',
+                f'line {row.line}: student {student} at {row.school} has position "{actual}", expected {expected}',
                 1,
                 line=row.line,
                 student_id=student,
@@ -257,8 +250,7 @@ def compact_id_column(district: District, placements: Placements) -> RuleResult:
             else:
                 why = f"{student} is not at {actual}'s school {district.compacts[actual].school_id}"
             result.fail(
-                f'line {row.line}: student {student} has compact_id "{actual}", expected '
-                f"empty ({why})",
+                f'line {row.line}: student {student} has compact_id "{actual}", expected empty ({why})',
                 1,
                 line=row.line,
                 student_id=student,
@@ -280,8 +272,7 @@ def capacity(district: District, placements: Placements) -> RuleResult:
             seats = district.seats.get((school, grade), 0)
             if count > seats:
                 result.fail(
-                    f"school {school} grade {grade} holds {count}, capacity {seats} (over "
-                    f"by {count - seats})",
+                    f"school {school} grade {grade} holds {count}, capacity {seats} (over by {count - seats})",
                     count - seats,
                     school_id=school,
                     grade=grade,
@@ -319,15 +310,10 @@ def compact_together(district: District, placements: Placements) -> RuleResult:
         families_at = [
             f
             for f in compact.families
-            if f in district.family_members
-            and all(placements.placed(s) == target for s in district.family_members[f])
+            if f in district.family_members and all(placements.placed(s) == target for s in district.family_members[f])
         ]
         known_families = [f for f in compact.families if f in district.family_members]
-        elsewhere = [
-            _family_whereabouts(f, district, placements)
-            for f in known_families
-            if f not in families_at
-        ]
+        elsewhere = [_family_whereabouts(f, district, placements) for f in known_families if f not in families_at]
         result.fail(
             f"compact {compact.compact_id}: {len(families_at)} of {len(known_families)} "
             f"families at {target}, "
@@ -346,8 +332,7 @@ def _family_whereabouts(family: str, district: District, placements: Placements)
     if len(set(where)) == 1:
         return f"family {family} " + (f"at {where[0]}" if where[0] else "unplaced")
     parts = [
-        f"{s} {'at ' + w if w else 'unplaced'}"
-        for s, w in zip(district.family_members[family], where, strict=True)
+        f"{s} {'at ' + w if w else 'unplaced'}" for s, w in zip(district.family_members[family], where, strict=True)
     ]
     return f"family {family} split ({', '.join(parts)})"
 
@@ -391,8 +376,7 @@ def compact_family_count(district: District, config: AuditConfig) -> RuleResult:
         if not low <= n <= high:
             gap = low - n if n < low else n - high
             result.fail(
-                f"compact {compact.compact_id} has {n} famil{'y' if n == 1 else 'ies'}, "
-                f"expected {low} to {high}",
+                f"compact {compact.compact_id} has {n} famil{'y' if n == 1 else 'ies'}, expected {low} to {high}",
                 gap,
                 compact_id=compact.compact_id,
                 families=n,
@@ -448,8 +432,7 @@ def compact_known(district: District) -> RuleResult:
         for family in compact.families:
             if family not in district.family_members:
                 result.fail(
-                    f"compact {compact.compact_id} lists family {family}, which no student "
-                    "belongs to",
+                    f"compact {compact.compact_id} lists family {family}, which no student belongs to",
                     1,
                     compact_id=compact.compact_id,
                     family_id=family,
@@ -473,9 +456,7 @@ def compact_under_selected(district: District, config: AuditConfig) -> RuleResul
         return result
     for compact in district.compacts.values():
         school_id = compact.school_id
-        if school_id not in district.schools or district.under_selected(
-            school_id, config.under_selected_ratio
-        ):
+        if school_id not in district.schools or district.under_selected(school_id, config.under_selected_ratio):
             continue
         school = district.schools[school_id]
         if school.under_selected_given is not None:
@@ -486,8 +467,7 @@ def compact_under_selected(district: District, config: AuditConfig) -> RuleResul
                 f"{_decimal(config.under_selected_ratio)} × capacity {school.capacity}"
             )
         result.fail(
-            f"compact {compact.compact_id} designates {school_id}, which is not "
-            f"under-selected ({why})",
+            f"compact {compact.compact_id} designates {school_id}, which is not under-selected ({why})",
             1,
             compact_id=compact.compact_id,
             school_id=school_id,
@@ -519,8 +499,7 @@ def clusters(district: District, config: AuditConfig, placements: Placements) ->
         result.info.append(
             f"mode {config.clusters_mode}: not a hard rule; {len(outside)} placed students "
             "are outside their "
-            f"home cluster"
-            + (" (counted in the objective)" if config.clusters_mode == "soft" else "")
+            f"home cluster" + (" (counted in the objective)" if config.clusters_mode == "soft" else "")
         )
         return result
     for student, school in outside:
@@ -578,9 +557,7 @@ def district_band(district: District, rule: DiversityRule) -> tuple[int, int]:
     return max(0, p - rule.around_district), min(100, p + rule.around_district)
 
 
-def diversity_units(
-    district: District, rule: DiversityRule, placements: Placements
-) -> DiversityResult:
+def diversity_units(district: District, rule: DiversityRule, placements: Placements) -> DiversityResult:
     """n and k per unit of the rule's scope, and each unit's shortfall from the band."""
     low, high = band = district_band(district, rule)
     values = district.attributes[rule.attribute]
@@ -647,10 +624,6 @@ def diversity(district: District, rule: DiversityRule, placements: Placements) -
         f"soft, band [{units.band[0]}, {units.band[1]}]: total shortfall {units.shortfall} "
         "percent-students "
         f"× weight {rule.weight} = {rule.weight * units.shortfall / 100:.2f} in the objective"
-        + (
-            f"; worst {_describe_unit(rule, worst, units.band)}"
-            if worst
-            else "; every unit inside its band"
-        )
+        + (f"; worst {_describe_unit(rule, worst, units.band)}" if worst else "; every unit inside its band")
     )
     return result

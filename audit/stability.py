@@ -49,9 +49,7 @@ class BlockingPair:
 
     def message(self) -> str:
         if self.placed_at is None:
-            where = (
-                f"student {self.student} (unplaced) lists {self.school} at position {self.position}"
-            )
+            where = f"student {self.student} (unplaced) lists {self.school} at position {self.position}"
         elif self.placed_position is None:
             where = (
                 f"student {self.student} (placed at {self.placed_at}, not on its list) lists "
@@ -68,9 +66,7 @@ class BlockingPair:
         if self.displaced_priority != self.priority:
             why = f"priority {self.displaced_priority} vs {self.priority}"
         else:
-            why = (
-                f"both priority {self.priority}; lottery {self.displaced_lottery} vs {self.lottery}"
-            )
+            why = f"both priority {self.priority}; lottery {self.displaced_lottery} vs {self.lottery}"
         return f"{where}, which holds {self.displaced}{grade} ranked below {self.student} ({why})"
 
     def to_json(self) -> dict[str, Any]:
@@ -156,13 +152,9 @@ def blocking_pairs(district: District, placements: Placements) -> list[BlockingP
                     holds=held,
                     displaced=displaced,
                     priority=district.priority(student, school),
-                    displaced_priority=(
-                        district.priority(displaced, school) if displaced is not None else None
-                    ),
+                    displaced_priority=(district.priority(displaced, school) if displaced is not None else None),
                     lottery=district.lottery_text[student],
-                    displaced_lottery=(
-                        district.lottery_text[displaced] if displaced is not None else None
-                    ),
+                    displaced_lottery=(district.lottery_text[displaced] if displaced is not None else None),
                 )
             )
     return pairs
@@ -230,9 +222,7 @@ def deferred_acceptance(district: District) -> dict[str, str]:
             if rejected != student:
                 waiting.append(rejected)
                 break
-    return {
-        student: school for (school, _grade_key), heap in held.items() for _p, _l, student in heap
-    }
+    return {student: school for (school, _grade_key), heap in held.items() for _p, _l, student in heap}
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -295,9 +285,7 @@ def families(config: AuditConfig, split: list[SplitFamily]) -> RuleResult:
 
 def deferred_acceptance_outcome(district: District, placements: Placements) -> RuleResult:
     """A deferred acceptance run places every student where the auditor's own DA does."""
-    result = RuleResult(
-        "deferred_acceptance", noun=("student placed differently", "students placed differently")
-    )
+    result = RuleResult("deferred_acceptance", noun=("student placed differently", "students placed differently"))
     expected = deferred_acceptance(district)
     for student in district.students:
         mine, theirs = expected.get(student), placements.placed(student)
@@ -312,8 +300,7 @@ def deferred_acceptance_outcome(district: District, placements: Placements) -> R
             )
     if result.passed:
         result.info.append(
-            "the assignment is the student-proposing deferred acceptance outcome "
-            f"({len(expected)} placed)"
+            f"the assignment is the student-proposing deferred acceptance outcome ({len(expected)} placed)"
         )
     return result
 

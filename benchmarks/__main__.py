@@ -37,7 +37,9 @@ def run_one(method: str, config: Path, time_limit: float) -> dict[str, Any]:
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.worker", method, str(config), str(time_limit)],
-            stdout=out, stderr=err, text=True,
+            stdout=out,
+            stderr=err,
+            text=True,
         )
         # A hard stop well past the method's own limit: a solver that ignores its limit is a result too.
         deadline = started + time_limit * 2 + 120
@@ -101,13 +103,18 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     """The markdown table: one row per instance and method, medians over seeds."""
-    rows = ["| instance | method | seeds | build s | first solution s | proven 1% gap s | wall s | objective | bound | gap | peak RSS MB | status |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    rows = [
+        "| instance | method | seeds | build s | first solution s | proven 1% gap s | wall s "
+        "| objective | bound | gap | peak RSS MB | status |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     keys = list(dict.fromkeys((r["instance"], r["method"]) for r in results))
     for instance, method in keys:
         group = [r for r in results if r["instance"] == instance and r["method"] == method]
-        statuses = ", ".join(f"{s}×{sum(1 for r in group if r.get('status') == s)}"
-                             for s in dict.fromkeys(r.get("status") for r in group))
+        statuses = ", ".join(
+            f"{s}×{sum(1 for r in group if r.get('status') == s)}"
+            for s in dict.fromkeys(r.get("status") for r in group)
+        )
         gap = _median([r.get("gap") for r in group])
         rows.append(
             f"| {instance} | {method} | {len(group)} | {_fmt(_median([r.get('build') for r in group]))} "
@@ -166,8 +173,10 @@ def main() -> None:
         results = json.loads(Path(args.out).read_text())
     else:
         results = json.loads(Path(args.results).read_text())
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
     print(table(results))
     print()
     print(ratios(results))

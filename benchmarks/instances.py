@@ -50,24 +50,49 @@ class BenchmarkInstance:
             files.pop("compacts")
             config["objective"] = {"rank": 1, "unassigned": 100}
         else:
-            config.update({
-                "compacts": {"max_share": 30},
-                "clusters": {"mode": "soft"},
-                "diversity": [
-                    {"attribute": "ses", "category": "low", "scope": "school", "around_district": 15,
-                     "mode": "soft", "weight": 10},
-                    {"attribute": "ell", "category": "1", "scope": "cluster", "around_district": 10,
-                     "mode": "soft", "weight": 10},
-                ],
-                "objective": {"rank": 1, "unassigned": 100, "broken_compact": 10, "outside_cluster": 2},
-            })
+            config.update(
+                {
+                    "compacts": {"max_share": 30},
+                    "clusters": {"mode": "soft"},
+                    "diversity": [
+                        {
+                            "attribute": "ses",
+                            "category": "low",
+                            "scope": "school",
+                            "around_district": 15,
+                            "mode": "soft",
+                            "weight": 10,
+                        },
+                        {
+                            "attribute": "ell",
+                            "category": "1",
+                            "scope": "cluster",
+                            "around_district": 10,
+                            "mode": "soft",
+                            "weight": 10,
+                        },
+                    ],
+                    "objective": {
+                        "rank": 1,
+                        "unassigned": 100,
+                        "broken_compact": 10,
+                        "outside_cluster": 2,
+                    },
+                }
+            )
         config["solver"] = {"time_limit": self.time_limit, "gap": 0.01, "workers": 2, "seed": 0}
         return config
 
 
 def _spec(students: int, schools: int, clusters: int, choices: int) -> DistrictSpec:
-    return DistrictSpec(students=students, schools=schools, clusters=clusters, compact_share=0.03,
-                        min_choices=choices, max_choices=choices)
+    return DistrictSpec(
+        students=students,
+        schools=schools,
+        clusters=clusters,
+        compact_share=0.03,
+        min_choices=choices,
+        max_choices=choices,
+    )
 
 
 INSTANCES: dict[str, BenchmarkInstance] = {

@@ -165,10 +165,17 @@ def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tupl
             if method == "pulp_cbc":
                 command = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=0.01, threads=2, logPath=log_path)
             else:
-                command = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=0.01, threads=2, log_file=log_path,
-                                     output_flag=True, log_to_console=False)
+                command = pulp.HiGHS(
+                    msg=False,
+                    timeLimit=time_limit,
+                    gapRel=0.01,
+                    threads=2,
+                    log_file=log_path,
+                    output_flag=True,
+                    log_to_console=False,
+                )
         problem.solve(command)
-        text = open(log_path, encoding="utf-8", errors="replace").read() if os.path.exists(log_path) else ""
+        text = Path(log_path).read_text(encoding="utf-8", errors="replace") if os.path.exists(log_path) else ""
     if method == "pulp_cbc":
         # CBC's log: "Integer solution of X found … (T seconds)", "… best possible Y (T seconds)",
         # "Continuous objective value is Y - T seconds" (the root LP, a bound).
@@ -179,10 +186,14 @@ def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tupl
             if not when:
                 continue
             seconds = float(when.group(1) or when.group(2))
-            found = re.search(r"Integer solution of (-?[\d.e+]+)", line) or \
-                re.search(r"(-?[\d.e+]+) best solution", line) or re.search(r"best objective (-?[\d.e+]+)", line)
-            bounded = re.search(r"best possible (-?[\d.e+]+)", line) or \
-                re.search(r"Continuous objective value is (-?[\d.e+]+)", line)
+            found = (
+                re.search(r"Integer solution of (-?[\d.e+]+)", line)
+                or re.search(r"(-?[\d.e+]+) best solution", line)
+                or re.search(r"best objective (-?[\d.e+]+)", line)
+            )
+            bounded = re.search(r"best possible (-?[\d.e+]+)", line) or re.search(
+                r"Continuous objective value is (-?[\d.e+]+)", line
+            )
             if found and float(found.group(1)) < 1e49:
                 value = float(found.group(1)) / 100 + offset
                 best_objective = value if best_objective is None else min(best_objective, value)
@@ -196,7 +207,10 @@ def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tupl
 
         # HiGHS' B&B table: "... | BestBound BestSol Gap | ... Time" rows end in "<seconds>s".
         for line in text.splitlines():
-            m = re.match(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+\S+.*?\s([\d.]+)s\s*$", line)
+            m = re.match(
+                r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+\S+.*?\s([\d.]+)s\s*$",
+                line,
+            )
             if m:
                 try:
                     bound_value = float(m.group(1))
@@ -210,10 +224,16 @@ def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tupl
                     best_value = None
                 if not np.isfinite(bound_value):
                     continue
-                trajectory.append((started + float(m.group(3)),
-                                   None if best_value is None else best_value / 100 + offset, bound_value / 100 + offset))
+                trajectory.append(
+                    (
+                        started + float(m.group(3)),
+                        None if best_value is None else best_value / 100 + offset,
+                        bound_value / 100 + offset,
+                    )
+                )
     status = {pulp.LpSolutionOptimal: "optimal", pulp.LpSolutionIntegerFeasible: "feasible"}.get(
-        problem.sol_status, "no_solution")
+        problem.sol_status, "no_solution"
+    )
     objective = None
     if status != "no_solution":
         import numpy as np

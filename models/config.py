@@ -41,11 +41,7 @@ class DataFiles:
 
     def named(self) -> dict[str, Path]:
         """The files that are set, by their key in the config."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not None
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 @dataclass(frozen=True)
@@ -214,8 +210,10 @@ class _Checker:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.problem(path, f"expected {self.dotted(path) or 'the config'} to be a mapping, "
-                         f"got {self.got(path, value)}")
+            self.problem(
+                path,
+                f"expected {self.dotted(path) or 'the config'} to be a mapping, got {self.got(path, value)}",
+            )
             return {}
         for key in value:
             if key not in allowed:
@@ -226,15 +224,22 @@ class _Checker:
         return {k: v for k, v in value.items() if k in allowed}
 
     def integer(
-        self, path: Path_, value: Any, default: int, minimum: int | None = 0, maximum: int | None = None
+        self,
+        path: Path_,
+        value: Any,
+        default: int,
+        minimum: int | None = 0,
+        maximum: int | None = None,
     ) -> int:
         ok = isinstance(value, int) and not isinstance(value, bool)
         if isinstance(value, float) and value.is_integer():
             ok, value = True, int(value)
         if ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
             return int(value)
-        self.problem(path, f"expected {self.dotted(path)} to be {_range('an integer', minimum, maximum)}, "
-                     f"got {self.got(path, value)}")
+        self.problem(
+            path,
+            f"expected {self.dotted(path)} to be {_range('an integer', minimum, maximum)}, got {self.got(path, value)}",
+        )
         return default
 
     def number(
@@ -261,9 +266,7 @@ class _Checker:
         self.problem(path, f"expected {self.dotted(path)} to be {what}, got {self.got(path, value)}")
         return default
 
-    def exact(
-        self, path: Path_, value: Any, default: Fraction, minimum: int, maximum: int | None = None
-    ) -> Fraction:
+    def exact(self, path: Path_, value: Any, default: Fraction, minimum: int, maximum: int | None = None) -> Fraction:
         """A number kept exact, as written in the YAML, so floors of it are reproducible."""
         before = len(self.problems)
         number = self.number(path, value, float(default), minimum, maximum)
@@ -279,8 +282,10 @@ class _Checker:
             return value
         if isinstance(value, bool) and self.doc.raw.get(path) in options:
             return str(self.doc.raw[path])  # YAML 1.1 reads `off` as false
-        self.problem(path, f"expected {self.dotted(path)} to be one of {' | '.join(options)}, "
-                     f"got {self.got(path, value)}")
+        self.problem(
+            path,
+            f"expected {self.dotted(path)} to be one of {' | '.join(options)}, got {self.got(path, value)}",
+        )
         return default
 
     def boolean(self, path: Path_, value: Any, default: bool) -> bool:
@@ -292,7 +297,10 @@ class _Checker:
     def text(self, path: Path_, value: Any, default: str) -> str:
         """A scalar taken as the text it was written as (`1` is "1", `01` is "01")."""
         if isinstance(value, dict | list) or value is None:
-            self.problem(path, f"expected {self.dotted(path)} to be a text value, got {self.got(path, value)}")
+            self.problem(
+                path,
+                f"expected {self.dotted(path)} to be a text value, got {self.got(path, value)}",
+            )
             return default
         raw = self.doc.raw.get(path)
         return str(raw) if raw is not None else str(value)
@@ -310,8 +318,19 @@ def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
 
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
-TOP_KEYS = ("name", "data", "mechanism", "compacts", "clusters", "diversity", "stability", "families",
-            "objective", "solver", "data_sha256")
+TOP_KEYS = (
+    "name",
+    "data",
+    "mechanism",
+    "compacts",
+    "clusters",
+    "diversity",
+    "stability",
+    "families",
+    "objective",
+    "solver",
+    "data_sha256",
+)
 
 
 def load_config(path: str | Path) -> Config:
@@ -331,8 +350,15 @@ def load_config(path: str | Path) -> Config:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         bad = raw[error.start : error.start + 1].hex()
-        raise ConfigError([Problem(file, line, f"expected UTF-8 text, got the byte 0x{bad} "
-                                               "(save the file as UTF-8)")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    line,
+                    f"expected UTF-8 text, got the byte 0x{bad} (save the file as UTF-8)",
+                )
+            ]
+        ) from None
     doc = load_yaml(text, file)
     return parse_config(doc, source)
 
@@ -342,51 +368,94 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
     file = display_path(source)
     check = _Checker(file, doc)
     if doc.value is None:
-        raise ConfigError([Problem(file, None, "expected a YAML mapping with at least a 'data' key, "
-                                               "got an empty file")])
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    None,
+                    "expected a YAML mapping with at least a 'data' key, got an empty file",
+                )
+            ]
+        )
     top = check.mapping((), doc.value, TOP_KEYS)
     if check.problems and not isinstance(doc.value, dict):
         raise ConfigError(check.problems)
 
     name = check.text(("name",), top["name"], source.stem) if "name" in top else source.stem
     data = _read_data(check, top.get("data"), source)
-    compacts = _read_section(check, "compacts", top.get("compacts"), CompactSettings, {
-        "min_families": lambda p, v, d: check.integer(p, v, d, 1),
-        "max_families": lambda p, v, d: check.integer(p, v, d, 1),
-        "require_under_selected": check.boolean,
-        "under_selected_ratio": lambda p, v, d: check.exact(p, v, d, 0),
-        "max_share": lambda p, v, d: check.exact(p, v, d, 0, 100),
-    })
+    compacts = _read_section(
+        check,
+        "compacts",
+        top.get("compacts"),
+        CompactSettings,
+        {
+            "min_families": lambda p, v, d: check.integer(p, v, d, 1),
+            "max_families": lambda p, v, d: check.integer(p, v, d, 1),
+            "require_under_selected": check.boolean,
+            "under_selected_ratio": lambda p, v, d: check.exact(p, v, d, 0),
+            "max_share": lambda p, v, d: check.exact(p, v, d, 0, 100),
+        },
+    )
     if compacts.min_families > compacts.max_families:
-        check.problem(("compacts", "min_families"),
-                      f"expected compacts.min_families ≤ max_families, got "
-                      f"{compacts.min_families} > {compacts.max_families}")
-    clusters = _read_section(check, "clusters", top.get("clusters"), ClusterSettings, {
-        "mode": lambda p, v, d: check.choice(p, v, CLUSTER_MODES, d),
-        "feeder_priority": lambda p, v, d: check.integer(p, v, d, 0),
-    })
-    stability = _read_section(check, "stability", top.get("stability"), StabilitySettings, {
-        "mode": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
-        "weight": lambda p, v, d: check.integer(p, v, d, 0),
-    })
-    families = _read_section(check, "families", top.get("families"), FamilySettings, {
-        "together": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
-        "weight": lambda p, v, d: check.integer(p, v, d, 0),
-    })
-    mechanism = check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize") \
-        if "mechanism" in top else "optimize"
+        check.problem(
+            ("compacts", "min_families"),
+            f"expected compacts.min_families ≤ max_families, got {compacts.min_families} > {compacts.max_families}",
+        )
+    clusters = _read_section(
+        check,
+        "clusters",
+        top.get("clusters"),
+        ClusterSettings,
+        {
+            "mode": lambda p, v, d: check.choice(p, v, CLUSTER_MODES, d),
+            "feeder_priority": lambda p, v, d: check.integer(p, v, d, 0),
+        },
+    )
+    stability = _read_section(
+        check,
+        "stability",
+        top.get("stability"),
+        StabilitySettings,
+        {
+            "mode": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
+            "weight": lambda p, v, d: check.integer(p, v, d, 0),
+        },
+    )
+    families = _read_section(
+        check,
+        "families",
+        top.get("families"),
+        FamilySettings,
+        {
+            "together": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
+            "weight": lambda p, v, d: check.integer(p, v, d, 0),
+        },
+    )
+    mechanism = (
+        check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize") if "mechanism" in top else "optimize"
+    )
     diversity = _read_diversity(check, top.get("diversity"))
-    objective = _read_section(check, "objective", top.get("objective"), ObjectiveWeights, {
-        key: (lambda p, v, d: check.integer(p, v, d, 0)) for key in _field_names(ObjectiveWeights)
-    })
-    solver = _read_section(check, "solver", top.get("solver"), SolverSettings, {
-        "backend": lambda p, v, d: check.choice(p, v, BACKENDS, d),
-        "time_limit": lambda p, v, d: check.number(p, v, d, positive=True),
-        "gap": lambda p, v, d: check.number(p, v, d, 0.0, 1.0),
-        "workers": lambda p, v, d: check.integer(p, v, d, 1),
-        "seed": lambda p, v, d: check.integer(p, v, d, 0),
-        "pulp_solver": lambda p, v, d: check.choice(p, v, PULP_SOLVERS, d),
-    })
+    objective = _read_section(
+        check,
+        "objective",
+        top.get("objective"),
+        ObjectiveWeights,
+        {key: (lambda p, v, d: check.integer(p, v, d, 0)) for key in _field_names(ObjectiveWeights)},
+    )
+    solver = _read_section(
+        check,
+        "solver",
+        top.get("solver"),
+        SolverSettings,
+        {
+            "backend": lambda p, v, d: check.choice(p, v, BACKENDS, d),
+            "time_limit": lambda p, v, d: check.number(p, v, d, positive=True),
+            "gap": lambda p, v, d: check.number(p, v, d, 0.0, 1.0),
+            "workers": lambda p, v, d: check.integer(p, v, d, 1),
+            "seed": lambda p, v, d: check.integer(p, v, d, 0),
+            "pulp_solver": lambda p, v, d: check.choice(p, v, PULP_SOLVERS, d),
+        },
+    )
     sha = top.get("data_sha256") or {}
     if not isinstance(sha, dict) or not all(isinstance(v, str) for v in sha.values()):
         check.problem(("data_sha256",), "expected data_sha256 to map data keys to hex digests")
@@ -427,10 +496,7 @@ def _read_section(
 ) -> Any:
     section = check.mapping((key,), value, tuple(readers))
     defaults = cls()
-    kwargs = {
-        name: readers[name]((key, name), raw, getattr(defaults, name))
-        for name, raw in section.items()
-    }
+    kwargs = {name: readers[name]((key, name), raw, getattr(defaults, name)) for name, raw in section.items()}
     return cls(**kwargs)
 
 
@@ -446,13 +512,18 @@ def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
     paths: dict[str, Path] = {}
     for key, raw in section.items():
         if not isinstance(raw, str) or not raw.strip():
-            check.problem(("data", key), f"expected data.{key} to be a file path, got {check.got(('data', key), raw)}")
+            check.problem(
+                ("data", key),
+                f"expected data.{key} to be a file path, got {check.got(('data', key), raw)}",
+            )
             continue
         paths[key] = (base / raw).resolve() if not Path(raw).is_absolute() else Path(raw)
     missing = [k for k in REQUIRED_DATA_FILES if k not in section]
     if missing:
-        check.problem(("data",), f"expected data to name the {', '.join(missing)} file"
-                      f"{'s' if len(missing) > 1 else ''}")
+        check.problem(
+            ("data",),
+            f"expected data to name the {', '.join(missing)} file{'s' if len(missing) > 1 else ''}",
+        )
     if any(k not in paths for k in REQUIRED_DATA_FILES):
         return None
     return DataFiles(**paths)
@@ -462,7 +533,10 @@ def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        check.problem(("diversity",), f"expected diversity to be a list of rules, got {check.got(('diversity',), value)}")
+        check.problem(
+            ("diversity",),
+            f"expected diversity to be a list of rules, got {check.got(('diversity',), value)}",
+        )
         return ()
     rules = []
     allowed = ("attribute", "category", "scope", "band", "around_district", "mode", "weight")
@@ -492,8 +566,11 @@ def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
             raw = section["band"]
             path = (*base, "band")
             if not isinstance(raw, list) or len(raw) != 2:
-                check.problem(path, f"expected diversity[{index}].band to be [lo, hi], two integer percents, "
-                              f"got {check.got(path, raw)}")
+                check.problem(
+                    path,
+                    f"expected diversity[{index}].band to be [lo, hi], two integer percents, "
+                    f"got {check.got(path, raw)}",
+                )
             else:
                 lo = check.integer((*path, 0), raw[0], 0, 0, 100)
                 hi = check.integer((*path, 1), raw[1], 100, 0, 100)
@@ -502,10 +579,18 @@ def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
                 band = (lo, hi)
         if "around_district" in section:
             around = check.integer((*base, "around_district"), section["around_district"], 0, 0, 100)
-        rules.append(DiversityRule(
-            attribute=attribute, category=category, scope=scope, band=band,
-            around_district=around, mode=mode, weight=weight, line=check.doc.line(base),
-        ))
+        rules.append(
+            DiversityRule(
+                attribute=attribute,
+                category=category,
+                scope=scope,
+                band=band,
+                around_district=around,
+                mode=mode,
+                weight=weight,
+                line=check.doc.line(base),
+            )
+        )
     return tuple(rules)
 
 
@@ -515,6 +600,7 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
     Data paths are written relative to `run_folder` (so the run folder and the data can move together),
     or as absolute paths when there is no run folder.
     """
+
     def where(path: Path) -> str:
         if run_folder is None:
             return str(path)
@@ -532,7 +618,10 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
         "data": {key: where(path) for key, path in config.data.named().items()},
         "compacts": {f.name: plain(getattr(config.compacts, f.name)) for f in fields(config.compacts)},
         "mechanism": config.mechanism,
-        "clusters": {"mode": config.clusters.mode, "feeder_priority": config.clusters.feeder_priority},
+        "clusters": {
+            "mode": config.clusters.mode,
+            "feeder_priority": config.clusters.feeder_priority,
+        },
         "diversity": [
             {
                 "attribute": rule.attribute,

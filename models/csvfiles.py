@@ -68,8 +68,7 @@ def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | No
     except UnicodeDecodeError as error:
         bad = raw[error.start : error.start + 1].hex()
         line = raw[: error.start].count(b"\n") + 1
-        problems.append(Problem(display, line, f"expected UTF-8 text, got the byte 0x{bad} "
-                                               "(save the file as UTF-8)"))
+        problems.append(Problem(display, line, f"expected UTF-8 text, got the byte 0x{bad} (save the file as UTF-8)"))
         return None
     if not text.strip():
         problems.append(Problem(display, 1, "expected a header row, got an empty file"))
@@ -119,7 +118,11 @@ def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | No
 
 
 def _finish(
-    path: Path, display: str, frame: pd.DataFrame, header_lines: int, starts: np.ndarray | None = None
+    path: Path,
+    display: str,
+    frame: pd.DataFrame,
+    header_lines: int,
+    starts: np.ndarray | None = None,
 ) -> CsvTable:
     """Strip every value, number the rows by line, drop blank rows."""
     if starts is None:
@@ -171,20 +174,19 @@ def _locate_malformed_row(text: str, fields: int, error: str) -> tuple[int | Non
     try:
         for number, row in enumerate(reader):
             if unclosed is not None and number == int(unclosed.group(1)):
-                return start, ("malformed CSV: expected a closing quote for the quoted field that "
-                               "starts on this line")
+                return start, ("malformed CSV: expected a closing quote for the quoted field that starts on this line")
             if unclosed is None and number > 0 and len(row) > fields:
-                return start, (f"malformed CSV: expected {fields} fields, as in the header, got "
-                               f"{len(row)} (quote a value that contains a comma)")
+                return start, (
+                    f"malformed CSV: expected {fields} fields, as in the header, got "
+                    f"{len(row)} (quote a value that contains a comma)"
+                )
             start = reader.line_num + 1
     except csv.Error:
         pass
     return None, ""
 
 
-def require_columns(
-    table: CsvTable, columns: Iterable[str], problems: list[Problem], why: str = ""
-) -> bool:
+def require_columns(table: CsvTable, columns: Iterable[str], problems: list[Problem], why: str = "") -> bool:
     """Each missing column is one problem, reported on the header line."""
     ok = True
     for column in columns:
@@ -196,9 +198,7 @@ def require_columns(
     return ok
 
 
-def report_rows(
-    table: CsvTable, mask: np.ndarray, message: object, problems: list[Problem]
-) -> None:
+def report_rows(table: CsvTable, mask: np.ndarray, message: object, problems: list[Problem]) -> None:
     """One problem per row where `mask` holds; `message` is a string or a per-row sequence of strings.
 
     Past MAX_ROWS_PER_PROBLEM rows, the rest are summed up in one line.
@@ -214,7 +214,11 @@ def report_rows(
         more = rows.size - MAX_ROWS_PER_PROBLEM
         first = message if isinstance(message, str) else message[rows[0]]  # type: ignore[index]
         problems.append(
-            Problem(table.file, None, f"… and {more:,} more rows like line {int(lines[rows[0]])}: {first}")
+            Problem(
+                table.file,
+                None,
+                f"… and {more:,} more rows like line {int(lines[rows[0]])}: {first}",
+            )
         )
 
 
@@ -232,10 +236,19 @@ def check_unique(table: CsvTable, column: str, problems: list[Problem], what: st
     repeated = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
     if not repeated.any():
         return
-    first_line = dict(zip(values[~values.duplicated(keep="first")], table.lines()[~values.duplicated(keep="first").to_numpy()], strict=True))
+    first_line = dict(
+        zip(
+            values[~values.duplicated(keep="first")],
+            table.lines()[~values.duplicated(keep="first").to_numpy()],
+            strict=True,
+        )
+    )
     text = values.to_numpy()
     messages = np.array(
-        [f"duplicate {what or column} '{v}' (first on line {first_line.get(v)})" if r else "" for v, r in zip(text, repeated, strict=True)],
+        [
+            f"duplicate {what or column} '{v}' (first on line {first_line.get(v)})" if r else ""
+            for v, r in zip(text, repeated, strict=True)
+        ],
         dtype=object,
     )
     report_rows(table, repeated, messages, problems)
@@ -273,9 +286,7 @@ def parse_integers(
     return values, ok
 
 
-def parse_floats(
-    table: CsvTable, column: str, problems: list[Problem], low: float, high: float
-) -> np.ndarray:
+def parse_floats(table: CsvTable, column: str, problems: list[Problem], low: float, high: float) -> np.ndarray:
     """Parse an optional numeric column; empty fields are NaN, anything else unparsable is reported."""
     text = table.frame[column]
     # A copy: pandas may hand back a read-only view, and bad values are blanked below.

@@ -77,8 +77,8 @@ def evaluate(instance: Instance, config: Config, assignment: Assignment) -> Eval
     terms["broken_compact"] = 100 * weights.broken_compact * int(instance.compact_family_count[~honored].sum())
     if config.clusters.mode == "soft":
         students = np.flatnonzero(placed & ~through_compact)
-        terms["outside_cluster"] = 100 * weights.outside_cluster * int(
-            outside_cluster(instance, students, school[students]).sum()
+        terms["outside_cluster"] = (
+            100 * weights.outside_cluster * int(outside_cluster(instance, students, school[students]).sum())
         )
     for rule in config.diversity:
         if rule.mode == "soft":
@@ -99,7 +99,11 @@ def rule_shortfalls(instance: Instance, rule: Any, school: np.ndarray) -> np.nda
     unit = info.of_school[school[placed]]
     counted = unit >= 0
     n = np.bincount(unit[counted], minlength=len(info.names))
-    k = np.bincount(unit[counted], weights=in_category(instance, rule)[placed][counted], minlength=len(info.names))
+    k = np.bincount(
+        unit[counted],
+        weights=in_category(instance, rule)[placed][counted],
+        minlength=len(info.names),
+    )
     return shortfall(lo, hi, n, k.astype(np.int64))
 
 
@@ -112,8 +116,10 @@ def hard_rule_breaches(instance: Instance, config: Config, assignment: Assignmen
     load = np.zeros(instance.capacity.shape, dtype=np.int64)
     np.add.at(load, (school[placed], instance.grade[placed]), 1)
     for j, g in zip(*np.nonzero(load > instance.capacity), strict=True):
-        found.append(f"capacity: school {sids[j]} grade {instance.grades[g]} holds {load[j, g]}, "
-                     f"capacity {instance.capacity[j, g]}")
+        found.append(
+            f"capacity: school {sids[j]} grade {instance.grades[g]} holds {load[j, g]}, "
+            f"capacity {instance.capacity[j, g]}"
+        )
     honored = honored_compacts(instance, assignment)
     members = np.flatnonzero(instance.compact_of_student >= 0)
     at = school[members] == instance.compact_school[instance.compact_of_student[members]]

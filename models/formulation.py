@@ -19,8 +19,16 @@ from models.rules.placement import Seats, build_placement
 from models.rules.stability import build_stability
 
 #: Objective terms in the order they are reported.
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity",
-         "blocking_pairs", "split_families")
+TERMS = (
+    "rank",
+    "unassigned",
+    "distance",
+    "broken_compact",
+    "outside_cluster",
+    "diversity",
+    "blocking_pairs",
+    "split_families",
+)
 
 
 @dataclass(frozen=True)

@@ -89,10 +89,16 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
     home_cluster = _nearest(student_xy, cluster_xy)
     ell = rng.random(n_students) < np.where(low, 0.22, 0.07)
     sped = rng.random(n_students) < 0.13
-    race_weights = np.stack([
-        0.15 + 0.45 * hood_low, 0.15 + 0.30 * hood_low, 0.55 - 0.55 * hood_low,
-        np.full(n_hoods, 0.10), np.full(n_hoods, 0.05),
-    ], axis=1)
+    race_weights = np.stack(
+        [
+            0.15 + 0.45 * hood_low,
+            0.15 + 0.30 * hood_low,
+            0.55 - 0.55 * hood_low,
+            np.full(n_hoods, 0.10),
+            np.full(n_hoods, 0.05),
+        ],
+        axis=1,
+    )
     race_weights /= race_weights.sum(axis=1, keepdims=True)
     family_race = _choose_rows(rng, race_weights[family_hood])
     race = RACES[family_race[family_of]]
@@ -123,7 +129,7 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
         share = rng.dirichlet(np.full(len(grades), 8.0), size=n_schools)
         per_grade = np.floor(share * capacity[:, None]).astype(int)
         # Each grade gets at least its students' count over the district, plus slack.
-        need = np.array([(student_grade == g).sum() for g in grades])
+        need = np.array([int(np.sum(student_grade == g)) for g in grades])
         deficit = np.maximum(0, np.ceil(need * spec.seat_ratio).astype(int) - per_grade.sum(axis=0))
         per_grade[np.argmax(capacity), :] += deficit
         capacity = per_grade.sum(axis=1)
@@ -133,38 +139,48 @@ def generate_district(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
     compacts = _compacts(rng, spec, family_xy, sizes, capacity, first, school_xy)
 
     lat, lon = _to_latlon(student_xy)
-    students = pd.DataFrame({
-        "student_id": student_ids,
-        "family_id": family_ids[family_of],
-        **({"grade": student_grade} if student_grade is not None else {}),
-        "home_cluster": cluster_names[home_cluster],
-        "lat": np.round(lat, 6),
-        "lon": np.round(lon, 6),
-        "ses": np.where(low, "low", "high"),
-        "ell": ell.astype(int).astype(str),
-        "sped": sped.astype(int).astype(str),
-        "race": race,
-        "neighbourhood": np.array([f"N{h + 1:03d}" for h in student_hood]),
-    })
+    students = pd.DataFrame(
+        {
+            "student_id": student_ids,
+            "family_id": family_ids[family_of],
+            **({"grade": student_grade} if student_grade is not None else {}),
+            "home_cluster": cluster_names[home_cluster],
+            "lat": np.round(lat, 6),
+            "lon": np.round(lon, 6),
+            "ses": np.where(low, "low", "high"),
+            "ell": ell.astype(int).astype(str),
+            "sped": sped.astype(int).astype(str),
+            "race": race,
+            "neighbourhood": np.array([f"N{h + 1:03d}" for h in student_hood]),
+        }
+    )
     slat, slon = _to_latlon(school_xy)
-    schools = pd.DataFrame({
-        "school_id": school_ids,
-        "name": [f"{'Charter' if charter[j] else 'School'} {j + 1}" for j in range(n_schools)],
-        "capacity": capacity,
-        "cluster": np.where(charter, "", cluster_names[school_cluster]),
-        "sector": np.where(charter, "charter", "district"),
-        "lat": np.round(slat, 6),
-        "lon": np.round(slon, 6),
-    })
-    preferences = pd.DataFrame({
-        "student_id": student_ids[pref_student],
-        "school_id": school_ids[pref_school],
-        "rank": pref_rank,
-    })
+    schools = pd.DataFrame(
+        {
+            "school_id": school_ids,
+            "name": [f"{'Charter' if charter[j] else 'School'} {j + 1}" for j in range(n_schools)],
+            "capacity": capacity,
+            "cluster": np.where(charter, "", cluster_names[school_cluster]),
+            "sector": np.where(charter, "charter", "district"),
+            "lat": np.round(slat, 6),
+            "lon": np.round(slon, 6),
+        }
+    )
+    preferences = pd.DataFrame(
+        {
+            "student_id": student_ids[pref_student],
+            "school_id": school_ids[pref_school],
+            "rank": pref_rank,
+        }
+    )
     tables = {"students": students, "schools": schools, "preferences": preferences}
     if compacts:
         tables["compacts"] = pd.DataFrame(
-            [(f"K{c + 1:04d}", family_ids[f], school_ids[j]) for c, (j, families) in enumerate(compacts) for f in families],
+            [
+                (f"K{c + 1:04d}", family_ids[f], school_ids[j])
+                for c, (j, families) in enumerate(compacts)
+                for f in families
+            ],
             columns=["compact_id", "family_id", "school_id"],
         )
     if per_grade is not None:
@@ -182,31 +198,58 @@ def district_config(spec: DistrictSpec, name: str, data: dict[str, str]) -> dict
     return {
         "name": name,
         "data": data,
-        "compacts": {"min_families": 2, "max_families": 11, "require_under_selected": True,
-                     "under_selected_ratio": 1.0, "max_share": 30},
+        "compacts": {
+            "min_families": 2,
+            "max_families": 11,
+            "require_under_selected": True,
+            "under_selected_ratio": 1.0,
+            "max_share": 30,
+        },
         "clusters": {"mode": "soft"},
         "diversity": [
-            {"attribute": "ses", "category": "low", "scope": "sector", "around_district": 5,
-             "mode": "soft", "weight": 10},
-            {"attribute": "ell", "category": "1", "scope": "cluster", "around_district": 10,
-             "mode": "hard"},
+            {
+                "attribute": "ses",
+                "category": "low",
+                "scope": "sector",
+                "around_district": 5,
+                "mode": "soft",
+                "weight": 10,
+            },
+            {
+                "attribute": "ell",
+                "category": "1",
+                "scope": "cluster",
+                "around_district": 10,
+                "mode": "hard",
+            },
         ],
-        "objective": {"rank": 1, "unassigned": 100, "distance": 0, "broken_compact": 10,
-                      "outside_cluster": 2},
+        "objective": {
+            "rank": 1,
+            "unassigned": 100,
+            "distance": 0,
+            "broken_compact": 10,
+            "outside_cluster": 2,
+        },
         "solver": {"backend": "auto", "time_limit": 60, "gap": 0.0, "workers": 2, "seed": 0},
     }
 
 
-def write_district(
-    spec: DistrictSpec, outdir: Path, overwrite: bool = False, config_path: Path | None = None
-) -> Path:
+def write_district(spec: DistrictSpec, outdir: Path, overwrite: bool = False, config_path: Path | None = None) -> Path:
     """Write the CSV files into `outdir` and a config naming them (default `outdir/config.yaml`).
 
     Returns the config's path. Nothing is written when `outdir` exists, is not empty and
     `overwrite` is false; the folder appears whole or not at all.
     """
     if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())) and not overwrite:
-        raise InputError([Problem(str(outdir), None, "folder exists and is not empty; pass --overwrite to replace it")])
+        raise InputError(
+            [
+                Problem(
+                    str(outdir),
+                    None,
+                    "folder exists and is not empty; pass --overwrite to replace it",
+                )
+            ]
+        )
     config_path = config_path or outdir / "config.yaml"
     tables = generate_district(spec)
     outdir.parent.mkdir(parents=True, exist_ok=True)

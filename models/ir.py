@@ -153,7 +153,12 @@ class Formulation:
         return sum(block.size for block in self.rows)
 
     def add_variables(
-        self, name: str, size: int, lower: np.ndarray | int, upper: np.ndarray | int, labels: Labeller
+        self,
+        name: str,
+        size: int,
+        lower: np.ndarray | int,
+        upper: np.ndarray | int,
+        labels: Labeller,
     ) -> int:
         """Append a block of integer variables; returns the index of its first variable."""
         start = self.n_vars
@@ -193,8 +198,13 @@ class Formulation:
     def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """All rows as one CSR matrix: (indptr, indices, coefs, lower, upper)."""
         if not self.rows:
-            return (np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
-                    np.zeros(0), np.zeros(0))
+            return (
+                np.zeros(1, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0),
+                np.zeros(0),
+            )
         offsets = np.cumsum([0] + [len(b.indices) for b in self.rows[:-1]])
         indptr = np.concatenate([[0]] + [b.indptr[1:] + off for b, off in zip(self.rows, offsets, strict=True)])
         return (
@@ -229,8 +239,9 @@ class Formulation:
         return found
 
 
-def labels_from(*columns: Sequence[object], keys: Sequence[str]) -> Labeller:
+def labels_from(*columns: Sequence[object] | np.ndarray, keys: Sequence[str]) -> Labeller:
     """A labeller `key1=value1,key2=value2` reading the i-th entry of each column."""
+
     def label(i: int) -> str:
         return ",".join(f"{k}={col[i]}" for k, col in zip(keys, columns, strict=True))
 

@@ -80,15 +80,20 @@ def _explain(error: yaml.MarkedYAMLError) -> tuple[int | None, str]:
     if context.startswith("while parsing a flow") and opened is not None and problem.startswith("expected ','"):
         bracket = "{" if "mapping" in context else "["
         closer = "}" if bracket == "{" else "]"
-        return opened, f"expected '{closer}' to close the '{bracket}' opened on this line, got {token}"
+        return (
+            opened,
+            f"expected '{closer}' to close the '{bracket}' opened on this line, got {token}",
+        )
     if context.startswith("while scanning a quoted scalar") and opened is not None:
         return opened, "expected a closing quote for the quoted value that starts on this line"
     if problem.startswith("mapping values are not allowed"):
-        return at, ("unexpected ':' on this line; check its indentation, or quote a value that "
-                    "contains ': '")
+        return at, ("unexpected ':' on this line; check its indentation, or quote a value that contains ': '")
     if problem.startswith("expected <block end>"):
         if token.startswith(("']'", "'}'")):
-            return at, f"unexpected {token.split(' on line')[0]} on this line, with no bracket open to close"
+            return (
+                at,
+                f"unexpected {token.split(' on line')[0]} on this line, with no bracket open to close",
+            )
         return at, "expected this line to line up with the keys above it; check its indentation"
     if "'\\t'" in problem or "\\t" in problem:
         return at, "expected spaces for indentation, got a tab"
@@ -126,16 +131,17 @@ def _convert(
                 problems.append(Problem(file, key_node.start_mark.line + 1, f"malformed YAML: {_words(error)}"))
                 continue
             if not isinstance(key, str | int | float | bool) or key is None:
-                problems.append(
-                    Problem(file, key_node.start_mark.line + 1, "expected a plain key")
-                )
+                problems.append(Problem(file, key_node.start_mark.line + 1, "expected a plain key"))
                 continue
             key = str(key) if not isinstance(key, str) else key
             if key in result:
-                problems.append(Problem(
-                    file, key_node.start_mark.line + 1,
-                    f"expected each key once, got '{key}' again (first on line {located.lines[(*path, key)]})",
-                ))
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        f"expected each key once, got '{key}' again (first on line {located.lines[(*path, key)]})",
+                    )
+                )
                 continue
             child = (*path, key)
             located.lines[child] = key_node.start_mark.line + 1
@@ -143,8 +149,7 @@ def _convert(
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _convert(loader, item, (*path, index), located, problems, file)
-            for index, item in enumerate(node.value)
+            _convert(loader, item, (*path, index), located, problems, file) for index, item in enumerate(node.value)
         ]
     located.raw[path] = node.value
     if getattr(node, "style", None) in ("'", '"'):

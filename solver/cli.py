@@ -25,6 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def reports_errors(command: F) -> F:
     """Print a SeatplanError as its lines and exit with its code, with no traceback."""
+
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -71,14 +72,32 @@ class ProgressPrinter:
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="Run folder to write (default runs/<config stem>).")
-@click.option("--backend", type=click.Choice(["auto", "cpsat", "pulp", "highs"]), help="Override solver.backend.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Override solver.time_limit (seconds).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Run folder to write (default runs/<config stem>).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "cpsat", "pulp", "highs"]),
+    help="Override solver.backend.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Override solver.time_limit (seconds).",
+)
 @click.option("--quiet", is_flag=True, help="No progress while solving.")
 @click.option("--overwrite", is_flag=True, help="Replace the run folder if it exists.")
 @reports_errors
-def solve(config: Path, out: Path | None, backend: str | None, time_limit: float | None,
-          quiet: bool, overwrite: bool) -> None:
+def solve(
+    config: Path,
+    out: Path | None,
+    backend: str | None,
+    time_limit: float | None,
+    quiet: bool,
+    overwrite: bool,
+) -> None:
     """Solve CONFIG and write a run folder."""
     from models.data import load_inputs
     from solver.run import check_destination, default_run_folder, write_run
@@ -100,8 +119,11 @@ def solve(config: Path, out: Path | None, backend: str | None, time_limit: float
         settings = replace(settings, solver=replace(settings.solver, backend=backend))
     result = run_solve(settings, instance=instance, time_limit=time_limit, progress=progress)
     # The data were read here, before the solve, so that time is added to the solve's own clock.
-    result.seconds = {"read": round(read_seconds, 3), **result.seconds,
-                      "total": round(result.seconds.get("total", 0.0) + read_seconds, 3)}
+    result.seconds = {
+        "read": round(read_seconds, 3),
+        **result.seconds,
+        "total": round(result.seconds.get("total", 0.0) + read_seconds, 3),
+    }
     if not result.solved:
         click.echo(_unsolved_message(result), err=True)
         sys.exit(exit_code(result))
@@ -112,11 +134,15 @@ def solve(config: Path, out: Path | None, backend: str | None, time_limit: float
 
 def _unsolved_message(result: Any) -> str:
     if result.status == "infeasible":
-        return (f"{result.config.name}: infeasible — the hard rules cannot all hold at once "
-                f"(proven by {result.backend}). Relax a hard rule (clusters.mode, a diversity rule's "
-                f"mode or band, compacts.max_share) and solve again. No run folder was written.")
-    return (f"{result.config.name}: no solution found within {result.config.solver.time_limit:g} s "
-            f"({result.backend}). Raise solver.time_limit or --time-limit. No run folder was written.")
+        return (
+            f"{result.config.name}: infeasible — the hard rules cannot all hold at once "
+            f"(proven by {result.backend}). Relax a hard rule (clusters.mode, a diversity rule's "
+            f"mode or band, compacts.max_share) and solve again. No run folder was written."
+        )
+    return (
+        f"{result.config.name}: no solution found within {result.config.solver.time_limit:g} s "
+        f"({result.backend}). Raise solver.time_limit or --time-limit. No run folder was written."
+    )
 
 
 def summary_text(result: Any, folder: Path | None) -> str:
@@ -138,29 +164,41 @@ def summary_text(result: Any, folder: Path | None) -> str:
     }.get(result.status, "")
     how = result.backend + (", after fallback" if result.fallback else "")
     lines = [f"{result.config.name}: {result.status} ({how}) in {result.seconds.get('total', 0):.1f} s{proof}"]
-    bound = (f"bound {result.bound:,.2f}, gap {result.gap:.2%}" if result.bound is not None
-             else "what the config's weights make of it" if result.status == "stable" else "no bound known")
+    bound = (
+        f"bound {result.bound:,.2f}, gap {result.gap:.2%}"
+        if result.bound is not None
+        else "what the config's weights make of it"
+        if result.status == "stable"
+        else "no bound known"
+    )
     lines.append(f"  {'objective':<18}{result.objective:>12,.2f}   ({bound})")
     for name in TERMS:
         value = evaluation.terms.get(name, 0) / 100
         if value:
             lines.append(f"    {name:<16}{value:>12,.2f}")
     lines.append(f"  {'students':<18}{n:>12,}   placed {placed:,}, unplaced {n - placed:,}")
-    lines.append(f"  {'first choice':<18}{numbers['first_choice_pct']:>11.1f}%   top three "
-                 f"{numbers['top3_pct']:.1f}%, mean position {numbers['mean_position']:.2f}")
+    lines.append(
+        f"  {'first choice':<18}{numbers['first_choice_pct']:>11.1f}%   top three "
+        f"{numbers['top3_pct']:.1f}%, mean position {numbers['mean_position']:.2f}"
+    )
     if instance.n_compacts:
         honored = evaluation.honored
-        lines.append(f"  {'compacts':<18}{int(honored.sum()):>12,}   honored of {instance.n_compacts:,} "
-                     f"({int(instance.compact_family_count[honored].sum()):,} of "
-                     f"{int(instance.compact_family_count.sum()):,} families)")
+        lines.append(
+            f"  {'compacts':<18}{int(honored.sum()):>12,}   honored of {instance.n_compacts:,} "
+            f"({int(instance.compact_family_count[honored].sum()):,} of "
+            f"{int(instance.compact_family_count.sum()):,} families)"
+        )
     for number, rule in enumerate(result.config.diversity):
         short = rule_shortfalls(instance, rule, result.assignment.school)
         lo, hi = band(instance, rule)
         names = units(instance, rule.scope).names
         outside = int((short > 0).sum())
-        detail = (f"{outside} {rule.scope}{'s' if outside != 1 else ''} outside [{lo}, {hi}]%, "
-                  f"worst {names[int(short.argmax())]} short by {short.max() / 100:g} students"
-                  if outside else f"every {rule.scope} inside [{lo}, {hi}]%")
+        detail = (
+            f"{outside} {rule.scope}{'s' if outside != 1 else ''} outside [{lo}, {hi}]%, "
+            f"worst {names[int(short.argmax())]} short by {short.max() / 100:g} students"
+            if outside
+            else f"every {rule.scope} inside [{lo}, {hi}]%"
+        )
         label = "diversity" if number == 0 else ""
         lines.append(f"  {label:<18}{rule.attribute}={rule.category} by {rule.scope} ({rule.mode}): {detail}")
     config = result.config
@@ -230,28 +268,55 @@ def compare(runs: tuple[Path, ...], fmt: str, time_limit: float | None) -> None:
 @click.option("--schools", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--clusters", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--compact-share", type=click.FloatRange(0, 1), default=0.03, show_default=True,
-              help="Share of students in compacts.")
-@click.option("--choices", type=click.IntRange(min=1), default=12, show_default=True,
-              help="Longest ranked list (lists have 3 to this many schools).")
+@click.option(
+    "--compact-share",
+    type=click.FloatRange(0, 1),
+    default=0.03,
+    show_default=True,
+    help="Share of students in compacts.",
+)
+@click.option(
+    "--choices",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Longest ranked list (lists have 3 to this many schools).",
+)
 @click.option("--grades", type=str, default="", help="Comma-separated grades (e.g. K,6,9); none by default.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              help="Where to write the config (default OUTDIR/config.yaml); its data paths are relative to it.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Where to write the config (default OUTDIR/config.yaml); its data paths are relative to it.",
+)
 @reports_errors
-def generate(outdir: Path, students: int, schools: int, clusters: int, seed: int, compact_share: float,
-             choices: int, grades: str, overwrite: bool, config_path: Path | None) -> None:
+def generate(
+    outdir: Path,
+    students: int,
+    schools: int,
+    clusters: int,
+    seed: int,
+    compact_share: float,
+    choices: int,
+    grades: str,
+    overwrite: bool,
+    config_path: Path | None,
+) -> None:
     """Write a synthetic but realistic district and a config that solves into OUTDIR."""
     from models.generate import DistrictSpec, write_district
 
     spec = DistrictSpec(
-        students=students, schools=schools, clusters=clusters, seed=seed,
-        compact_share=compact_share, max_choices=choices,
+        students=students,
+        schools=schools,
+        clusters=clusters,
+        seed=seed,
+        compact_share=compact_share,
+        max_choices=choices,
         grades=tuple(g.strip() for g in grades.split(",") if g.strip()),
     )
     config_path = write_district(spec, outdir, overwrite=overwrite, config_path=config_path)
-    click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; "
-               f"config {config_path}")
+    click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; config {config_path}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,7 +70,10 @@ def seat_flow(
     costs = np.concatenate([cost + shift, np.zeros(len(used_cells), np.int64), np.full(n_students, shift, np.int64)])
     costs //= divisor
     flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        capacities.astype(np.int64),
+        costs.astype(np.int64),
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_students] = 1
@@ -110,8 +113,16 @@ def solve_transportation(
     if pools is None:
         arc_flow, _ = seat_flow(instance, seats.student[option], seats.school[option], cost, capacity)
     else:
-        arc_flow = pooled_flow(instance, seats.student[option], seats.school[option], cost,
-                               pools[0][option], pools[1], pools[2], capacity)
+        arc_flow = pooled_flow(
+            instance,
+            seats.student[option],
+            seats.school[option],
+            cost,
+            pools[0][option],
+            pools[1],
+            pools[2],
+            capacity,
+        )
     values = np.zeros(formulation.n_vars, dtype=np.int64)
     values[var] = arc_flow
     objective = int(constant + int(coefs @ values))
@@ -150,33 +161,48 @@ def pooled_flow(
     first_cell = first_pool + len(used_pools)
     sink = first_cell + len(used_cells)
     n_arcs = len(cost)
-    tails = np.concatenate([
-        student,
-        first_pool + np.arange(len(used_pools)), first_pool + np.arange(len(used_pools)),
-        first_cell + np.arange(len(used_cells)),
-        np.arange(n_students),
-    ])
-    heads = np.concatenate([
-        first_pool + pool_node,
-        first_cell + cell_node, first_cell + cell_node,
-        np.full(len(used_cells), sink),
-        np.full(n_students, sink),
-    ])
-    capacities = np.concatenate([
-        np.ones(n_arcs, np.int64),
-        pool_size[used_pools], np.full(len(used_pools), n_students, np.int64),
-        seats_left[used_cells],
-        np.ones(n_students, np.int64),
-    ])
-    costs = np.concatenate([
-        cost + shift,
-        np.zeros(len(used_pools), np.int64), np.full(len(used_pools), penalty, np.int64),
-        np.zeros(len(used_cells), np.int64),
-        np.full(n_students, shift, np.int64),
-    ])
+    tails = np.concatenate(
+        [
+            student,
+            first_pool + np.arange(len(used_pools)),
+            first_pool + np.arange(len(used_pools)),
+            first_cell + np.arange(len(used_cells)),
+            np.arange(n_students),
+        ]
+    )
+    heads = np.concatenate(
+        [
+            first_pool + pool_node,
+            first_cell + cell_node,
+            first_cell + cell_node,
+            np.full(len(used_cells), sink),
+            np.full(n_students, sink),
+        ]
+    )
+    capacities = np.concatenate(
+        [
+            np.ones(n_arcs, np.int64),
+            pool_size[used_pools],
+            np.full(len(used_pools), n_students, np.int64),
+            seats_left[used_cells],
+            np.ones(n_students, np.int64),
+        ]
+    )
+    costs = np.concatenate(
+        [
+            cost + shift,
+            np.zeros(len(used_pools), np.int64),
+            np.full(len(used_pools), penalty, np.int64),
+            np.zeros(len(used_cells), np.int64),
+            np.full(n_students, shift, np.int64),
+        ]
+    )
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        capacities.astype(np.int64),
+        costs.astype(np.int64),
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_students] = 1

@@ -84,7 +84,7 @@ class _SideRows:
         out = np.zeros(self.n_all_rows)
         start = 0
         for offset, size in self.offsets:
-            out[offset: offset + size] = lam[start: start + size]
+            out[offset : offset + size] = lam[start : start + size]
             start += size
         return out
 
@@ -119,7 +119,10 @@ def lagrangian_bound(
     placement = np.zeros(formulation.n_vars, dtype=bool)
     placement[seats.var] = True
     aux = np.flatnonzero(~placement)
-    aux_lower, aux_upper = formulation.lower[aux].astype(float), formulation.upper[aux].astype(float)
+    aux_lower, aux_upper = (
+        formulation.lower[aux].astype(float),
+        formulation.upper[aux].astype(float),
+    )
 
     lam = np.zeros(side.n)
     can_rise = np.isfinite(side.lower)
@@ -137,8 +140,11 @@ def lagrangian_bound(
         arc_flow, flow_cost = seat_flow(instance, seats.student, seats.school, seat_cost)
         aux_reduced = reduced[aux]
         aux_value = np.where(aux_reduced < 0, aux_upper, aux_lower)
-        row_part = np.where(lam > 0, lam * np.where(can_rise, side.lower, 0.0),
-                            lam * np.where(can_fall, side.upper, 0.0))
+        row_part = np.where(
+            lam > 0,
+            lam * np.where(can_rise, side.lower, 0.0),
+            lam * np.where(can_fall, side.upper, 0.0),
+        )
         value = constant + row_part.sum() + flow_cost / SCALE + float(aux_reduced @ aux_value)
         scale = abs(constant) + np.abs(row_part).sum() + abs(flow_cost) / SCALE + 1.0
         value -= 1e-9 * scale + 1e-6
@@ -149,8 +155,11 @@ def lagrangian_bound(
         point[aux] = aux_value
         if value > best + 1e-9:
             best, best_lam, stalled = value, lam.copy(), 0
-            best_share = np.bincount(seats.compact[compact_seat], weights=arc_flow[compact_seat],
-                                     minlength=seats.n_compacts) / np.maximum(members, 1)
+            best_share = np.bincount(
+                seats.compact[compact_seat],
+                weights=arc_flow[compact_seat],
+                minlength=seats.n_compacts,
+            ) / np.maximum(members, 1)
             if on_prices is not None:
                 on_prices(side.full(best_lam), best_share)
         else:
@@ -202,8 +211,11 @@ def _keep_auxiliary_bounded(lam: np.ndarray, side: _SideRows, coefs: np.ndarray,
     entries = is_aux[side.cols] & (side.vals > 0) & (lam[side.rows] > 0)
     if not entries.any():
         return lam
-    pressure = np.bincount(side.cols[entries], weights=side.vals[entries] * lam[side.rows[entries]],
-                           minlength=side.n_vars)
+    pressure = np.bincount(
+        side.cols[entries],
+        weights=side.vals[entries] * lam[side.rows[entries]],
+        minlength=side.n_vars,
+    )
     factor = np.ones(side.n_vars)
     over = is_aux & (pressure > coefs) & (pressure > 0)
     factor[over] = np.maximum(coefs[over], 0.0) / pressure[over]

@@ -45,8 +45,11 @@ def lagrangian_bound(formulation: Formulation, duals: np.ndarray) -> tuple[float
     rows = np.repeat(np.arange(len(lower)), np.diff(indptr))
     aty = np.bincount(indices, weights=coefs * y[rows], minlength=formulation.n_vars)
     reduced = objective - aty
-    row_part = np.where(y > 0, y * np.where(np.isfinite(lower), lower, 0.0),
-                        y * np.where(np.isfinite(upper), upper, 0.0))
+    row_part = np.where(
+        y > 0,
+        y * np.where(np.isfinite(lower), lower, 0.0),
+        y * np.where(np.isfinite(upper), upper, 0.0),
+    )
     box = np.minimum(reduced * formulation.lower, reduced * formulation.upper)
     value = constant + row_part.sum() + box.sum()
     # Rounding in the sums above is far below this margin for any program we build.
@@ -55,7 +58,10 @@ def lagrangian_bound(formulation: Formulation, duals: np.ndarray) -> tuple[float
 
 
 def lp_bound(
-    formulation: Formulation, time_limit: float, threads: int = 1, columns: np.ndarray | None = None,
+    formulation: Formulation,
+    time_limit: float,
+    threads: int = 1,
+    columns: np.ndarray | None = None,
     rounds: int = 6,
 ) -> LpBound | None:
     """Solve the LP relaxation with HiGHS and turn its duals into a proven bound; None if it fails.
@@ -107,8 +113,14 @@ def lp_bound(
         held[entering] = False
         _set_bounds(highs, entering, formulation.lower[entering], formulation.upper[entering])
     if best is not None:
-        best = LpBound(best.bound, best.primal, best.duals, best.reduced_costs, best.lp_objective,
-                       time.perf_counter() - start)
+        best = LpBound(
+            best.bound,
+            best.primal,
+            best.duals,
+            best.reduced_costs,
+            best.lp_objective,
+            time.perf_counter() - start,
+        )
     return best
 
 

@@ -30,7 +30,12 @@ from solver.backends import BackendResult, Progress, SolveSettings, cpsat
 from solver.flow import is_transportation, solve_transportation
 from solver.lagrange import lagrangian_bound
 from solver.lp import LpBound, lp_bound
-from solver.warmstart import complete_free_variables, priced_warm_start, stable_warm_start, warm_start
+from solver.warmstart import (
+    complete_free_variables,
+    priced_warm_start,
+    stable_warm_start,
+    warm_start,
+)
 
 #: Above this many placement options the LP relaxation is slower than Lagrangian relaxation over the
 #: flow (measured in benchmarks/: HiGHS' simplex needs minutes at a million options).
@@ -71,8 +76,10 @@ class _Search:
             return
         broken = self.formulation.violations(values)
         if broken:
-            self.note(f"{how} breaks {len(broken)} row{'s' if len(broken) != 1 else ''} "
-                      f"(e.g. {broken[0]}); kept only as a hint")
+            self.note(
+                f"{how} breaks {len(broken)} row{'s' if len(broken) != 1 else ''} "
+                f"(e.g. {broken[0]}); kept only as a hint"
+            )
             if self.guide is None:
                 self.guide = values
             return
@@ -102,7 +109,11 @@ class _Search:
 
 
 def solve_ortools(
-    model: Model, instance: Instance, config: Config, settings: SolveSettings, progress: Progress | None
+    model: Model,
+    instance: Instance,
+    config: Config,
+    settings: SolveSettings,
+    progress: Progress | None,
 ) -> BackendResult:
     """Solve with OR-Tools: min-cost flow when it is exact, else warm start, bounds, CP-SAT."""
     start = time.perf_counter()
@@ -112,45 +123,77 @@ def solve_ortools(
         seconds = time.perf_counter() - start
         if progress is not None:
             progress(objective, objective, seconds)
-        return BackendResult("cpsat", "optimal", values, float(objective), seconds, [
-            f"seatplan: a transportation problem, solved exactly as a min-cost flow in {seconds:.2f} s "
-            f"(objective {objective / 100:.2f})"])
+        return BackendResult(
+            "cpsat",
+            "optimal",
+            values,
+            float(objective),
+            seconds,
+            [
+                f"seatplan: a transportation problem, solved exactly as a min-cost flow in {seconds:.2f} s "
+                f"(objective {objective / 100:.2f})"
+            ],
+        )
 
     if _student_optimal_is_optimal(model, config):
-        values = stable_warm_start(model, instance, config)
-        if values is not None and not formulation.violations(values):
-            objective = _objective(formulation, values)
+        stable = stable_warm_start(model, instance, config)
+        if stable is not None and not formulation.violations(stable):
+            objective = _objective(formulation, stable)
             seconds = time.perf_counter() - start
             if progress is not None:
                 progress(objective, objective, seconds)
-            return BackendResult("cpsat", "optimal", values, float(objective), seconds, [
-                "seatplan: stability hard with only ranks and seats: the student-optimal stable matching "
-                "(deferred acceptance) is the optimum — every stable matching places the same students "
-                "(rural hospitals theorem) and each student is placed at least as well as in any other "
-                f"(Gale–Shapley); objective {objective / 100:.2f} in {seconds:.2f} s"])
+            return BackendResult(
+                "cpsat",
+                "optimal",
+                stable,
+                float(objective),
+                seconds,
+                [
+                    "seatplan: stability hard with only ranks and seats: the student-optimal stable matching "
+                    "(deferred acceptance) is the optimum — every stable matching places the same students "
+                    "(rural hospitals theorem) and each student is placed at least as well as in any other "
+                    f"(Gale–Shapley); objective {objective / 100:.2f} in {seconds:.2f} s"
+                ],
+            )
 
     window = _stable_window(model, instance, config)
     if window is not None:
         # Exact, not a heuristic: no stable assignment uses a placement outside the window.
         formulation = replace(formulation, upper=np.minimum(formulation.upper, window))
         model = Model(formulation, model.seats)
-        open_per_student = np.bincount(model.seats.student[formulation.upper[model.seats.var] > 0],
-                                       minlength=instance.n_students)
+        open_per_student = np.bincount(
+            model.seats.student[formulation.upper[model.seats.var] > 0],
+            minlength=instance.n_students,
+        )
         if open_per_student.max(initial=0) <= 1:
             # One stable matching only: deferred acceptance's. If it keeps the other rules, it is
             # the optimum; if not, nothing does.
-            values = stable_warm_start(model, instance, config)
+            only = stable_warm_start(model, instance, config)
             seconds = time.perf_counter() - start
-            note = ("seatplan: stability hard: the stable matching is unique (deferred acceptance and "
-                    "the schools-proposing one agree), so it is the only candidate")
-            if values is not None and not formulation.violations(values):
-                objective = _objective(formulation, values)
+            note = (
+                "seatplan: stability hard: the stable matching is unique (deferred acceptance and "
+                "the schools-proposing one agree), so it is the only candidate"
+            )
+            if only is not None and not formulation.violations(only):
+                objective = _objective(formulation, only)
                 if progress is not None:
                     progress(objective, objective, seconds)
-                return BackendResult("cpsat", "optimal", values, float(objective), seconds,
-                                     [f"{note}; it keeps every rule: optimal, {objective / 100:.2f}"])
-            return BackendResult("cpsat", "infeasible", None, None, seconds,
-                                 [f"{note}; it breaks another hard rule: no assignment keeps them all"])
+                return BackendResult(
+                    "cpsat",
+                    "optimal",
+                    only,
+                    float(objective),
+                    seconds,
+                    [f"{note}; it keeps every rule: optimal, {objective / 100:.2f}"],
+                )
+            return BackendResult(
+                "cpsat",
+                "infeasible",
+                None,
+                None,
+                seconds,
+                [f"{note}; it breaks another hard rule: no assignment keeps them all"],
+            )
 
     search = _Search(formulation, start, start + settings.time_limit, progress)
     search.offer(warm_start(model, instance, config), "warm start (min-cost flow, then repair)")
@@ -164,29 +207,42 @@ def solve_ortools(
         # its prices no help to the flow: the LP without them is still a relaxation, so its bound
         # holds, and CP-SAT, starting from deferred acceptance, enforces them.
         relaxed = _without_rows(formulation, SLOW_LP_ROWS)
-        bound = lp_bound(relaxed, time_limit=max(0.5, settings.time_limit * BOUND_SHARE), threads=1,
-                         columns=_likely_columns(model, instance, search.best))
+        bound = lp_bound(
+            relaxed,
+            time_limit=max(0.5, settings.time_limit * BOUND_SHARE),
+            threads=1,
+            columns=_likely_columns(model, instance, search.best),
+        )
         if bound is None:
             search.note("LP relaxation not solved in its share of the time")
         else:
             search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
             relaxed_model = Model(relaxed, model.seats)
-            stable = relaxed is formulation  # no rows were left out of the LP
+            lp_is_whole = relaxed is formulation  # no rows were left out of the LP
 
             def at_lp_prices(counts: bool) -> np.ndarray:
-                compact_values = bound.primal[compacts.start: compacts.start + compacts.size]
-                values = priced_warm_start(relaxed_model, instance, config, bound.duals, compact_values,
-                                           bound.primal if counts else None)
+                compact_values = bound.primal[compacts.start : compacts.start + compacts.size]
+                values = priced_warm_start(
+                    relaxed_model,
+                    instance,
+                    config,
+                    bound.duals,
+                    compact_values,
+                    bound.primal if counts else None,
+                )
                 complete_free_variables(model, values)  # against every row, left-out ones included
                 return values
 
             if not search.done(settings.gap):
                 search.offer(at_lp_prices(False), "flow at the LP's prices")
                 search.offer(at_lp_prices(True), "flow at the LP's prices and counts")
-            if not search.done(settings.gap) and stable:
+            if not search.done(settings.gap) and lp_is_whole:
                 placement = np.zeros(formulation.n_vars, dtype=bool)
                 placement[model.seats.var] = True
-                search.offer(_lp_rounding(formulation, placement, bound, settings, search), "LP rounding (CP-SAT)")
+                search.offer(
+                    _lp_rounding(formulation, placement, bound, settings, search),
+                    "LP rounding (CP-SAT)",
+                )
     else:
         last = [0.0]
 
@@ -194,13 +250,19 @@ def solve_ortools(
             # A candidate at most every few seconds: each is a flow over the whole city.
             if time.perf_counter() - last[0] < 5.0 or search.done(settings.gap):
                 return
-            search.offer(priced_warm_start(model, instance, config, duals, compact_share),
-                         "flow at Lagrangian prices")
+            search.offer(
+                priced_warm_start(model, instance, config, duals, compact_share),
+                "flow at Lagrangian prices",
+            )
             last[0] = time.perf_counter()
 
         relaxation = lagrangian_bound(
-            model, instance, time_limit=max(1.0, settings.time_limit * BOUND_SHARE - search.elapsed()),
-            upper_bound=lambda: search.best_objective, target_gap=settings.gap, on_prices=on_prices,
+            model,
+            instance,
+            time_limit=max(1.0, settings.time_limit * BOUND_SHARE - search.elapsed()),
+            upper_bound=lambda: search.best_objective,
+            target_gap=settings.gap,
+            on_prices=on_prices,
         )
         search.prove(relaxation.bound, f"Lagrangian relaxation ({relaxation.iterations} flows)")
 
@@ -232,7 +294,11 @@ def solve_ortools(
 
 
 def _lp_rounding(
-    formulation: Formulation, placement: np.ndarray, bound: LpBound, settings: SolveSettings, search: _Search
+    formulation: Formulation,
+    placement: np.ndarray,
+    bound: LpBound,
+    settings: SolveSettings,
+    search: _Search,
 ) -> np.ndarray | None:
     """A RENS-like sub-problem: keep the placements the LP makes whole, let CP-SAT choose the rest.
 

@@ -41,8 +41,15 @@ def default_run_folder(config_path: Path) -> Path:
 def check_destination(folder: Path, overwrite: bool) -> None:
     """Refuse early, before solving, when the destination exists and may not be replaced."""
     if folder.exists() and not overwrite:
-        raise RunExists([Problem(str(folder), None,
-                                 "run folder already exists; pass --overwrite to replace it or --out to choose another")])
+        raise RunExists(
+            [
+                Problem(
+                    str(folder),
+                    None,
+                    "run folder already exists; pass --overwrite to replace it or --out to choose another",
+                )
+            ]
+        )
     if folder.exists() and not folder.is_dir():
         raise RunExists([Problem(str(folder), None, "expected a folder, got a file")])
 
@@ -152,8 +159,11 @@ def build_metrics(result: Result) -> dict[str, Any]:
     per_school_placed = np.bincount(school[placed], minlength=instance.n_schools)
     per_school_compact = np.bincount(school[through], minlength=instance.n_schools)
     per_school_cat = {
-        f"{a}={c}": np.bincount(school[placed_idx], weights=(instance.attributes[a][placed_idx] == c),
-                                minlength=instance.n_schools)
+        f"{a}={c}": np.bincount(
+            school[placed_idx],
+            weights=(instance.attributes[a][placed_idx] == c),
+            minlength=instance.n_schools,
+        )
         for a, c in categories
     }
     capacity = instance.total_capacity
@@ -179,18 +189,22 @@ def build_metrics(result: Result) -> dict[str, Any]:
     for c, cluster in enumerate(instance.clusters):
         members = instance.school_cluster == c
         total_placed = int(per_school_placed[members].sum())
-        clusters_table.append({
-            "cluster": cluster,
-            "schools": int(members.sum()),
-            "capacity": int(capacity[members].sum()),
-            "placed": total_placed,
-            "compact_members": int(per_school_compact[members].sum()),
-            "home_students": int((instance.home_cluster == c).sum()),
-            "home_students_placed_inside": int(
-                ((instance.home_cluster == c) & placed & (instance.school_cluster[np.maximum(school, 0)] == c)).sum()
-            ),
-            "shares": {key: _pct(values[members].sum(), total_placed) for key, values in per_school_cat.items()},
-        })
+        clusters_table.append(
+            {
+                "cluster": cluster,
+                "schools": int(members.sum()),
+                "capacity": int(capacity[members].sum()),
+                "placed": total_placed,
+                "compact_members": int(per_school_compact[members].sum()),
+                "home_students": int((instance.home_cluster == c).sum()),
+                "home_students_placed_inside": int(
+                    (
+                        (instance.home_cluster == c) & placed & (instance.school_cluster[np.maximum(school, 0)] == c)
+                    ).sum()
+                ),
+                "shares": {key: _pct(values[members].sum(), total_placed) for key, values in per_school_cat.items()},
+            }
+        )
 
     diversity = []
     for number, rule in enumerate(config.diversity):
@@ -202,25 +216,38 @@ def build_metrics(result: Result) -> dict[str, Any]:
         unit = info.of_school[school[placed_idx]]
         counted = unit >= 0
         n_unit = np.bincount(unit[counted], minlength=len(info.names))
-        k_unit = np.bincount(unit[counted], weights=in_category(instance, rule)[placed_idx][counted],
-                             minlength=len(info.names))
+        k_unit = np.bincount(
+            unit[counted],
+            weights=in_category(instance, rule)[placed_idx][counted],
+            minlength=len(info.names),
+        )
         worst = int(np.argmax(short)) if len(short) else -1
-        diversity.append({
-            "rule": number + 1,
-            "attribute": rule.attribute,
-            "category": rule.category,
-            "scope": rule.scope,
-            "mode": rule.mode,
-            "weight": rule.weight,
-            "band": [lo, hi],
-            "shortfall": int(short.sum()),
-            "worst": {"unit": info.names[worst], "shortfall": int(short[worst])} if worst >= 0 and short[worst] > 0 else None,
-            "units": [
-                {"unit": info.names[u], "placed": int(n_unit[u]), "in_category": int(k_unit[u]),
-                 "share": _pct(k_unit[u], n_unit[u]), "shortfall": int(short[u])}
-                for u in range(len(info.names)) if with_schools[u]
-            ],
-        })
+        diversity.append(
+            {
+                "rule": number + 1,
+                "attribute": rule.attribute,
+                "category": rule.category,
+                "scope": rule.scope,
+                "mode": rule.mode,
+                "weight": rule.weight,
+                "band": [lo, hi],
+                "shortfall": int(short.sum()),
+                "worst": {"unit": info.names[worst], "shortfall": int(short[worst])}
+                if worst >= 0 and short[worst] > 0
+                else None,
+                "units": [
+                    {
+                        "unit": info.names[u],
+                        "placed": int(n_unit[u]),
+                        "in_category": int(k_unit[u]),
+                        "share": _pct(k_unit[u], n_unit[u]),
+                        "shortfall": int(short[u]),
+                    }
+                    for u in range(len(info.names))
+                    if with_schools[u]
+                ],
+            }
+        )
 
     distance = None
     if placed.any() and np.isfinite(instance.student_lat[placed]).all() and np.isfinite(instance.school_lat).all():

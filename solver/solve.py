@@ -105,11 +105,13 @@ def solve(
     trajectory: list[tuple[float, float | None, float | None]] = []
 
     def record(objective: float | None, bound: float | None, seconds: float) -> None:
-        trajectory.append((
-            round(time.perf_counter() - started, 3),
-            None if objective is None else round(objective / 100, 2),
-            None if bound is None else round(bound / 100, 2),
-        ))
+        trajectory.append(
+            (
+                round(time.perf_counter() - started, 3),
+                None if objective is None else round(objective / 100, 2),
+                None if bound is None else round(bound / 100, 2),
+            )
+        )
         if progress is not None:
             progress(objective, bound, seconds)
 
@@ -117,7 +119,11 @@ def solve(
         # No student has a placement with a seat: the only assignment places nobody.
         _, constant = model.formulation.objective()
         raw: BackendResult | None = BackendResult(
-            "cpsat" if name == "auto" else name, "optimal", np.zeros(0, dtype=np.int64), float(constant), 0.0,
+            "cpsat" if name == "auto" else name,
+            "optimal",
+            np.zeros(0, dtype=np.int64),
+            float(constant),
+            0.0,
             ["seatplan: no student has a placement with a seat; nothing to solve"],
         )
     elif name == "auto":
@@ -175,15 +181,21 @@ def _deferred_acceptance(config: Config, instance: Instance, started: float, pro
         backend="deferred_acceptance",
         assignment=assignment,
         evaluation=evaluation,
-        log=[f"seatplan: student-proposing deferred acceptance in {seconds:.2f} s; compacts, diversity "
-             f"bands, clusters and families are not applied by it"],
+        log=[
+            f"seatplan: student-proposing deferred acceptance in {seconds:.2f} s; compacts, diversity "
+            f"bands, clusters and families are not applied by it"
+        ],
         trajectory=[(round(seconds, 3), evaluation.objective / 100, None)],
         seconds={"build": 0.0, "solve": round(seconds, 3), "total": round(seconds, 3)},
     )
 
 
 def _run(
-    name: str, model: Model, instance: Instance, config: Config, settings: SolveSettings,
+    name: str,
+    model: Model,
+    instance: Instance,
+    config: Config,
+    settings: SolveSettings,
     progress: Progress | None,
 ) -> BackendResult:
     try:
@@ -215,8 +227,7 @@ def _accept(result: Result, model: Model, raw: BackendResult) -> None:
     for name, cents in evaluation.terms.items():
         if from_model.get(name, 0) != cents:
             raise RuntimeError(
-                f"term {name}: the formulation counts {from_model.get(name, 0)} cents, "
-                f"the assignment {cents} cents"
+                f"term {name}: the formulation counts {from_model.get(name, 0)} cents, the assignment {cents} cents"
             )
     result.assignment = assignment
     result.evaluation = evaluation

@@ -54,7 +54,7 @@ def priced_warm_start(
     for block in formulation.rows:
         size = block.size
         if block.name not in ("one_school", "capacity"):
-            y = duals[offset: offset + size]
+            y = duals[offset : offset + size]
             rows = np.repeat(np.arange(size), np.diff(block.indptr))
             costs -= np.bincount(block.indices, weights=block.coefs * y[rows], minlength=formulation.n_vars)
         offset += size
@@ -78,8 +78,9 @@ def priced_warm_start(
                 taking_part[members[c]] = False
                 values[seats.compact_start + c] = 1
     pools = _lp_pools(model, instance, config, primal, capacity) if primal is not None else None
-    flow_values, _ = solve_transportation(model, instance, costs=costs, capacity=capacity, students=taking_part,
-                                          pools=pools)
+    flow_values, _ = solve_transportation(
+        model, instance, costs=costs, capacity=capacity, students=taking_part, pools=pools
+    )
     values += flow_values
     _repair_hard_diversity(model, instance, config, values)
     complete_free_variables(model, values)
@@ -108,10 +109,21 @@ def stable_warm_start(model: Model, instance: Instance, config: Config) -> np.nd
         # members listed their school, most of them first.
         from models.rules.placement import listed_position
 
-        listing = np.array([
-            int((listed_position(instance, members[c], np.full(len(members[c]), instance.compact_school[c])) > 0).sum())
-            for c in range(instance.n_compacts)
-        ])
+        listing = np.array(
+            [
+                int(
+                    (
+                        listed_position(
+                            instance,
+                            members[c],
+                            np.full(len(members[c]), instance.compact_school[c]),
+                        )
+                        > 0
+                    ).sum()
+                )
+                for c in range(instance.n_compacts)
+            ]
+        )
         for c in np.lexsort((-instance.compact_family_count, -listing)):
             school = instance.compact_school[c]
             grades = np.bincount(instance.grade[members[c]], minlength=capacity.shape[1])
@@ -126,8 +138,12 @@ def stable_warm_start(model: Model, instance: Instance, config: Config) -> np.nd
     student = seats.student[option][order]
     school = seats.school[option][order]
     start = np.searchsorted(student, np.arange(instance.n_students + 1))
-    allowed = replaced(instance, pref_start=start.astype(np.int64), pref_school=school.astype(np.int64),
-                       capacity=capacity)
+    allowed = replaced(
+        instance,
+        pref_start=start.astype(np.int64),
+        pref_school=school.astype(np.int64),
+        capacity=capacity,
+    )
     assignment = deferred_acceptance(allowed, config)
     placed = np.flatnonzero(assignment.school >= 0)
     keys = seats.student[option] * instance.n_schools + seats.school[option]

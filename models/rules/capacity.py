@@ -31,7 +31,15 @@ def build_capacity(instance: Instance, config: Config, model: Formulation, seats
         school, grade = divmod(int(binding[r]), n_grades)
         return f"school={sids[school]}" + (f",grade={grades[grade]}" if instance.has_grades else "")
 
-    model.add_rows(rows_from_triplets(
-        "capacity", len(binding), row_of_cell[cell[use]], seats.var[use],
-        np.ones(int(use.sum()), np.int64), -np.inf, limit[binding].astype(float), label,
-    ))
+    model.add_rows(
+        rows_from_triplets(
+            "capacity",
+            len(binding),
+            row_of_cell[cell[use]],
+            seats.var[use],
+            np.ones(int(use.sum()), np.int64),
+            -np.inf,
+            limit[binding].astype(float),
+            label,
+        )
+    )

@@ -28,7 +28,10 @@ def build_clusters(instance: Instance, config: Config, model: Formulation, seats
     if config.clusters.mode != "soft":
         return
     outside = seats.is_option & outside_cluster(instance, seats.student, seats.school)
-    model.add_term(term_from_pairs(
-        "outside_cluster", seats.var[outside],
-        np.full(int(outside.sum()), 100 * config.objective.outside_cluster, np.int64),
-    ))
+    model.add_term(
+        term_from_pairs(
+            "outside_cluster",
+            seats.var[outside],
+            np.full(int(outside.sum()), 100 * config.objective.outside_cluster, np.int64),
+        )
+    )

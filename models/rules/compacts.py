@@ -42,18 +42,29 @@ def build_compacts(instance: Instance, config: Config, model: Formulation, seats
     use = row_of_school[school] >= 0
     compacts = np.flatnonzero(use)
     sids = instance.school_ids
-    model.add_rows(rows_from_triplets(
-        "compact_share", len(binding), row_of_school[school[compacts]],
-        seats.compact_start + compacts, sizes[compacts], -np.inf, limit[binding].astype(float),
-        lambda r: f"school={sids[binding[r]]}",
-    ))
+    model.add_rows(
+        rows_from_triplets(
+            "compact_share",
+            len(binding),
+            row_of_school[school[compacts]],
+            seats.compact_start + compacts,
+            sizes[compacts],
+            -np.inf,
+            limit[binding].astype(float),
+            lambda r: f"school={sids[binding[r]]}",
+        )
+    )
     _add_covers(instance, model, seats, sizes, limit)
     weight = 100 * config.objective.broken_compact
     families = instance.compact_family_count
-    model.add_term(term_from_pairs(
-        "broken_compact", seats.compact_start + np.arange(instance.n_compacts),
-        -weight * families, constant=int(weight * families.sum()),
-    ))
+    model.add_term(
+        term_from_pairs(
+            "broken_compact",
+            seats.compact_start + np.arange(instance.n_compacts),
+            -weight * families,
+            constant=int(weight * families.sum()),
+        )
+    )
 
 
 #: Schools with more compacts than this get no cover rows (2^n subsets would be enumerated).
@@ -80,7 +91,15 @@ def _add_covers(instance: Instance, model: Formulation, seats: Seats, sizes: np.
     var = seats.compact_start + np.concatenate([np.asarray(c) for _, c in covers])
     upper = np.array([len(c) - 1 for _, c in covers], dtype=float)
     ids, sids = instance.compact_ids, instance.school_ids
-    model.add_rows(rows_from_triplets(
-        "compact_cover", len(covers), row, var, np.ones(len(var), np.int64), -np.inf, upper,
-        lambda r: f"school={sids[covers[r][0]]},compacts={'+'.join(str(ids[c]) for c in covers[r][1])}",
-    ))
+    model.add_rows(
+        rows_from_triplets(
+            "compact_cover",
+            len(covers),
+            row,
+            var,
+            np.ones(len(var), np.int64),
+            -np.inf,
+            upper,
+            lambda r: f"school={sids[covers[r][0]]},compacts={'+'.join(str(ids[c]) for c in covers[r][1])}",
+        )
+    )

@@ -103,9 +103,18 @@ def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: in
 
     if rule.mode == "hard":
         for side, coef in sides:
-            model.add_rows(rows_from_triplets(
-                f"diversity_{side}", len(active), rows, var, coef, -np.inf, 0, labeller,
-            ))
+            model.add_rows(
+                rows_from_triplets(
+                    f"diversity_{side}",
+                    len(active),
+                    rows,
+                    var,
+                    coef,
+                    -np.inf,
+                    0,
+                    labeller,
+                )
+            )
         return
     # Soft: one shortfall variable per unit, at least each side; its largest useful value bounds it.
     candidates = np.bincount(rows, minlength=len(active))
@@ -113,13 +122,22 @@ def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: in
     start = model.add_variables(f"shortfall{number + 1}", len(active), 0, upper, labeller)
     for side, coef in sides:
         shortfall_var = start + np.arange(len(active))
-        model.add_rows(rows_from_triplets(
-            f"diversity_{side}", len(active),
-            np.concatenate([rows, np.arange(len(active))]),
-            np.concatenate([var, shortfall_var]),
-            np.concatenate([-coef, np.ones(len(active), np.int64)]),
-            0, np.inf, labeller,
-        ))
-    model.add_term(term_from_pairs(
-        "diversity", start + np.arange(len(active)), np.full(len(active), rule.weight, np.int64),
-    ))
+        model.add_rows(
+            rows_from_triplets(
+                f"diversity_{side}",
+                len(active),
+                np.concatenate([rows, np.arange(len(active))]),
+                np.concatenate([var, shortfall_var]),
+                np.concatenate([-coef, np.ones(len(active), np.int64)]),
+                0,
+                np.inf,
+                labeller,
+            )
+        )
+    model.add_term(
+        term_from_pairs(
+            "diversity",
+            start + np.arange(len(active)),
+            np.full(len(active), rule.weight, np.int64),
+        )
+    )

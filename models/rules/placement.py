@@ -71,13 +71,23 @@ def build_placement(instance: Instance, config: Config, model: Formulation) -> S
     student, school, position = options(instance, config)
     ids, sids = instance.student_ids, instance.school_ids
     assign_start = model.add_variables(
-        "assign", len(student), 0, 1,
+        "assign",
+        len(student),
+        0,
+        1,
         lambda i: f"student={ids[student[i]]},school={sids[school[i]]}",
     )
     n_compacts = instance.n_compacts
     compact_start = model.add_variables(
-        "compact", n_compacts, 0, 1,
-        labels_from(instance.compact_ids, sids[instance.compact_school] if n_compacts else [], keys=("compact", "school")),
+        "compact",
+        n_compacts,
+        0,
+        1,
+        labels_from(
+            instance.compact_ids,
+            sids[instance.compact_school] if n_compacts else [],
+            keys=("compact", "school"),
+        ),
     )
     members = np.flatnonzero(instance.compact_of_student >= 0)
     member_compact = instance.compact_of_student[members]
@@ -99,21 +109,36 @@ def build_placement(instance: Instance, config: Config, model: Formulation) -> S
     needs_row = per_student[seats.student] > 1
     rows_of = np.cumsum(per_student > 1) - 1
     chosen = np.flatnonzero(per_student > 1)
-    model.add_rows(rows_from_triplets(
-        "one_school", len(chosen),
-        rows_of[seats.student[needs_row]], seats.var[needs_row], np.ones(int(needs_row.sum()), np.int64),
-        -np.inf, 1, lambda r: f"student={ids[chosen[r]]}",
-    ))
+    model.add_rows(
+        rows_from_triplets(
+            "one_school",
+            len(chosen),
+            rows_of[seats.student[needs_row]],
+            seats.var[needs_row],
+            np.ones(int(needs_row.sum()), np.int64),
+            -np.inf,
+            1,
+            lambda r: f"student={ids[chosen[r]]}",
+        )
+    )
 
     weights = config.objective
     option = seats.is_option
-    model.add_term(term_from_pairs(
-        "rank", seats.var[option], 100 * weights.rank * (seats.position[option] - 1),
-    ))
-    model.add_term(term_from_pairs(
-        "unassigned", seats.var, np.full(len(seats.var), -100 * weights.unassigned, np.int64),
-        constant=100 * weights.unassigned * instance.n_students,
-    ))
+    model.add_term(
+        term_from_pairs(
+            "rank",
+            seats.var[option],
+            100 * weights.rank * (seats.position[option] - 1),
+        )
+    )
+    model.add_term(
+        term_from_pairs(
+            "unassigned",
+            seats.var,
+            np.full(len(seats.var), -100 * weights.unassigned, np.int64),
+            constant=100 * weights.unassigned * instance.n_students,
+        )
+    )
     return seats
 
 

@@ -17,9 +17,7 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 
-def build(
-    formulation: Formulation, hint: np.ndarray | None = None, objective_floor: int | None = None
-):  # noqa: ANN201
+def build(formulation: Formulation, hint: np.ndarray | None = None, objective_floor: int | None = None):  # noqa: ANN201
     """The CpModel for a formulation; `objective_floor` (whole cents) is a proven lower bound."""
     from ortools.sat.python import cp_model, cp_model_helper
 
@@ -109,9 +107,11 @@ def solve(
 
     callback = None
     if progress is not None:
+        report = progress
+
         class _Progress(cp_model.CpSolverSolutionCallback):
             def on_solution_callback(self) -> None:
-                progress(self.objective_value, self.best_objective_bound, self.wall_time)
+                report(self.objective_value, self.best_objective_bound, self.wall_time)
 
         callback = _Progress()
     status = solver.solve(model, callback)

@@ -64,8 +64,10 @@ def solve(
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    log = [f"HiGHS: {highs.modelStatusToString(status)}, objective {info.objective_function_value}, "
-           f"dual bound {info.mip_dual_bound}, nodes {info.mip_node_count}"]
+    log = [
+        f"HiGHS: {highs.modelStatusToString(status)}, objective {info.objective_function_value}, "
+        f"dual bound {info.mip_dual_bound}, nodes {info.mip_node_count}"
+    ]
     if status == highspy.HighsModelStatus.kInfeasible:
         return BackendResult("highs", "infeasible", None, None, time.perf_counter() - start, log)
     if not has_solution:

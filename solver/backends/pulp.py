@@ -13,6 +13,7 @@ import re
 import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -42,7 +43,9 @@ def build(formulation: Formulation):  # noqa: ANN201
     idx_list, coef_list, starts = indices.tolist(), coefs.tolist(), indptr.tolist()
     for r in range(len(row_lower)):
         a, b = starts[r], starts[r + 1]
-        expression = pulp.LpAffineExpression([(variables[i], c) for i, c in zip(idx_list[a:b], coef_list[a:b], strict=True)])
+        expression = pulp.LpAffineExpression(
+            [(variables[i], c) for i, c in zip(idx_list[a:b], coef_list[a:b], strict=True)]
+        )
         lo, hi = row_lower[r], row_upper[r]
         if math.isfinite(lo) and math.isfinite(hi) and lo == hi:
             problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintEQ, rhs=int(lo)), f"r{r}")
@@ -104,7 +107,11 @@ def solve_cbc(
                 options=[f"randomCbcSeed {settings.seed + 1}"],
             )
         problem.solve(command)
-        log = open(log_path, encoding="utf-8", errors="replace").read().splitlines() if os.path.exists(log_path) else []
+        log = (
+            Path(log_path).read_text(encoding="utf-8", errors="replace").splitlines()
+            if os.path.exists(log_path)
+            else []
+        )
     claim = _claim(problem)
     values = _values(variables, formulation.lower) if claim in ("optimal", "feasible") else None
     if values is None and claim in ("optimal", "feasible"):
@@ -177,8 +184,10 @@ def solve_highs(
         # then there is no MIP bound, and the LP optimum is the bound.
         is_mip = any(kind == highspy.HighsVarType.kInteger for kind in highs.getLp().integrality_)
         bound = float(info.mip_dual_bound if is_mip else info.objective_function_value) + offset
-        log.append(f"HiGHS: {highs.modelStatusToString(highs.getModelStatus())}, "
-                   f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}")
+        log.append(
+            f"HiGHS: {highs.modelStatusToString(highs.getModelStatus())}, "
+            f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}"
+        )
     if progress is not None and values is not None:
         progress(_objective(formulation, values), bound, time.perf_counter() - start)
     return BackendResult("pulp_highs", claim, values, bound, time.perf_counter() - start, log)
