@@ -44,6 +44,7 @@ def run_one(method: str, config: Path, time_limit: float) -> dict[str, Any]:
         # A hard stop well past the method's own limit: a solver that ignores its limit is a result too.
         deadline = started + time_limit * 2 + 120
         usage = None
+        killed = False
         while True:
             pid, _, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -51,6 +52,7 @@ def run_one(method: str, config: Path, time_limit: float) -> dict[str, Any]:
             if time.perf_counter() > deadline:
                 process.kill()
                 _, _, usage = os.wait4(process.pid, 0)
+                killed = True
                 break
             time.sleep(0.1)
         process.returncode = 0  # reaped above; keep Popen from waiting again
@@ -61,7 +63,8 @@ def run_one(method: str, config: Path, time_limit: float) -> dict[str, Any]:
     try:
         record = json.loads(text.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
-        record = {"method": method, "status": "crashed", "error": (errors or text)[-500:]}
+        status = "killed: no result by twice its time limit" if killed else "crashed"
+        record = {"method": method, "status": status, "error": (errors or text)[-500:]}
     record["wall"] = wall
     record["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
     return record

@@ -27,6 +27,8 @@ class BenchmarkInstance:
     spec: DistrictSpec
     pure: bool = False
     time_limit: float = 60.0
+    stability: str = "off"
+    compacts: bool = True
 
     def config(self, seed: int) -> Path:
         """Generate (once, cached by name and seed) and return the config path."""
@@ -46,8 +48,9 @@ class BenchmarkInstance:
     def _config(self, data: Path, seed: int) -> dict[str, Any]:
         files = {key: f"{data.name}/{key}.csv" for key in ("students", "schools", "preferences", "compacts")}
         config: dict[str, Any] = {"name": f"{self.name}-{seed}", "data": files}
-        if self.pure:
+        if self.pure or not self.compacts:
             files.pop("compacts")
+        if self.pure:
             config["objective"] = {"rank": 1, "unassigned": 100}
         else:
             config.update(
@@ -81,6 +84,9 @@ class BenchmarkInstance:
                 }
             )
         config["solver"] = {"time_limit": self.time_limit, "gap": 0.01, "workers": 2, "seed": 0}
+        if self.stability != "off":
+            config["stability"] = {"mode": self.stability}
+            config["solver"]["gap"] = 0.0  # a proven solution: optimal, or proven infeasible
         return config
 
 
@@ -100,4 +106,11 @@ INSTANCES: dict[str, BenchmarkInstance] = {
     "district": BenchmarkInstance("district", _spec(10_000, 100, 10, 10), time_limit=60),
     "metro": BenchmarkInstance("metro", _spec(100_000, 1_000, 40, 12), time_limit=120),
     "pure": BenchmarkInstance("pure", _spec(100_000, 1_000, 40, 12), pure=True, time_limit=120),
+    # Issue 5: the district instance with no justified envy allowed; and the same without compacts.
+    "district_stable": BenchmarkInstance(
+        "district_stable", _spec(10_000, 100, 10, 10), stability="hard", time_limit=60
+    ),
+    "district_stable_nocompacts": BenchmarkInstance(
+        "district_stable_nocompacts", _spec(10_000, 100, 10, 10), stability="hard", compacts=False, time_limit=60
+    ),
 }

@@ -152,9 +152,7 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def distance_hundredths(
-    instance: Instance, students: np.ndarray, schools: np.ndarray
-) -> np.ndarray:
+def distance_hundredths(instance: Instance, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
     """Distance of each (student, school) pair in hundredths of a km, each rounded half up."""
     km = haversine_km(
         instance.student_lat[students],
@@ -196,16 +194,22 @@ def load_instance(config: Config) -> Instance:
     for key, path in files.named().items():
         if not path.exists():
             # Said where the planner can fix it: the config line that names the file.
-            problems.append(Problem(
-                config.display_name, config.line("data", key),
-                f"expected data.{key} to name an existing file, got {display[key]} (no such file)",
-            ))
+            problems.append(
+                Problem(
+                    config.display_name,
+                    config.line("data", key),
+                    f"expected data.{key} to name an existing file, got {display[key]} (no such file)",
+                )
+            )
             tables[key] = None
         elif path.is_dir():
-            problems.append(Problem(
-                config.display_name, config.line("data", key),
-                f"expected data.{key} to name a CSV file, got a folder: {display[key]}",
-            ))
+            problems.append(
+                Problem(
+                    config.display_name,
+                    config.line("data", key),
+                    f"expected data.{key} to name a CSV file, got a folder: {display[key]}",
+                )
+            )
             tables[key] = None
         else:
             tables[key] = read_csv(path, display[key], problems)
@@ -220,7 +224,9 @@ def load_instance(config: Config) -> Instance:
     ok = require_columns(students, ["student_id"], problems)
     for attribute, rule in attributes_needed.items():
         require_columns(
-            students, [attribute], problems,
+            students,
+            [attribute],
+            problems,
             f" for the diversity rule at {config.display_name}:{rule.line}",
         )
     if not ok:
@@ -252,8 +258,12 @@ def load_instance(config: Config) -> Instance:
         grades = ("",)
 
     attributes = {name: sframe[name].to_numpy(dtype=object) for name in attributes_needed if students.has(name)}
-    student_lat = parse_floats(students, "lat", problems, -90, 90) if students.has("lat") else np.full(n_students, np.nan)
-    student_lon = parse_floats(students, "lon", problems, -180, 180) if students.has("lon") else np.full(n_students, np.nan)
+    student_lat = (
+        parse_floats(students, "lat", problems, -90, 90) if students.has("lat") else np.full(n_students, np.nan)
+    )
+    student_lon = (
+        parse_floats(students, "lon", problems, -180, 180) if students.has("lon") else np.full(n_students, np.nan)
+    )
 
     # ---- schools ---------------------------------------------------------------------------
     if not require_columns(schools, ["school_id"], problems):
@@ -280,18 +290,24 @@ def load_instance(config: Config) -> Instance:
     clusters = tuple(cluster_values)
     cluster_index = pd.Index(list(clusters), dtype=object)
     school_cluster = np.where(cluster_text.to_numpy() == "", -1, cluster_index.get_indexer(cluster_text))
-    home_cluster = np.where(home_text.to_numpy() == "", -1, cluster_index.get_indexer(home_text)) if clusters \
+    home_cluster = (
+        np.where(home_text.to_numpy() == "", -1, cluster_index.get_indexer(home_text))
+        if clusters
         else np.full(n_students, -1)
+    )
     schoolless = sorted(home_cluster_values - school_cluster_values - {""})
     warnings: list[Problem] = []
     if schoolless:
         count = int(np.isin(home_text.to_numpy(), schoolless).sum())
-        warnings.append(Problem(
-            students.file, None,
-            f"{count:,} students have a home_cluster that no school is in "
-            f"({', '.join(schoolless[:5])}{', …' if len(schoolless) > 5 else ''}); every clustered school "
-            f"is outside their cluster",
-        ))
+        warnings.append(
+            Problem(
+                students.file,
+                None,
+                f"{count:,} students have a home_cluster that no school is in "
+                f"({', '.join(schoolless[:5])}{', …' if len(schoolless) > 5 else ''}); every clustered school "
+                f"is outside their cluster",
+            )
+        )
 
     sector_text = jframe["sector"] if schools.has("sector") else pd.Series([""] * n_schools)
     sectors = tuple(sorted(set(sector_text.unique()) - {""}))
@@ -309,22 +325,28 @@ def load_instance(config: Config) -> Instance:
     seats = tables.get("seats")
     if not has_grades:
         if files.seats is not None:
-            problems.append(Problem(
-                config.display_name, config.line("data", "seats"),
-                f"expected a grade column in {students.file} because data.seats is given "
-                f"(without grades, remove data.seats: capacity then comes from schools.csv)",
-            ))
+            problems.append(
+                Problem(
+                    config.display_name,
+                    config.line("data", "seats"),
+                    f"expected a grade column in {students.file} because data.seats is given "
+                    f"(without grades, remove data.seats: capacity then comes from schools.csv)",
+                )
+            )
         if require_columns(schools, ["capacity"], problems, " (an integer ≥ 0: seats at the school)"):
             values, good = parse_integers(schools, "capacity", problems, non_negative=True)
             capacity[:, 0] = np.where(good, values, 0)
             capacity_known = good
     else:
         if files.seats is None:
-            problems.append(Problem(
-                config.display_name, config.line("data"),
-                f"expected data.seats (a seats.csv with school_id,grade,capacity) because "
-                f"{students.file} has a grade column",
-            ))
+            problems.append(
+                Problem(
+                    config.display_name,
+                    config.line("data"),
+                    f"expected data.seats (a seats.csv with school_id,grade,capacity) because "
+                    f"{students.file} has a grade column",
+                )
+            )
         elif seats is not None and require_columns(seats, ["school_id", "grade", "capacity"], problems):
             where_school = lookup(seats, "school_id", school_index, problems, "school", schools.file)
             check_non_empty(seats, "grade", problems)
@@ -332,11 +354,24 @@ def load_instance(config: Config) -> Instance:
             repeated = key.duplicated().to_numpy()
             if repeated.any():
                 first_seen = first_lines(seats, key)
-                report_rows(seats, repeated, np.array([
-                    f"expected one row per school and grade, got school '{j}' grade '{g}' again "
-                    f"(first on line {f})"
-                    for j, g, f in zip(seats.frame["school_id"], seats.frame["grade"], first_seen, strict=True)
-                ], dtype=object), problems)
+                report_rows(
+                    seats,
+                    repeated,
+                    np.array(
+                        [
+                            f"expected one row per school and grade, got school '{j}' grade '{g}' again "
+                            f"(first on line {f})"
+                            for j, g, f in zip(
+                                seats.frame["school_id"],
+                                seats.frame["grade"],
+                                first_seen,
+                                strict=True,
+                            )
+                        ],
+                        dtype=object,
+                    ),
+                    problems,
+                )
             values, good = parse_integers(seats, "capacity", problems, non_negative=True)
             # Grades only seats.csv names (no student in them) still count in a school's total
             # capacity: the share cap and the under-selected test are about all of its seats.
@@ -355,11 +390,14 @@ def load_instance(config: Config) -> Instance:
                     # Reported on the first student of that grade: seats.csv has no line to point at.
                     first_student = int(np.flatnonzero(grade_codes == grades.index(grade))[0])
                     count = int(np.sum(grade_codes == grades.index(grade)))
-                    problems.append(Problem(
-                        students.file, int(students.lines()[first_student]),
-                        f"expected seats for grade '{grade}' in {seats.file}, got none "
-                        f"({count:,} student{'s' if count != 1 else ''} of this grade)",
-                    ))
+                    problems.append(
+                        Problem(
+                            students.file,
+                            int(students.lines()[first_student]),
+                            f"expected seats for grade '{grade}' in {seats.file}, got none "
+                            f"({count:,} student{'s' if count != 1 else ''} of this grade)",
+                        )
+                    )
 
     # ---- preferences -----------------------------------------------------------------------
     pref_start = np.zeros(n_students + 1, dtype=np.int64)
@@ -376,21 +414,37 @@ def load_instance(config: Config) -> Instance:
         repeated_school = pair.duplicated().to_numpy()
         if repeated_school.any():
             first_seen = first_lines(preferences, pair)
-            report_rows(preferences, repeated_school, np.array([
-                f"expected each school once in a student's list, got student '{s}' listing school "
-                f"'{j}' again (first on line {f})"
-                for s, j, f in zip(pframe["student_id"], pframe["school_id"], first_seen, strict=True)
-            ], dtype=object), problems)
+            report_rows(
+                preferences,
+                repeated_school,
+                np.array(
+                    [
+                        f"expected each school once in a student's list, got student '{s}' listing school "
+                        f"'{j}' again (first on line {f})"
+                        for s, j, f in zip(pframe["student_id"], pframe["school_id"], first_seen, strict=True)
+                    ],
+                    dtype=object,
+                ),
+                problems,
+            )
         # Ranks compare as numbers: "1" and "01" are the same rank.
         ranked = pd.DataFrame({"student": pframe["student_id"], "rank": rank})
         repeated_rank = ranked.duplicated().to_numpy() & ~repeated_school & good_rank
         if repeated_rank.any():
             first_seen = first_lines(preferences, ranked)
-            report_rows(preferences, repeated_rank, np.array([
-                f"expected each rank once in a student's list, got student '{s}' with rank {r} "
-                f"again (first on line {f})"
-                for s, r, f in zip(pframe["student_id"], pframe["rank"], first_seen, strict=True)
-            ], dtype=object), problems)
+            report_rows(
+                preferences,
+                repeated_rank,
+                np.array(
+                    [
+                        f"expected each rank once in a student's list, got student '{s}' with rank {r} "
+                        f"again (first on line {f})"
+                        for s, r, f in zip(pframe["student_id"], pframe["rank"], first_seen, strict=True)
+                    ],
+                    dtype=object,
+                ),
+                problems,
+            )
         use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
         s, j, r = p_student[use], p_school[use], rank[use]
         order = np.lexsort((r, s))
@@ -409,8 +463,11 @@ def load_instance(config: Config) -> Instance:
     under_selected = computed
     # Why a school is not under-selected, for the compact check's message.
     not_under_why = np.array(
-        [f"{first_choices[j]:,} first choices for {total[j]:,} seats, and under-selected means fewer "
-         f"than {ratio} × seats (compacts.under_selected_ratio)" for j in range(n_schools)],
+        [
+            f"{first_choices[j]:,} first choices for {total[j]:,} seats, and under-selected means fewer "
+            f"than {ratio} × seats (compacts.under_selected_ratio)"
+            for j in range(n_schools)
+        ],
         dtype=object,
     )
     if schools.has("under_selected"):
@@ -429,28 +486,49 @@ def load_instance(config: Config) -> Instance:
     compacts = tables.get("compacts")
     if compacts is not None and require_columns(compacts, ["compact_id", "family_id", "school_id"], problems):
         result = _read_compacts(
-            compacts, config, school_index, family_ids, family_codes, school_ids,
-            under_selected | ~capacity_known, not_under_why, schools.file, students.file, problems,
+            compacts,
+            config,
+            school_index,
+            family_ids,
+            family_codes,
+            school_ids,
+            under_selected | ~capacity_known,
+            not_under_why,
+            schools.file,
+            students.file,
+            problems,
         )
         compact_ids, compact_school, compact_family_count, compact_of_student = result
 
     # ---- school-choice data: priorities, the lottery, feeders ---------------------------------
-    choice = _read_choice_data(config, tables.get("priorities"), students, schools, student_index,
-                               school_index, student_ids, problems)
+    choice = _read_choice_data(
+        config,
+        tables.get("priorities"),
+        students,
+        schools,
+        student_index,
+        school_index,
+        student_ids,
+        problems,
+    )
 
     # ---- a run's config.yaml records the data it was solved with ------------------------------
     for key, recorded in config.data_sha256.items():
-        path = files.named().get(key)
-        if path is not None and path.is_file() and file_sha256(path) != recorded:
-            warnings.append(Problem(
-                config.display_name, config.line("data_sha256", key),
-                f"{display[key]} has changed since this config was written (its SHA-256 differs "
-                f"from data_sha256.{key}); solving the data as they are now",
-            ))
+        named = files.named().get(key)
+        if named is not None and named.is_file() and file_sha256(named) != recorded:
+            warnings.append(
+                Problem(
+                    config.display_name,
+                    config.line("data_sha256", key),
+                    f"{display[key]} has changed since this config was written (its SHA-256 differs "
+                    f"from data_sha256.{key}); solving the data as they are now",
+                )
+            )
 
     # ---- distance needs coordinates ----------------------------------------------------------
     if config.objective.distance > 0:
-        why = f" because objective.distance is {config.objective.distance} ({config.display_name}:{config.line('objective', 'distance')})"
+        where = f"{config.display_name}:{config.line('objective', 'distance')}"
+        why = f" because objective.distance is {config.objective.distance} ({where})"
         for table in (students, schools):
             if not (table.has("lat") and table.has("lon")):
                 require_columns(table, ["lat", "lon"], problems, why)
@@ -512,8 +590,14 @@ def _read_compacts(
     lines = table.lines()
     check_non_empty(table, "compact_id", problems)
     row_school = lookup(table, "school_id", school_index, problems, "school", schools_file)
-    row_family = lookup(table, "family_id", pd.Index(family_ids), problems, "family",
-                        f"{students_file}: no student has this family_id")
+    row_family = lookup(
+        table,
+        "family_id",
+        pd.Index(family_ids),
+        problems,
+        "family",
+        f"{students_file}: no student has this family_id",
+    )
     settings = config.compacts
     school_text = frame["school_id"].to_numpy()
 
@@ -530,11 +614,15 @@ def _read_compacts(
         # One school per compact: every row that differs from the first is reported on its own line.
         for row in rows[1:]:
             if school_text[row] != school_text[rows[0]]:
-                problems.append(Problem(
-                    table.file, int(lines[row]),
-                    f"expected every row of compact '{compact_id}' to name school "
-                    f"'{school_text[rows[0]]}' (as on line {first}), got '{school_text[row]}'; "
-                    f"a compact applies to one school"))
+                problems.append(
+                    Problem(
+                        table.file,
+                        int(lines[row]),
+                        f"expected every row of compact '{compact_id}' to name school "
+                        f"'{school_text[rows[0]]}' (as on line {first}), got '{school_text[row]}'; "
+                        f"a compact applies to one school",
+                    )
+                )
         school = int(row_school[rows[0]])
         families: list[int] = []
         for row in rows:
@@ -542,33 +630,49 @@ def _read_compacts(
             if family < 0:
                 continue
             if family in families:
-                problems.append(Problem(
-                    table.file, int(lines[row]),
-                    f"expected family '{family_ids[family]}' once in compact '{compact_id}', got it "
-                    f"again (first on line {first_line_of_family[family]})"))
+                problems.append(
+                    Problem(
+                        table.file,
+                        int(lines[row]),
+                        f"expected family '{family_ids[family]}' once in compact '{compact_id}', got it "
+                        f"again (first on line {first_line_of_family[family]})",
+                    )
+                )
                 continue
             if compact_of_family[family] >= 0:
-                problems.append(Problem(
-                    table.file, int(lines[row]),
-                    f"expected family '{family_ids[family]}' in one compact only, got compacts "
-                    f"'{compact_ids[compact_of_family[family]]}' (line {first_line_of_family[family]}) "
-                    f"and '{compact_id}'"))
+                problems.append(
+                    Problem(
+                        table.file,
+                        int(lines[row]),
+                        f"expected family '{family_ids[family]}' in one compact only, got compacts "
+                        f"'{compact_ids[compact_of_family[family]]}' (line {first_line_of_family[family]}) "
+                        f"and '{compact_id}'",
+                    )
+                )
                 continue
             families.append(family)
             first_line_of_family[family] = int(lines[row])
         count = len(set(int(f) for f in row_family[rows] if f >= 0))
         # With an unknown family the count is not what the planner meant; that row is reported already.
         if (row_family[rows] >= 0).all() and not settings.min_families <= count <= settings.max_families:
-            problems.append(Problem(
-                table.file, first,
-                f"expected compact '{compact_id}' to have {settings.min_families} to "
-                f"{settings.max_families} families (compacts.min_families, max_families), got {count}"))
+            problems.append(
+                Problem(
+                    table.file,
+                    first,
+                    f"expected compact '{compact_id}' to have {settings.min_families} to "
+                    f"{settings.max_families} families (compacts.min_families, max_families), got {count}",
+                )
+            )
         if school >= 0 and settings.require_under_selected and not under_selected[school]:
-            problems.append(Problem(
-                table.file, first,
-                f"expected compact '{compact_id}' to name an under-selected school "
-                f"(compacts.require_under_selected is true), got '{school_ids[school]}': "
-                f"{not_under_why[school]}"))
+            problems.append(
+                Problem(
+                    table.file,
+                    first,
+                    f"expected compact '{compact_id}' to name an under-selected school "
+                    f"(compacts.require_under_selected is true), got '{school_ids[school]}': "
+                    f"{not_under_why[school]}",
+                )
+            )
         index = len(compact_ids)
         for family in families:
             compact_of_family[family] = index
@@ -613,15 +717,33 @@ def _read_choice_data(
         text = students.frame["lottery"]
         numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(numbers)
-        report_rows(students, bad, np.array(
-            [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()],
-            dtype=object) if bad.any() else "", problems)
+        report_rows(
+            students,
+            bad,
+            np.array(
+                [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()],
+                dtype=object,
+            )
+            if bad.any()
+            else "",
+            problems,
+        )
         repeated = pd.Series(numbers).duplicated(keep="first").to_numpy() & ~bad
         if repeated.any():
-            first = first_lines(students, pd.Series(numbers))
-            report_rows(students, repeated, np.array(
-                [f'expected a different lottery number for each student, got "{v}" again (first on line {f})'
-                 for v, f in zip(text.to_numpy(), first, strict=True)], dtype=object), problems)
+            # Rows that are not numbers have no group, so the lines come back as floats (NaN there).
+            first = np.nan_to_num(first_lines(students, pd.Series(numbers)).astype(float)).astype(np.int64)
+            report_rows(
+                students,
+                repeated,
+                np.array(
+                    [
+                        f'expected a different lottery number for each student, got "{v}" again (first on line {f})'
+                        for v, f in zip(text.to_numpy(), first, strict=True)
+                    ],
+                    dtype=object,
+                ),
+                problems,
+            )
         order = np.argsort(np.where(bad, np.inf, numbers), kind="stable")
     else:
         order = np.argsort(lottery_from_seed(student_ids, config.solver.seed), kind="stable")
@@ -631,8 +753,14 @@ def _read_choice_data(
 
     feeds = np.full(n_schools, -1, dtype=np.int64)
     if "feeds" in schools.frame.columns:
-        found = lookup(schools, "feeds", school_index, problems, "school",
-                       f"{schools.file}: expected feeds to name a school_id")
+        found = lookup(
+            schools,
+            "feeds",
+            school_index,
+            problems,
+            "school",
+            f"{schools.file}: expected feeds to name a school_id",
+        )
         feeds = np.where(schools.frame["feeds"].to_numpy() == "", -1, found)
     out["school_feeds"] = np.asarray(feeds, dtype=np.int64)
     current = np.full(n_students, -1, dtype=np.int64)
@@ -652,10 +780,18 @@ def _read_choice_data(
         repeated = pair.duplicated(keep="first").to_numpy()
         if repeated.any():
             first = first_lines(priorities, pair)
-            report_rows(priorities, repeated, np.array(
-                [f"expected one priority per student and school, got '{s}' at '{j}' again (first on line {f})"
-                 for s, j, f in zip(pair["student_id"], pair["school_id"], first, strict=True)], dtype=object),
-                problems)
+            report_rows(
+                priorities,
+                repeated,
+                np.array(
+                    [
+                        f"expected one priority per student and school, got '{s}' at '{j}' again (first on line {f})"
+                        for s, j, f in zip(pair["student_id"], pair["school_id"], first, strict=True)
+                    ],
+                    dtype=object,
+                ),
+                problems,
+            )
         use = (p_student >= 0) & (p_school >= 0) & good & ~repeated
         out["priority_student"] = p_student[use].astype(np.int64)
         out["priority_school"] = p_school[use].astype(np.int64)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-
-import numpy as np
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from models.errors import InputError, Problem
 from models.formulation import TERMS
@@ -120,8 +120,11 @@ def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
     assert result.assignment is not None and result.evaluation is not None
     placed = result.assignment.school >= 0
     outcome = np.where(placed, result.evaluation.positions, UNPLACED)
-    outcome = np.where(placed & (result.evaluation.positions == 0),
-                       np.where(result.assignment.via_compact, 0, UNPLACED - 1), outcome)
+    outcome = np.where(
+        placed & (result.evaluation.positions == 0),
+        np.where(result.assignment.via_compact, 0, UNPLACED - 1),
+        outcome,
+    )
     metrics["_outcomes"] = dict(zip(instance.student_ids.tolist(), outcome.tolist(), strict=True))
     return metrics
 
@@ -135,8 +138,11 @@ def _value(metrics: dict[str, Any], key: str) -> Any:
         return f"{compacts.get('honored', 0)}/{compacts.get('total', 0)}" if compacts else None
     if key == "worst_shortfall":
         rules = metrics.get("diversity") or []
-        worst = [(r["worst"]["shortfall"], f"{r['attribute']}={r['category']} at {r['worst']['unit']}")
-                 for r in rules if r.get("worst")]
+        worst = [
+            (r["worst"]["shortfall"], f"{r['attribute']}={r['category']} at {r['worst']['unit']}")
+            for r in rules
+            if r.get("worst")
+        ]
         if not rules:
             return None
         if not worst:
@@ -194,6 +200,8 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
         return "\n".join(lines)
     widths = [max(len(r[i]) for r in [["", *names], *text_rows]) for i in range(len(names) + 1)]
     header = "".ljust(widths[0]) + "  " + "  ".join(n.rjust(w) for n, w in zip(names, widths[1:], strict=True))
-    body = [r[0].ljust(widths[0]) + "  " + "  ".join(v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True))
-            for r in text_rows]
+    body = [
+        r[0].ljust(widths[0]) + "  " + "  ".join(v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True))
+        for r in text_rows
+    ]
     return "\n".join([header, *body])

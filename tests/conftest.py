@@ -28,8 +28,13 @@ def write_case(
     """Write CSV texts (dedented) and a config naming them into `folder`; return the config path."""
     folder.mkdir(parents=True, exist_ok=True)
     data = {}
-    for key, text in (("students", students), ("schools", schools), ("preferences", preferences),
-                      ("compacts", compacts), ("seats", seats)):
+    for key, text in (
+        ("students", students),
+        ("schools", schools),
+        ("preferences", preferences),
+        ("compacts", compacts),
+        ("seats", seats),
+    ):
         if text is not None:
             (folder / f"{key}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
             data[key] = f"{key}.csv"
@@ -47,9 +52,17 @@ def settings_for(config_path: Path, backend: str, **solver: Any) -> Config:
     config = load_config(config_path)
     pulp_solver = "highs" if backend == "pulp_highs" else "cbc"
     name = "pulp" if backend == "pulp_highs" else backend
-    return replace(config, solver=replace(config.solver, backend=name, pulp_solver=pulp_solver,
-                                          time_limit=solver.get("time_limit", 30.0), workers=1,
-                                          seed=solver.get("seed", 0)))
+    return replace(
+        config,
+        solver=replace(
+            config.solver,
+            backend=name,
+            pulp_solver=pulp_solver,
+            time_limit=solver.get("time_limit", 30.0),
+            workers=1,
+            seed=solver.get("seed", 0),
+        ),
+    )
 
 
 @pytest.fixture(params=BACKENDS)

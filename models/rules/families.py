@@ -46,14 +46,14 @@ def build_families(instance: Instance, config: Config, model: Formulation, seats
     # Each pair's seats: (pair, school, variable, ±1); a school only one of them can take gives a
     # lone term, which the row then sets to 0.
     rows_pair, rows_school, rows_var, rows_sign = [], [], [], []
-    for sign, side in ((1, a), (-1, b)):
+    for direction, side in ((1, a), (-1, b)):
         pair_of_student = np.full(instance.n_students, -1, dtype=np.int64)
         pair_of_student[side] = np.arange(n_pairs)
         entries = np.flatnonzero(pair_of_student[seats.student] >= 0)
         rows_pair.append(pair_of_student[seats.student[entries]])
         rows_school.append(seats.school[entries])
         rows_var.append(seats.var[entries])
-        rows_sign.append(np.full(len(entries), sign, dtype=np.int64))
+        rows_sign.append(np.full(len(entries), direction, dtype=np.int64))
     pair, school, var, sign = (np.concatenate(x) for x in (rows_pair, rows_school, rows_var, rows_sign))
     row_key = pair * instance.n_schools + school
     keys, row = np.unique(row_key, return_inverse=True)
@@ -73,14 +73,22 @@ def build_families(instance: Instance, config: Config, model: Formulation, seats
     family_var = model.add_variables("split", len(families), 0, 1, lambda i: f"family={fids[families[i]]}")
     split_of_row = family_var + np.searchsorted(families, family[a[row_pair]])
     for side, direction in (("above", 1), ("below", -1)):
-        model.add_rows(rows_from_triplets(
-            f"family_split_{side}", n_rows,
-            np.concatenate([row, np.arange(n_rows)]),
-            np.concatenate([var, split_of_row]),
-            np.concatenate([-direction * sign, np.ones(n_rows, np.int64)]),
-            0, np.inf, label,
-        ))
-    model.add_term(term_from_pairs(
-        "split_families", family_var + np.arange(len(families)),
-        np.full(len(families), 100 * config.families.weight, np.int64),
-    ))
+        model.add_rows(
+            rows_from_triplets(
+                f"family_split_{side}",
+                n_rows,
+                np.concatenate([row, np.arange(n_rows)]),
+                np.concatenate([var, split_of_row]),
+                np.concatenate([-direction * sign, np.ones(n_rows, np.int64)]),
+                0,
+                np.inf,
+                label,
+            )
+        )
+    model.add_term(
+        term_from_pairs(
+            "split_families",
+            family_var + np.arange(len(families)),
+            np.full(len(families), 100 * config.families.weight, np.int64),
+        )
+    )

@@ -35,8 +35,9 @@ def order_key(instance: Instance, config: Config, students: np.ndarray, schools:
     """Each (student, school) pair's place in the school's order as one integer: smaller is ranked
     higher. (priority descending, then lottery ascending.)"""
     priority = instance.priority(students, schools, config.clusters.feeder_priority)
-    top = int(max(priority.max(initial=0), instance.priority_value.max(initial=0))) + \
-        config.clusters.feeder_priority
+    # One ceiling for the whole instance, not one per call: keys from different calls (DA's rounds,
+    # the students a school holds against those who envy it) are compared with each other.
+    top = int(max(instance.priority_value.max(initial=0), 0)) + config.clusters.feeder_priority
     return (top - priority) * (instance.n_students + 1) + instance.lottery_rank[students]
 
 
@@ -103,8 +104,13 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
         return
     pairs = listed_pairs(instance, config)
     keep = pairs.seats > 0
-    student, school, position, cap, key = (pairs.student[keep], pairs.school[keep], pairs.position[keep],
-                                          pairs.seats[keep], pairs.key[keep])
+    student, school, position, cap, key = (
+        pairs.student[keep],
+        pairs.school[keep],
+        pairs.position[keep],
+        pairs.seats[keep],
+        pairs.key[keep],
+    )
     n_pairs = len(student)
     if n_pairs == 0:
         return
@@ -124,11 +130,13 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
         has = sorted_keys[at] == wanted
         pair_var[has] = sorted_vars[at][has]
 
-    def chain(name: str, group: np.ndarray, rank: np.ndarray, upper: np.ndarray) -> tuple[int, np.ndarray]:
+    def chain(name: str, group: np.ndarray, rank: np.ndarray, upper: np.ndarray | int) -> tuple[int, np.ndarray]:
         """Cumulative variables along each group in rank order; returns (first var, previous var
         of each pair or -1 for the first of its group)."""
         sequence = np.lexsort((rank, group))
-        start = model.add_variables(name, n_pairs, 0, upper, lambda i: f"student={ids[student[i]]},school={sids[school[i]]}")
+        start = model.add_variables(
+            name, n_pairs, 0, upper, lambda i: f"student={ids[student[i]]},school={sids[school[i]]}"
+        )
         previous = np.full(n_pairs, -1, dtype=np.int64)
         same = np.zeros(n_pairs, dtype=bool)
         same[1:] = group[sequence[1:]] == group[sequence[:-1]]
@@ -140,10 +148,19 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
         triplets.append((rows[with_prev], previous[with_prev], -np.ones(int(with_prev.sum()), np.int64)))
         with_var = pair_var >= 0
         triplets.append((rows[with_var], pair_var[with_var], -np.ones(int(with_var.sum()), np.int64)))
-        model.add_rows(rows_from_triplets(
-            f"{name}_chain", n_pairs, *(np.concatenate(p) for p in zip(*triplets, strict=True)), 0, 0,
-            lambda r: f"student={ids[student[r]]},school={sids[school[r]]}",
-        ))
+        row_index, var_index, coef = (np.concatenate(part) for part in zip(*triplets, strict=True))
+        model.add_rows(
+            rows_from_triplets(
+                f"{name}_chain",
+                n_pairs,
+                row_index,
+                var_index,
+                coef,
+                0,
+                0,
+                lambda r: f"student={ids[student[r]]},school={sids[school[r]]}",
+            )
+        )
 
         def running_sums(values: np.ndarray) -> np.ndarray:
             step = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence]
@@ -188,11 +205,22 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
         rows.append(np.arange(n_pairs))
         cols.append(blocking + np.arange(n_pairs))
         coefs.append(cap.astype(np.int64))
-        model.add_term(term_from_pairs(
-            "blocking_pairs", blocking + np.arange(n_pairs),
-            np.full(n_pairs, 100 * config.stability.weight, np.int64),
-        ))
-    model.add_rows(rows_from_triplets(
-        "no_justified_envy", n_pairs, np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs),
-        cap.astype(float), np.inf, labels,
-    ))
+        model.add_term(
+            term_from_pairs(
+                "blocking_pairs",
+                blocking + np.arange(n_pairs),
+                np.full(n_pairs, 100 * config.stability.weight, np.int64),
+            )
+        )
+    model.add_rows(
+        rows_from_triplets(
+            "no_justified_envy",
+            n_pairs,
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            cap.astype(float),
+            np.inf,
+            labels,
+        )
+    )

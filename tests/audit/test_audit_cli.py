@@ -79,9 +79,7 @@ def test_long_violation_lists_are_capped_but_counted(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "students.csv").write_text("student_id\n" + "".join(f"x{i}\n" for i in range(30)))
     (folder / "schools.csv").write_text("school_id,capacity\nA,0\n")
-    (folder / "preferences.csv").write_text(
-        "student_id,school_id,rank\n" + "".join(f"x{i},A,1\n" for i in range(30))
-    )
+    (folder / "preferences.csv").write_text("student_id,school_id,rank\n" + "".join(f"x{i},A,1\n" for i in range(30)))
     (folder / "config.yaml").write_text(
         "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv}\n"
     )
@@ -92,8 +90,6 @@ def test_long_violation_lists_are_capped_but_counted(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "position_column: FAIL — 30 violations" in result.output
     assert "… and 10 more" in result.output
-    document = json.loads(
-        invoke(folder / "config.yaml", folder / "assignment.csv", "--json").output
-    )
+    document = json.loads(invoke(folder / "config.yaml", folder / "assignment.csv", "--json").output)
     (position,) = [r for r in document["rules"] if r["rule"] == "position_column"]
     assert position["violation_count"] == 30 and len(position["violations"]) == 30

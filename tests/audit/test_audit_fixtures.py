@@ -103,10 +103,7 @@ CASES = [
 @pytest.mark.parametrize(
     ("case", "config", "assignment", "metrics", "broken"),
     CASES,
-    ids=[
-        f"{c[0]}-{c[1].removesuffix('.yaml')}-{c[2].removesuffix('.csv')}-{c[3] or 'nometrics'}"
-        for c in CASES
-    ],
+    ids=[f"{c[0]}-{c[1].removesuffix('.yaml')}-{c[2].removesuffix('.csv')}-{c[3] or 'nometrics'}" for c in CASES],
 )
 def test_case_breaks_exactly_its_rule(
     case: str, config: str, assignment: str, metrics: str | None, broken: set[str]
@@ -137,57 +134,31 @@ def test_evidence_names_ids_and_amounts() -> None:
         'line 5: student s4 at B has position "20", expected 2'
     ]
     twice = run("basic", "config.yaml", "twice.csv").rule("at_most_once").violations
-    assert (
-        len(twice) == 1
-        and twice[0].evidence["student_id"] == "s1"
-        and twice[0].evidence["lines"] == [2, 7]
-    )
+    assert len(twice) == 1 and twice[0].evidence["student_id"] == "s1" and twice[0].evidence["lines"] == [2, 7]
     unknown = run("basic", "config.yaml", "unknown_student.csv").rule("known_ids").violations
     assert [v.evidence["student_id"] for v in unknown] == ["s9"]
-    assert (
-        'unknown school "Z"'
-        in messages(run("basic", "config.yaml", "unknown_school.csv"), "known_ids")[0]
-    )
+    assert 'unknown school "Z"' in messages(run("basic", "config.yaml", "unknown_school.csv"), "known_ids")[0]
     assert messages(run("basic", "config.yaml", "missing.csv"), "every_student_listed") == [
         "student s5 has no row (audited as unplaced)"
     ]
-    assert (
-        "s3 placed at C"
-        in messages(run("basic", "config.yaml", "not_on_list.csv"), "listed_school")[0]
-    )
+    assert "s3 placed at C" in messages(run("basic", "config.yaml", "not_on_list.csv"), "listed_school")[0]
 
 
 def test_compact_rules_evidence() -> None:
-    wrong_ids = (
-        run("compacts", "config.yaml", "wrong_compact_id.csv").rule("compact_id_column").violations
-    )
+    wrong_ids = run("compacts", "config.yaml", "wrong_compact_id.csv").rule("compact_id_column").violations
     assert [(v.evidence["student_id"], v.evidence["expected"]) for v in wrong_ids] == [
         ("c3", "K1"),
         ("c6", None),
     ]
     share = run("compacts", "config_share_5999.yaml", "right.csv").rule("compact_share").violations
     assert [(v.evidence["school_id"], v.evidence["cap"], v.amount) for v in share] == [("U", 2, 1)]
-    counts = (
-        run("compacts", "config_min3.yaml", "right.csv").rule("compact_family_count").violations
-    )
+    counts = run("compacts", "config_min3.yaml", "right.csv").rule("compact_family_count").violations
     assert [v.evidence["compact_id"] for v in counts] == ["K1", "K2"]
-    under = (
-        run("compacts", "config_ratio_02.yaml", "right.csv")
-        .rule("compact_under_selected")
-        .violations
-    )
+    under = run("compacts", "config_ratio_02.yaml", "right.csv").rule("compact_under_selected").violations
     assert {v.evidence["compact_id"] for v in under} == {"K1", "K2"}
-    twice = (
-        run("compacts", "config_twice.yaml", "right_twice.csv")
-        .rule("compact_family_once")
-        .violations
-    )
-    assert [(v.evidence["family_id"], v.evidence["compacts"]) for v in twice] == [
-        ("F2", ["K1", "K3"])
-    ]
-    mixed = (
-        run("compacts", "config_mixed.yaml", "right.csv").rule("compact_single_school").violations
-    )
+    twice = run("compacts", "config_twice.yaml", "right_twice.csv").rule("compact_family_once").violations
+    assert [(v.evidence["family_id"], v.evidence["compacts"]) for v in twice] == [("F2", ["K1", "K3"])]
+    mixed = run("compacts", "config_mixed.yaml", "right.csv").rule("compact_single_school").violations
     assert mixed[0].evidence["schools"] == ["U", "P"]
     unknown = run("compacts", "config_unknown.yaml", "right.csv").rule("compact_known").violations
     assert [v.evidence["family_id"] for v in unknown] == ["F9"]
@@ -208,9 +179,7 @@ def test_clusters_evidence() -> None:
         ("config_sector.yaml", "wrong_sector.csv", {"district": 110, "charter": 165}),
     ],
 )
-def test_hard_diversity_shortfall_per_unit(
-    config: str, assignment: str, units: dict[str, int]
-) -> None:
+def test_hard_diversity_shortfall_per_unit(config: str, assignment: str, units: dict[str, int]) -> None:
     report = run("diversity", config, assignment)
     (rule,) = [r for r in report.rules if r.rule.startswith("diversity #1")]
     assert {v.evidence["unit"]: v.amount for v in rule.violations} == units
@@ -238,9 +207,7 @@ def test_objective_terms_recomputed_by_hand() -> None:
     assert report.objective["compared_with_metrics"] is False
 
 
-@pytest.mark.parametrize(
-    "term", ["rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity"]
-)
+@pytest.mark.parametrize("term", ["rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity"])
 def test_each_wrong_term_is_named(term: str) -> None:
     report = run("objective", "config.yaml", "right.csv", f"metrics_wrong_{term}.json")
     assert [v.evidence["term"] for v in report.rule("objective").violations] == [term]
@@ -277,6 +244,4 @@ def test_run_folder_passes_and_a_changed_file_is_named() -> None:
     stale = audit_run(DATA / "run_stale")
     assert stale.failed_rules() == ["data_integrity"]
     (violation,) = stale.rule("data_integrity").violations
-    assert violation.evidence["key"] == "schools" and violation.evidence["file"].endswith(
-        "schools.csv"
-    )
+    assert violation.evidence["key"] == "schools" and violation.evidence["file"].endswith("schools.csv")

@@ -24,8 +24,7 @@ def imported_modules(path: Path) -> set[str]:
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, (ast.Name, ast.Attribute))
-            and getattr(node.func, "id", getattr(node.func, "attr", None))
-            in {"__import__", "import_module"}
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in {"__import__", "import_module"}
             and node.args
             and isinstance(node.args[0], ast.Constant)
         ):
@@ -41,9 +40,7 @@ def test_audit_imports_no_solver_code() -> None:
             top = module.split(".")[0]
             assert top not in FORBIDDEN, f"{path.name} imports {module}"
             stdlib = top in __import__("sys").stdlib_module_names or top == "__future__"
-            assert stdlib or top in ALLOWED, (
-                f"{path.name} imports {module}, outside stdlib/pandas/numpy/yaml/click"
-            )
+            assert stdlib or top in ALLOWED, f"{path.name} imports {module}, outside stdlib/pandas/numpy/yaml/click"
 
 
 def test_the_check_itself_catches_a_forbidden_import(tmp_path: Path) -> None:

@@ -98,9 +98,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=["student_id", "school_id", "position", "compact_id"]
-        )
+        writer = csv.DictWriter(handle, fieldnames=["student_id", "school_id", "position", "compact_id"])
         writer.writeheader()
         writer.writerows(rows)
 
@@ -117,11 +115,7 @@ def place_off_list(run: Path) -> None:
     listed: dict[str, set[str]] = {}
     for p in preferences:
         listed.setdefault(p["student_id"], set()).add(p["school_id"])
-    row = next(
-        r
-        for r in rows
-        if r["school_id"] and not r["compact_id"] and set(schools) - listed[r["student_id"]]
-    )
+    row = next(r for r in rows if r["school_id"] and not r["compact_id"] and set(schools) - listed[r["student_id"]])
     row["school_id"] = sorted(set(schools) - listed[row["student_id"]])[0]
     row["position"] = ""
     _write_rows(run / "assignment.csv", rows)

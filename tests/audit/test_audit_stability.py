@@ -35,8 +35,7 @@ def run(case: str, config: str, assignment: str, metrics: str | None = None) -> 
 def pairs(report: Report) -> list[tuple[str, str, str | None]]:
     """(student, school, displaced student or None for a free seat), from --json's list."""
     return [
-        (p["student_id"], p["school_id"], p["displaced"])
-        for p in report.rule("stability").details["blocking_pairs"]
+        (p["student_id"], p["school_id"], p["displaced"]) for p in report.rule("stability").details["blocking_pairs"]
     ]
 
 
@@ -120,10 +119,7 @@ CASES = [
 @pytest.mark.parametrize(
     ("case", "config", "assignment", "metrics", "broken"),
     CASES,
-    ids=[
-        f"{c[0]}-{c[1].removesuffix('.yaml')}-{c[2].removesuffix('.csv')}-{c[3] or 'nometrics'}"
-        for c in CASES
-    ],
+    ids=[f"{c[0]}-{c[1].removesuffix('.yaml')}-{c[2].removesuffix('.csv')}-{c[3] or 'nometrics'}" for c in CASES],
 )
 def test_case_breaks_exactly_its_rule(
     case: str, config: str, assignment: str, metrics: str | None, broken: set[str]
@@ -143,8 +139,7 @@ def test_free_seat() -> None:
     assert pairs(report) == [("s2", "B", None), ("s5", "B", None)]
     assert [v.message for v in report.rule("stability").violations] == [
         "student s2 (unplaced) lists B at position 2, which has a free seat (holds 1 of 2)",
-        "student s5 prefers B (position 1, placed at C position 2), which has a free seat "
-        "(holds 1 of 2)",
+        "student s5 prefers B (position 1, placed at C position 2), which has a free seat (holds 1 of 2)",
     ]
 
 
@@ -154,8 +149,7 @@ def test_ranked_below_by_priority_then_lottery() -> None:
     assert pairs(report) == [("s1", "A", "s3"), ("s2", "B", "s1"), ("s5", "B", "s1")]
     messages = [v.message for v in report.rule("stability").violations]
     assert messages[0] == (
-        "student s1 prefers A (position 1, placed at B position 2), which holds s3 ranked "
-        "below s1 (priority 1 vs 2)"
+        "student s1 prefers A (position 1, placed at B position 2), which holds s3 ranked below s1 (priority 1 vs 2)"
     )
     assert messages[1] == (
         "student s2 (unplaced) lists B at position 2, which holds s1 ranked below s2 "
@@ -232,33 +226,25 @@ def test_soft_stability_counts_each_pair_at_its_weight() -> None:
     """ranked_below.csv: 3 pairs × weight 5 = 15; rank 2 (s1, s5 at 2nd) + unassigned 100."""
     report = run("stability", "config_soft.yaml", "ranked_below.csv")
     assert report.passed
-    assert report.rule("stability").info == [
-        "mode soft: 3 blocking pairs × weight 5 = 15.00 in the objective"
-    ]
+    assert report.rule("stability").info == ["mode soft: 3 blocking pairs × weight 5 = 15.00 in the objective"]
     assert report.objective["terms"]["blocking_pairs"] == 15.0
     assert report.objective["objective"] == 117.0
 
 
 def test_off_stability_still_counts_and_lists() -> None:
     report = run("stability", "config.yaml", "ranked_below.csv")
-    assert report.rule("stability").info == [
-        "mode off: not a rule; 3 blocking pairs (listed in --json)"
-    ]
+    assert report.rule("stability").info == ["mode off: not a rule; 3 blocking pairs (listed in --json)"]
     assert report.objective["terms"]["blocking_pairs"] == 0.0
     assert report.rule("stability").details["blocking_pair_count"] == 3
 
 
 def test_wrong_blocking_term_and_count_are_named() -> None:
-    wrong_term = run(
-        "stability", "config_soft.yaml", "ranked_below.csv", "metrics_soft_wrong_term.json"
-    )
+    wrong_term = run("stability", "config_soft.yaml", "ranked_below.csv", "metrics_soft_wrong_term.json")
     assert [v.evidence["term"] for v in wrong_term.rule("objective").violations] == [
         "blocking_pairs",
         "objective",
     ]
-    wrong_count = run(
-        "stability", "config_soft.yaml", "ranked_below.csv", "metrics_soft_wrong_count.json"
-    )
+    wrong_count = run("stability", "config_soft.yaml", "ranked_below.csv", "metrics_soft_wrong_count.json")
     assert [v.message for v in wrong_count.rule("metrics_counts").violations] == [
         "blocking_pairs: recomputed 3, metrics.json says 2"
     ]
@@ -272,18 +258,14 @@ def test_older_metrics_without_the_new_terms(tmp_path: Path) -> None:
     del metrics["terms"]["blocking_pairs"], metrics["terms"]["split_families"]
     (tmp_path / "m.json").write_text(json.dumps(metrics))
     folder = DATA / "stability"
-    soft = audit_files(
-        folder / "config_soft.yaml", folder / "ranked_below.csv", tmp_path / "m.json"
-    )
+    soft = audit_files(folder / "config_soft.yaml", folder / "ranked_below.csv", tmp_path / "m.json")
     assert soft.failed_rules() == ["objective"]
     assert soft.rule("objective").violations[0].message == (
         "term blocking_pairs: recomputed 15.00, metrics.json does not report it"
     )
     metrics["terms"]["blocking_pairs"] = 15.0
     (tmp_path / "m.json").write_text(json.dumps(metrics))
-    soft = audit_files(
-        folder / "config_soft.yaml", folder / "ranked_below.csv", tmp_path / "m.json"
-    )
+    soft = audit_files(folder / "config_soft.yaml", folder / "ranked_below.csv", tmp_path / "m.json")
     assert soft.passed, soft.to_text()
     assert any("not compared" in line for line in soft.rule("metrics_counts").info)
 
@@ -296,9 +278,7 @@ def test_families_hard_soft_off() -> None:
     ]
     assert "families: FAIL — 2 split families" in hard.to_text()
     soft = run("families", "config_soft.yaml", "assignment.csv")
-    assert soft.rule("families").info == [
-        "together soft: 2 split families × weight 3 = 6.00 in the objective"
-    ]
+    assert soft.rule("families").info == ["together soft: 2 split families × weight 3 = 6.00 in the objective"]
     assert soft.objective["terms"]["split_families"] == 6.0
     assert soft.objective["objective"] == 309.0
     off = run("families", "config_off.yaml", "assignment.csv")
@@ -314,10 +294,8 @@ def test_deferred_acceptance_run_folder_passes_and_reports_what_it_does_not_appl
     assert report.passed, report.to_text()
     assert report.rule("data_integrity").passed
     expected_info = {
-        "compact_together": "not applied by deferred acceptance: compact K1: 1 of 2 families "
-        "at U, family F2 unplaced",
-        "clusters": "not applied by deferred acceptance: student n3 (home cluster N) placed at "
-        "Q in cluster S",
+        "compact_together": "not applied by deferred acceptance: compact K1: 1 of 2 families at U, family F2 unplaced",
+        "clusters": "not applied by deferred acceptance: student n3 (home cluster N) placed at Q in cluster S",
         "diversity #1 ell=1 by school (hard)": "not applied by deferred acceptance: school P: 1 "
         "of 2 placed are ell=1 (50.00%), band [0, 40], shortfall 20 percent-students "
         "(0.20 students)",
@@ -325,9 +303,7 @@ def test_deferred_acceptance_run_folder_passes_and_reports_what_it_does_not_appl
     }
     for rule, line in expected_info.items():
         assert line in report.rule(rule).info, report.rule(rule).info
-    assert (
-        report.rule("diversity #1 ell=1 by school (hard)").details["not_applied"][0]["amount"] == 20
-    )
+    assert report.rule("diversity #1 ell=1 by school (hard)").details["not_applied"][0]["amount"] == 20
     assert report.objective["terms"]["broken_compact"] == 20.0
     assert report.objective["objective"] == 121.0
 
@@ -402,12 +378,9 @@ def test_json_lists_the_pairs_in_soft_mode() -> None:
 def test_hard_listing_is_capped_at_20(tmp_path: Path) -> None:
     (tmp_path / "students.csv").write_text("student_id\n" + "".join(f"x{i}\n" for i in range(25)))
     (tmp_path / "schools.csv").write_text("school_id,capacity\nA,30\n")
-    (tmp_path / "preferences.csv").write_text(
-        "student_id,school_id,rank\n" + "".join(f"x{i},A,1\n" for i in range(25))
-    )
+    (tmp_path / "preferences.csv").write_text("student_id,school_id,rank\n" + "".join(f"x{i},A,1\n" for i in range(25)))
     (tmp_path / "config.yaml").write_text(
-        "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv}\n"
-        "stability: {mode: hard}\n"
+        "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv}\nstability: {mode: hard}\n"
     )
     (tmp_path / "a.csv").write_text(
         "student_id,school_id,position,compact_id\n" + "".join(f"x{i},,,\n" for i in range(25))
@@ -441,22 +414,15 @@ def test_priorities_unknown_school_and_student_and_repeats(stability_copy: Path)
     output = exit_2(stability_copy)
     assert 'priorities.csv:3: unknown school_id "Z" (not in schools.csv)' in output
     assert 'priorities.csv:4: unknown student_id "s9" (not in students.csv)' in output
-    assert "priorities.csv:5: student s1 has a priority at school A twice (first on line 2)" in (
-        output
-    )
+    assert "priorities.csv:5: student s1 has a priority at school A twice (first on line 2)" in (output)
     assert 'priorities.csv:6: expected priority to be an integer, got "high"' in output
 
 
 def test_lottery_non_numeric_empty_and_repeated(stability_copy: Path) -> None:
-    (stability_copy / "students.csv").write_text(
-        "student_id,lottery\ns1,0.5\ns2,abc\ns3,\ns4,0.50\ns5,7\n"
-    )
+    (stability_copy / "students.csv").write_text("student_id,lottery\ns1,0.5\ns2,abc\ns3,\ns4,0.50\ns5,7\n")
     output = exit_2(stability_copy)
     assert 'students.csv:3: expected lottery to be a number for student s2, got "abc"' in output
-    assert (
-        "students.csv:4: expected a lottery number for student s3 (the file has a lottery column)"
-        in output
-    )
+    assert "students.csv:4: expected a lottery number for student s3 (the file has a lottery column)" in output
     # 0.50 is the number 0.5: a repeat.
     assert (
         "students.csv:5: lottery 0.50 of student s4 repeats that of student s1 (line 2); "
@@ -500,11 +466,7 @@ def _tiny_district(rng: random.Random, grades: bool) -> District:
     # Mostly one seat and full lists: that is where several stable matchings appear.
     some_seats = [0, 1, 1, 1, 2]
     grade_of = {s: rng.choice("KA") for s in students} if grades else None
-    seats = (
-        {(j, g): rng.choice(some_seats) for j in school_ids for g in "KA" if rng.random() < 0.8}
-        if grades
-        else {}
-    )
+    seats = {(j, g): rng.choice(some_seats) for j in school_ids for g in "KA" if rng.random() < 0.8} if grades else {}
     schools = {
         j: School(
             j,
@@ -517,10 +479,7 @@ def _tiny_district(rng: random.Random, grades: bool) -> District:
         )
         for j in school_ids
     }
-    lists = {
-        s: rng.sample(school_ids, rng.choice([0, len(school_ids), len(school_ids), 1]))
-        for s in students
-    }
+    lists = {s: rng.sample(school_ids, rng.choice([0, len(school_ids), len(school_ids), 1])) for s in students}
     lottery = dict(zip(students, rng.sample(range(100), len(students)), strict=True))
     district = District(
         students=students,
@@ -551,8 +510,7 @@ def _assignments(district: District) -> list[dict[str, str]]:
         placed = {s: j for s, j in zip(district.students, choice, strict=True) if j is not None}
         held = Counter((j, district.grade[s] if district.grade else "") for s, j in placed.items())
         if all(
-            n
-            <= (district.seats.get(key, 0) if district.grade else district.schools[key[0]].capacity)
+            n <= (district.seats.get(key, 0) if district.grade else district.schools[key[0]].capacity)
             for key, n in held.items()
         ):
             found.append(placed)
@@ -569,22 +527,12 @@ def _literal_pairs(district: District, placed: dict[str, str]) -> set[tuple[str,
             if here is not None and listed.index(j) >= listed.index(here):
                 continue
             grade = district.grade[s] if district.grade else ""
-            same = [
-                t
-                for t, k in placed.items()
-                if k == j and (not district.grade or district.grade[t] == grade)
-            ]
-            seats = (
-                district.seats.get((j, grade), 0)
-                if district.grade
-                else district.schools[j].capacity
-            )
+            same = [t for t, k in placed.items() if k == j and (not district.grade or district.grade[t] == grade)]
+            seats = district.seats.get((j, grade), 0) if district.grade else district.schools[j].capacity
             if seats == 0:
                 continue
             key = (-district.priorities[(s, j)], district.lottery[s])
-            if len(same) < seats or any(
-                (-district.priorities[(t, j)], district.lottery[t]) > key for t in same
-            ):
+            if len(same) < seats or any((-district.priorities[(t, j)], district.lottery[t]) > key for t in same):
                 found.add((s, j))
     return found
 

@@ -278,12 +278,8 @@ CASES: list[tuple[str, str, list[tuple[int | None, str]]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("body", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_bad_config_is_refused_on_its_line(
-    folder: Path, body: str, expected: list[tuple[int | None, str]]
-) -> None:
+@pytest.mark.parametrize(("body", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_config_is_refused_on_its_line(folder: Path, body: str, expected: list[tuple[int | None, str]]) -> None:
     check(refused(folder, DATA + body), expected)
 
 
@@ -338,9 +334,7 @@ def test_config_that_is_not_utf8(folder: Path) -> None:
 def test_config_missing_or_a_folder(folder: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config("nowhere.yaml")
-    assert caught.value.lines() == [
-        "nowhere.yaml: expected a YAML config file, got no file at this path"
-    ]
+    assert caught.value.lines() == ["nowhere.yaml: expected a YAML config file, got no file at this path"]
     (folder / "sub").mkdir()
     with pytest.raises(ConfigError) as caught:
         load_config("sub")
@@ -369,8 +363,7 @@ def test_python_tags_are_refused_not_run(folder: Path) -> None:
 def test_every_config_problem_is_reported_at_once(folder: Path) -> None:
     error = refused(
         folder,
-        DATA + "objectve: {rank: 1}\nsolver:\n  backend: gurobi\n  time_limt: 5\n"
-        "objective:\n  rank: -1\n",
+        DATA + "objectve: {rank: 1}\nsolver:\n  backend: gurobi\n  time_limt: 5\nobjective:\n  rank: -1\n",
     )
     check(
         error,

@@ -51,9 +51,7 @@ FILES = {"students": STUDENTS, "schools": SCHOOLS, "preferences": PREFERENCES, "
 def config_text(files: dict[str, str | bytes | None], extra: str = "") -> str:
     """The config: a `data:` mapping naming each file on its own line (line 2 onwards), then `extra`."""
     lines = ["data:"] + [
-        f"  {key}: {key}.csv"
-        for key in ("students", "schools", "preferences", "compacts", "seats")
-        if key in files
+        f"  {key}: {key}.csv" for key in ("students", "schools", "preferences", "compacts", "seats") if key in files
     ]
     return "\n".join(lines) + "\n" + extra
 
@@ -64,9 +62,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def write(
-    folder: Path, extra: str = "", **replace: str | bytes | None
-) -> dict[str, str | bytes | None]:
+def write(folder: Path, extra: str = "", **replace: str | bytes | None) -> dict[str, str | bytes | None]:
     """Write the base files with some replaced (None: named in the config but not written)."""
     files: dict[str, str | bytes | None] = {**FILES, **replace}
     for key, text in files.items():
@@ -143,9 +139,7 @@ def test_a_folder_where_a_file_is_expected(folder: Path) -> None:
     (folder / "compacts.csv").mkdir()
     with pytest.raises(DataError) as caught:
         load_inputs("c.yaml")
-    assert caught.value.lines() == [
-        "c.yaml:5: expected data.compacts to name a CSV file, got a folder: compacts.csv"
-    ]
+    assert caught.value.lines() == ["c.yaml:5: expected data.compacts to name a CSV file, got a folder: compacts.csv"]
 
 
 @pytest.mark.parametrize(
@@ -157,9 +151,7 @@ def test_a_folder_where_a_file_is_expected(folder: Path) -> None:
         ("compacts", "compact_id,family,school_id\nC1,f1,X\n", "family_id"),
     ],
 )
-def test_missing_column_is_reported_on_the_header(
-    folder: Path, key: str, text: str, column: str
-) -> None:
+def test_missing_column_is_reported_on_the_header(folder: Path, key: str, text: str, column: str) -> None:
     lines = refused(folder, **{key: text})
     check(lines, [(f"{key}.csv:1", f"expected a column '{column}'")])
 
@@ -243,8 +235,7 @@ def test_duplicate_rank_in_one_list(folder: Path) -> None:
         [
             (
                 "preferences.csv:8",
-                "expected each rank once in a student's list, got student 'a' with rank 2 "
-                "again (first on line 3)",
+                "expected each rank once in a student's list, got student 'a' with rank 2 again (first on line 3)",
             ),
         ],
     )
@@ -312,9 +303,7 @@ def test_capacity_not_an_integer_at_least_zero(folder: Path) -> None:
 
 
 def test_capacity_zero_and_plus_sign_are_fine(folder: Path) -> None:
-    instance = accepted(
-        folder, schools="school_id,capacity,under_selected\nX,0,true\nY,+5,false\nZ,007,true\n"
-    )
+    instance = accepted(folder, schools="school_id,capacity,under_selected\nX,0,true\nY,+5,false\nZ,007,true\n")
     assert instance.capacity[:, 0].tolist() == [0, 5, 7]
 
 
@@ -408,8 +397,7 @@ def test_compact_with_too_few_families(folder: Path) -> None:
         [
             (
                 "compacts.csv:4",
-                "expected compact 'C2' to have 2 to 11 families (compacts.min_families, "
-                "max_families), got 1",
+                "expected compact 'C2' to have 2 to 11 families (compacts.min_families, max_families), got 1",
             ),
         ],
     )
@@ -421,8 +409,7 @@ def test_compact_with_too_many_families(folder: Path) -> None:
         [
             (
                 "compacts.csv:2",
-                "expected compact 'C1' to have 2 to 2 families (compacts.min_families, "
-                "max_families), got 3",
+                "expected compact 'C1' to have 2 to 2 families (compacts.min_families, max_families), got 3",
             ),
         ],
     )
@@ -446,9 +433,7 @@ def test_compact_school_counted_not_under_selected(folder: Path) -> None:
     # Without an under_selected column: Y has 4 first choices for 4 seats, so it is not under-selected.
     schools = "school_id,capacity\nX,5\nY,4\nZ,5\n"
     check(
-        refused(
-            folder, schools=schools, compacts="compact_id,family_id,school_id\nC1,f1,Y\nC1,f2,Y\n"
-        ),
+        refused(folder, schools=schools, compacts="compact_id,family_id,school_id\nC1,f1,Y\nC1,f2,Y\n"),
         [
             (
                 "compacts.csv:2",
@@ -525,8 +510,12 @@ def test_distance_weight_needs_coordinate_columns(folder: Path) -> None:
     )
 
 
-LOCATED_STUDENTS = "student_id,family_id,lat,lon\na,f1,42.3,-71.0\nb,f2,42.3,-71.0\nc,f3,,\nd,f4,42.3,\ne,f5,42.3,-71.0\n"
-LOCATED_SCHOOLS = "school_id,capacity,under_selected,lat,lon\nX,5,true,42.3,-71.1\nY,5,false,42.3,-71.1\nZ,5,true,42.4,-71.1\n"
+LOCATED_STUDENTS = (
+    "student_id,family_id,lat,lon\na,f1,42.3,-71.0\nb,f2,42.3,-71.0\nc,f3,,\nd,f4,42.3,\ne,f5,42.3,-71.0\n"
+)
+LOCATED_SCHOOLS = (
+    "school_id,capacity,under_selected,lat,lon\nX,5,true,42.3,-71.1\nY,5,false,42.3,-71.1\nZ,5,true,42.4,-71.1\n"
+)
 
 
 def test_distance_weight_needs_coordinates_on_every_row(folder: Path) -> None:
@@ -562,9 +551,7 @@ def test_coordinates_out_of_range_or_not_numbers(folder: Path) -> None:
 
 def test_under_selected_not_true_or_false(folder: Path) -> None:
     check(
-        refused(
-            folder, schools="school_id,capacity,under_selected\nX,5,maybe\nY,5,false\nZ,5,true\n"
-        ),
+        refused(folder, schools="school_id,capacity,under_selected\nX,5,maybe\nY,5,false\nZ,5,true\n"),
         [
             ("schools.csv:2", 'expected under_selected to be true or false, got "maybe"'),
         ],
@@ -670,16 +657,11 @@ def test_line_numbers_count_blank_lines_and_quoted_line_breaks(folder: Path) -> 
 def test_many_bad_rows_are_summed_up(folder: Path) -> None:
     rows = "".join(f"s{i},f{i},low\n" for i in range(30))
     preferences = "student_id,school_id,rank\n" + "".join(f"s{i},Q,1\n" for i in range(30))
-    lines = refused(
-        folder, students="student_id,family_id,ses\n" + rows, preferences=preferences, compacts=None
-    )
+    lines = refused(folder, students="student_id,family_id,ses\n" + rows, preferences=preferences, compacts=None)
     about_q = [line for line in lines if "Q" in line]
     assert len(about_q) == 21
     assert about_q[0] == "preferences.csv:2: unknown school 'Q' (not in schools.csv)"
-    assert (
-        about_q[-1]
-        == "preferences.csv: … and 10 more rows like line 2: unknown school 'Q' (not in schools.csv)"
-    )
+    assert about_q[-1] == "preferences.csv: … and 10 more rows like line 2: unknown school 'Q' (not in schools.csv)"
 
 
 # ---- everything at once ------------------------------------------------------------------------------
@@ -699,15 +681,12 @@ def test_every_problem_in_every_file_is_reported_at_once(folder: Path) -> None:
         "preferences.csv:8: unknown school 'Q' (not in schools.csv)",
         "preferences.csv:9: expected each rank once in a student's list, got student 'b' with rank 1 "
         "again (first on line 4)",
-        "compacts.csv:4: expected compact 'C2' to have 2 to 11 families (compacts.min_families, "
-        "max_families), got 1",
+        "compacts.csv:4: expected compact 'C2' to have 2 to 11 families (compacts.min_families, max_families), got 1",
     ]
 
 
 def test_reading_problems_in_several_files_are_reported_at_once(folder: Path) -> None:
-    lines = refused(
-        folder, students=b"student_id\n\xff\n", schools="", preferences=PREFERENCES + "a,b,c,d\n"
-    )
+    lines = refused(folder, students=b"student_id\n\xff\n", schools="", preferences=PREFERENCES + "a,b,c,d\n")
     assert lines == [
         "students.csv:2: expected UTF-8 text, got the byte 0xff (save the file as UTF-8)",
         "schools.csv:1: expected a header row, got an empty file",

@@ -18,7 +18,16 @@ from fractions import Fraction
 from tests.oracles.instances import Case, total_capacity
 
 Assignment = dict[str, str | None]
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity", "blocking_pairs", "split_families")
+TERMS = (
+    "rank",
+    "unassigned",
+    "distance",
+    "broken_compact",
+    "outside_cluster",
+    "diversity",
+    "blocking_pairs",
+    "split_families",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,9 +147,7 @@ def breaches(case: Case, assignment: Assignment) -> list[str]:
         if school is not None and school not in options(case, s):
             found.append(f"placement: {s} at {school}")
     # 2. capacity per school (and grade)
-    load = Counter(
-        (school, by_id[s].grade) for s, school in assignment.items() if school is not None
-    )
+    load = Counter((school, by_id[s].grade) for s, school in assignment.items() if school is not None)
     for (school, grade), count in load.items():
         if count > seats(case, school, grade):
             found.append(f"capacity: {school} grade {grade!r} holds {count}")
@@ -193,9 +200,7 @@ def terms(case: Case, assignment: Assignment) -> dict[str, int]:
     )
     ok = honored(case, assignment)
     out["broken_compact"] = (
-        100
-        * case.weight("broken_compact")
-        * sum(len(families) for c, families, _j in case.compacts if not ok[c])
+        100 * case.weight("broken_compact") * sum(len(families) for c, families, _j in case.compacts if not ok[c])
     )
     if case.clusters_mode == "soft":
         out["outside_cluster"] = (
@@ -214,9 +219,7 @@ def terms(case: Case, assignment: Assignment) -> dict[str, int]:
     for rule in case.diversity:
         if rule.get("mode", "soft") == "soft":
             # weight × Σ shortfall / 100 in objective units is weight × Σ shortfall cents
-            out["diversity"] += int(rule.get("weight", 1)) * sum(
-                shortfalls(case, rule, assignment).values()
-            )
+            out["diversity"] += int(rule.get("weight", 1)) * sum(shortfalls(case, rule, assignment).values())
     return out
 
 

@@ -152,15 +152,8 @@ class Case:
         columns += ["home_cluster", "lat", "lon", *ATTRIBUTES]
         rows = []
         for s in self.students:
-            row = (
-                [s.id]
-                + ([s.family] if self.family_column else [])
-                + ([s.grade] if self.grades else [])
-            )
-            rows.append(
-                row
-                + [s.home, f"{s.lat:.6f}", f"{s.lon:.6f}", *(s.attributes[a] for a in ATTRIBUTES)]
-            )
+            row = [s.id] + ([s.family] if self.family_column else []) + ([s.grade] if self.grades else [])
+            rows.append(row + [s.home, f"{s.lat:.6f}", f"{s.lon:.6f}", *(s.attributes[a] for a in ATTRIBUTES)])
         out["students"] = _csv(columns, rows)
         columns = ["school_id", "capacity", "cluster", "sector", "lat", "lon"]
         if self.under_column:
@@ -172,11 +165,7 @@ class Case:
                 row.append("true" if j.under else "false")
             rows.append(row)
         out["schools"] = _csv(columns, rows)
-        rows = [
-            [s, j, str(r)]
-            for s in self.prefs
-            for j, r in zip(self.prefs[s], self.ranks[s], strict=True)
-        ]
+        rows = [[s, j, str(r)] for s in self.prefs for j, r in zip(self.prefs[s], self.ranks[s], strict=True)]
         # file order is not rank order: the solver must sort by rank
         rows.sort(key=lambda r: (r[0], -int(r[2])))
         out["preferences"] = _csv(["student_id", "school_id", "rank"], rows)
@@ -326,9 +315,7 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
         for j in schools:  # schools.csv capacity is then ignored; write nonsense to prove it
             j.capacity = source.integer(0, 9)
 
-    case = Case(
-        students=students, schools=schools, prefs=prefs, ranks=ranks, grades=grades, seats=seats
-    )
+    case = Case(students=students, schools=schools, prefs=prefs, ranks=ranks, grades=grades, seats=seats)
 
     # compacts: 2+ distinct families each, a family in one compact at most
     n_compacts = source.integer(*shape.compacts)
@@ -339,9 +326,7 @@ def random_case(source: Source, shape: Shape = TINY) -> Case:
             break
         chosen = source.sample(free, size)
         free = [f for f in free if f not in chosen]
-        case.compacts.append(
-            (f"K{c + 1}", sorted(chosen, key=lambda f: int(f[1:])), source.choice(schools).id)
-        )
+        case.compacts.append((f"K{c + 1}", sorted(chosen, key=lambda f: int(f[1:])), source.choice(schools).id))
 
     settings: dict[str, Any] = {}
     case.compact_settings = settings
@@ -444,9 +429,7 @@ def read_case(config_path: Path) -> Case:
             capacity=int(row.get("capacity") or 0),
             cluster=row.get("cluster", ""),
             sector=row.get("sector", ""),
-            under=None
-            if not row.get("under_selected")
-            else row["under_selected"].lower() == "true",
+            under=None if not row.get("under_selected") else row["under_selected"].lower() == "true",
             lat=float(row.get("lat") or "nan"),
             lon=float(row.get("lon") or "nan"),
         )
@@ -458,15 +441,11 @@ def read_case(config_path: Path) -> Case:
     prefs = {s: [j for _r, j in sorted(v)] for s, v in ranked.items()}
     ranks = {s: [r for r, _j in sorted(v)] for s, v in ranked.items()}
     grades = any(s.grade for s in students)
-    seats = (
-        {(r["school_id"], r["grade"]): int(r["capacity"]) for r in table("seats")} if grades else {}
-    )
+    seats = {(r["school_id"], r["grade"]): int(r["capacity"]) for r in table("seats")} if grades else {}
     compacts: dict[str, tuple[list[str], str]] = {}
     if "compacts" in config["data"]:
         for row in table("compacts"):
-            compacts.setdefault(row["compact_id"], ([], row["school_id"]))[0].append(
-                row["family_id"]
-            )
+            compacts.setdefault(row["compact_id"], ([], row["school_id"]))[0].append(row["family_id"])
     return Case(
         students=students,
         schools=schools,

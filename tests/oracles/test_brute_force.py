@@ -39,9 +39,7 @@ def solve_case(config_path: Path, backend: str) -> Result:
     return solve(settings_for(config_path, backend))
 
 
-def check_against_brute_force(
-    case: Case, folder: Path, backends: tuple[str, ...] = BACKENDS
-) -> None:
+def check_against_brute_force(case: Case, folder: Path, backends: tuple[str, ...] = BACKENDS) -> None:
     config_path = case.write(folder)
     best, witness, feasible = true_minimum(case)
     for backend in backends:
@@ -55,9 +53,7 @@ def check_against_brute_force(
         assert result.status == "optimal", context
         assert result.evaluation is not None
         got = solver_assignment(result)
-        assert breaches(case, got) == [], (
-            f"solver's assignment {got} breaks {breaches(case, got)}{context}"
-        )
+        assert breaches(case, got) == [], f"solver's assignment {got} breaks {breaches(case, got)}{context}"
         assert terms(case, got) == result.evaluation.terms, (
             f"solver's assignment {got}: contract terms {terms(case, got)}, "
             f"solver terms {result.evaluation.terms}{context}"

@@ -138,15 +138,10 @@ def write_instance(case: FlowCase, folder: Path) -> Path:
     return path
 
 
-def haversine_hundredths(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
+def haversine_hundredths(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     """Great-circle km on a 6371.0 km sphere, rounded to 0.01 km, as integer hundredths."""
     phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    h = (
-        np.sin((phi2 - phi1) / 2) ** 2
-        + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
+    h = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
     km = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
     return np.floor(km * 100 + 0.5).astype(np.int64)
 
@@ -163,9 +158,7 @@ def flow_optimum(folder: Path, case: FlowCase) -> tuple[int, int]:
     student_of = {s: i for i, s in enumerate(students["student_id"])}
 
     # positions: a student's list sorted by rank
-    prefs = prefs.assign(rank=prefs["rank"].astype(int)).sort_values(
-        ["student_id", "rank"], kind="stable"
-    )
+    prefs = prefs.assign(rank=prefs["rank"].astype(int)).sort_values(["student_id", "rank"], kind="stable")
     prefs["position"] = prefs.groupby("student_id").cumcount() + 1
 
     # cells: (school, grade) with their seats
@@ -173,21 +166,15 @@ def flow_optimum(folder: Path, case: FlowCase) -> tuple[int, int]:
         seats = read("seats").assign(capacity=lambda t: t["capacity"].astype(int))
         student_grade = students["grade"]
     else:
-        seats = schools[["school_id", "capacity"]].assign(
-            grade="", capacity=lambda t: t["capacity"].astype(int)
-        )
+        seats = schools[["school_id", "capacity"]].assign(grade="", capacity=lambda t: t["capacity"].astype(int))
         student_grade = pd.Series([""] * n)
-    cell_of = {
-        (j, g): c for c, (j, g) in enumerate(zip(seats["school_id"], seats["grade"], strict=True))
-    }
+    cell_of = {(j, g): c for c, (j, g) in enumerate(zip(seats["school_id"], seats["grade"], strict=True))}
     cell_seats = seats["capacity"].to_numpy()
 
     school = schools.set_index("school_id")
     arcs = prefs.merge(students.assign(grade=student_grade.to_numpy()), on="student_id")
     arcs = arcs.merge(school, left_on="school_id", right_index=True, suffixes=("", "_school"))
-    cell = np.array(
-        [cell_of.get((j, g), -1) for j, g in zip(arcs["school_id"], arcs["grade"], strict=True)]
-    )
+    cell = np.array([cell_of.get((j, g), -1) for j, g in zip(arcs["school_id"], arcs["grade"], strict=True)])
     keep = cell >= 0
     keep &= cell_seats[np.maximum(cell, 0)] > 0
     home, cluster = arcs["home_cluster"].to_numpy(), arcs["cluster"].to_numpy()
@@ -211,12 +198,8 @@ def flow_optimum(folder: Path, case: FlowCase) -> tuple[int, int]:
     cells = len(cell_seats)
     sink = 1 + n + cells
     flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate(
-        [np.zeros(n), 1 + np.arange(n), 1 + arc_student, 1 + n + np.arange(cells)]
-    )
-    heads = np.concatenate(
-        [1 + np.arange(n), np.full(n, sink), 1 + n + arc_cell, np.full(cells, sink)]
-    )
+    tails = np.concatenate([np.zeros(n), 1 + np.arange(n), 1 + arc_student, 1 + n + np.arange(cells)])
+    heads = np.concatenate([1 + np.arange(n), np.full(n, sink), 1 + n + arc_cell, np.full(cells, sink)])
     capacities = np.concatenate([np.ones(n), np.ones(n), np.ones(len(arc_cell)), cell_seats])
     costs = np.concatenate([np.zeros(n), np.full(n, 100 * unassigned_w), arc_cost, np.zeros(cells)])
     flow.add_arcs_with_capacity_and_unit_cost(

@@ -134,9 +134,7 @@ def read_table() -> list[Row]:
         kwargs = {}
         for key, value in raw.items():
             kind = types[key]
-            kwargs[key] = (
-                int(value) if kind == "int" else float(value) if kind == "float" else value
-            )
+            kwargs[key] = int(value) if kind == "int" else float(value) if kind == "float" else value
         out.append(Row(**kwargs))  # type: ignore[arg-type]
     return out
 

@@ -42,8 +42,7 @@ def test_backends_agree(case: Case) -> None:
             got = solver_assignment(result)
             assert breaches(case, got) == [], f"{backend}: {breaches(case, got)}\n{case.describe()}"
             assert terms(case, got) == result.evaluation.terms, (
-                f"{backend}: contract {terms(case, got)}, solver {result.evaluation.terms}\n"
-                f"{case.describe()}"
+                f"{backend}: contract {terms(case, got)}, solver {result.evaluation.terms}\n{case.describe()}"
             )
             if result.status == "optimal":
                 optimum[backend] = result.evaluation.objective

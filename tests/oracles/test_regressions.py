@@ -30,9 +30,7 @@ def _cases() -> list[Any]:
         for backend in BACKENDS:
             reason = (expected.get("broken") or {}).get(backend)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            params.append(
-                pytest.param(case, backend, expected, marks=marks, id=f"{case.name}-{backend}")
-            )
+            params.append(pytest.param(case, backend, expected, marks=marks, id=f"{case.name}-{backend}"))
     return params
 
 

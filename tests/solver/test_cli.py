@@ -20,8 +20,16 @@ from models.config import load_config
 from solver.cli import main
 from tests.conftest import write_case
 
-TERMS = ("rank", "unassigned", "distance", "broken_compact", "outside_cluster", "diversity",
-         "blocking_pairs", "split_families")
+TERMS = (
+    "rank",
+    "unassigned",
+    "distance",
+    "broken_compact",
+    "outside_cluster",
+    "diversity",
+    "blocking_pairs",
+    "split_families",
+)
 RUN_FILES = ["assignment.csv", "config.yaml", "metrics.json", "solver.log"]
 PROBLEM_LINE = re.compile(r"^[^:\s][^:]*:\d+: \S")
 
@@ -63,9 +71,7 @@ K1,f5,C
 CONFIG: dict[str, Any] = {
     "compacts": {"max_share": 100},
     "clusters": {"mode": "soft"},
-    "diversity": [
-        {"attribute": "ses", "category": "low", "scope": "school", "band": [20, 60], "weight": 3}
-    ],
+    "diversity": [{"attribute": "ses", "category": "low", "scope": "school", "band": [20, 60], "weight": 3}],
     "objective": {
         "rank": 1,
         "unassigned": 100,
@@ -80,9 +86,7 @@ CONFIG: dict[str, Any] = {
 def tiny(folder: Path, name: str = "tiny", **config: Any) -> Path:
     """The tiny district above, with its config (optionally changed), in `folder`."""
     settings = {**CONFIG, **config}
-    return write_case(
-        folder, STUDENTS, SCHOOLS, PREFERENCES, compacts=COMPACTS, config=settings, name=name
-    )
+    return write_case(folder, STUDENTS, SCHOOLS, PREFERENCES, compacts=COMPACTS, config=settings, name=name)
 
 
 def run(*args: str | Path) -> Result:
@@ -141,9 +145,7 @@ def test_validate_prints_every_problem_in_every_file_and_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tiny(tmp_path, solver={"backend": "gurobi"})
-    (tmp_path / "schools.csv").write_text(
-        SCHOOLS.replace("A,North,2", "A,North,-3"), encoding="utf-8"
-    )
+    (tmp_path / "schools.csv").write_text(SCHOOLS.replace("A,North,2", "A,North,-3"), encoding="utf-8")
     (tmp_path / "preferences.csv").write_text(PREFERENCES + "s9,A,1\ns1,C,2\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     line = config.read_text().splitlines().index("  backend: gurobi") + 1  # counted, not guessed
@@ -172,9 +174,7 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_validate_and_solve_never_print_a_traceback_for_bad_input(
-    tmp_path: Path, case: str
-) -> None:
+def test_validate_and_solve_never_print_a_traceback_for_bad_input(tmp_path: Path, case: str) -> None:
     file, content, key = BAD_INPUTS[case]
     config = tiny(tmp_path / "in")
     target = tmp_path / "in" / file
@@ -195,9 +195,7 @@ def test_validate_and_solve_never_print_a_traceback_for_bad_input(
 
 def test_validate_missing_config(tmp_path: Path) -> None:
     lines = assert_bad_input(run("validate", tmp_path / "nowhere.yaml"))
-    assert lines == [
-        f"{tmp_path / 'nowhere.yaml'}: expected a YAML config file, got no file at this path"
-    ]
+    assert lines == [f"{tmp_path / 'nowhere.yaml'}: expected a YAML config file, got no file at this path"]
 
 
 # ---- solve and the run folder ---------------------------------------------------------------------
@@ -265,9 +263,7 @@ def test_metrics_json_has_every_key_and_the_terms_sum_to_the_objective(run_folde
     assert sum(row["placed"] for row in schools.values()) == metrics["assigned"]
     clusters = {row["cluster"]: row for row in metrics["clusters"]}
     assert sorted(clusters) == ["N", "S"]
-    assert all(
-        {"placed", "capacity", "compact_members", "shares"} <= set(row) for row in clusters.values()
-    )
+    assert all({"placed", "capacity", "compact_members", "shares"} <= set(row) for row in clusters.values())
     assert set(metrics["seconds"]) >= {"build", "solve", "total"}
 
 
@@ -280,9 +276,7 @@ def test_metrics_agree_with_the_assignment(run_folder: Path) -> None:
     assert metrics["compacts"]["honored"] == (1 if honored_members else 0)
     for row in metrics["schools"]:
         assert row["placed"] == sum(1 for r in rows if r["school_id"] == row["school_id"])
-        assert row["compact_members"] == sum(
-            1 for r in rows if r["school_id"] == row["school_id"] and r["compact_id"]
-        )
+        assert row["compact_members"] == sum(1 for r in rows if r["school_id"] == row["school_id"] and r["compact_id"])
 
 
 def test_config_yaml_is_a_valid_config_with_data_hashes(run_folder: Path, tmp_path: Path) -> None:
@@ -308,9 +302,7 @@ def test_audit_passes_on_a_solved_run(run_folder: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_default_run_folder_is_runs_slash_config_stem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_run_folder_is_runs_slash_config_stem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tiny(tmp_path / "data", name="scenario")
     monkeypatch.chdir(tmp_path)
     result = run("solve", config, "--quiet")
@@ -332,9 +324,7 @@ def test_quiet_prints_no_progress(tmp_path: Path) -> None:
     assert quiet.exit_code == loud.exit_code == 0
     assert quiet.stderr == ""
     assert "solving tiny" in loud.stderr
-    assert (
-        quiet.stdout.splitlines()[1:-1] == loud.stdout.splitlines()[1:-1]
-    )  # same table, bar time and folder
+    assert quiet.stdout.splitlines()[1:-1] == loud.stdout.splitlines()[1:-1]  # same table, bar time and folder
 
 
 def test_existing_run_folder_is_never_overwritten_without_overwrite(tmp_path: Path) -> None:
@@ -343,9 +333,7 @@ def test_existing_run_folder_is_never_overwritten_without_overwrite(tmp_path: Pa
     solved(config, out)
     before = snapshot(out)
     lines = assert_bad_input(run("solve", config, "--out", out, "--quiet"))
-    assert lines == [
-        f"{out}: run folder already exists; pass --overwrite to replace it or --out to choose another"
-    ]
+    assert lines == [f"{out}: run folder already exists; pass --overwrite to replace it or --out to choose another"]
     assert snapshot(out) == before
     assert sorted(os.listdir(out.parent)) == ["tiny"]
 
@@ -364,9 +352,7 @@ def test_overwrite_replaces_the_folder_whole(tmp_path: Path) -> None:
 
 def test_bad_input_leaves_no_folder(tmp_path: Path) -> None:
     config = tiny(tmp_path / "data")
-    (tmp_path / "data" / "schools.csv").write_text(
-        SCHOOLS.replace(",2,N,", ",two,N,"), encoding="utf-8"
-    )
+    (tmp_path / "data" / "schools.csv").write_text(SCHOOLS.replace(",2,N,", ",two,N,"), encoding="utf-8")
     parent = tmp_path / "runs"
     parent.mkdir()
     lines = assert_bad_input(run("solve", config, "--out", parent / "tiny", "--quiet"))
@@ -385,9 +371,7 @@ def test_bad_input_with_overwrite_leaves_the_old_run_untouched(tmp_path: Path) -
     assert sorted(os.listdir(out.parent)) == ["tiny"]
 
 
-def test_failure_while_writing_leaves_no_half_written_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_while_writing_leaves_no_half_written_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import solver.run
 
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -401,9 +385,7 @@ def test_failure_while_writing_leaves_no_half_written_folder(
     assert not parent.exists() or os.listdir(parent) == []
 
 
-def test_failure_while_replacing_keeps_the_old_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_while_replacing_keeps_the_old_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import solver.run
 
     config = tiny(tmp_path / "data")
@@ -446,13 +428,8 @@ def test_both_backends_reach_the_same_objective(run_folder: Path, tmp_path: Path
 def test_time_limit_is_honoured_and_recorded(tmp_path: Path) -> None:
     config = tiny(tmp_path / "data")
     solved(config, tmp_path / "out", "--time-limit", "7.5")
-    assert (
-        yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())["solver"]["time_limit"]
-        == 7.5
-    )
-    assert (
-        json.loads((tmp_path / "out" / "metrics.json").read_text())["solver"]["time_limit"] == 7.5
-    )
+    assert yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())["solver"]["time_limit"] == 7.5
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["solver"]["time_limit"] == 7.5
     assert load_config(config).solver.time_limit == 20  # the planner's own config is not changed
 
 
@@ -465,15 +442,11 @@ def test_bad_command_line_values_are_usage_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("backend", ["cpsat", "pulp"])
-def test_same_config_data_and_seed_give_the_same_assignment_file(
-    tmp_path: Path, backend: str
-) -> None:
+def test_same_config_data_and_seed_give_the_same_assignment_file(tmp_path: Path, backend: str) -> None:
     config = tiny(tmp_path / "data")
     solved(config, tmp_path / "one", "--backend", backend)
     solved(config, tmp_path / "two", "--backend", backend)
-    assert (tmp_path / "one" / "assignment.csv").read_bytes() == (
-        tmp_path / "two" / "assignment.csv"
-    ).read_bytes()
+    assert (tmp_path / "one" / "assignment.csv").read_bytes() == (tmp_path / "two" / "assignment.csv").read_bytes()
 
 
 # ---- compare ----------------------------------------------------------------------------------------
@@ -483,9 +456,7 @@ def test_same_config_data_and_seed_give_the_same_assignment_file(
 def two_runs(run_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """The shared run, a second run with other weights, and that second config (to be solved by compare)."""
     base = tmp_path_factory.mktemp("compare")
-    other = tiny(
-        base / "data", name="other", objective={"rank": 5, "unassigned": 100, "broken_compact": 50}
-    )
+    other = tiny(base / "data", name="other", objective={"rank": 5, "unassigned": 100, "broken_compact": 50})
     solved(other, base / "runs" / "other")
     return run_folder, base / "runs" / "other", other
 
@@ -565,23 +536,16 @@ def test_compare_table_and_markdown(two_runs: tuple[Path, Path, Path], fmt: str)
     ):
         assert label in text, label
     metrics = json.loads((first / "metrics.json").read_text())
-    objective_line = next(
-        line for line in text.splitlines() if line.lstrip("| ").startswith("objective")
-    )
+    objective_line = next(line for line in text.splitlines() if line.lstrip("| ").startswith("objective"))
     assert f"{metrics['objective']:,.2f}" in objective_line
     if fmt == "markdown":
-        assert all(
-            line.startswith("|") and line.endswith("|") for line in text.strip().splitlines()
-        )
+        assert all(line.startswith("|") and line.endswith("|") for line in text.strip().splitlines())
         assert text.splitlines()[0] == f"| metric | tiny | {second} | {config} |"
 
 
 def test_compare_default_format_is_table(two_runs: tuple[Path, Path, Path]) -> None:
     first, second, _ = two_runs
-    assert (
-        run("compare", first, second).stdout
-        == run("compare", first, second, "--format", "table").stdout
-    )
+    assert run("compare", first, second).stdout == run("compare", first, second, "--format", "table").stdout
 
 
 def test_compare_labels_configs_with_the_same_name_apart(tmp_path: Path) -> None:
@@ -653,18 +617,11 @@ def test_solving_a_run_config_whose_data_changed_warns(tmp_path: Path) -> None:
     config = tiny(tmp_path / "data")
     solved(config, tmp_path / "first")
     assert run("validate", tmp_path / "first" / "config.yaml").stderr == ""
-    (tmp_path / "data" / "students.csv").write_text(
-        STUDENTS + "s7,f6,S,low,42.2,-71.0\n", encoding="utf-8"
-    )
+    (tmp_path / "data" / "students.csv").write_text(STUDENTS + "s7,f6,S,low,42.2,-71.0\n", encoding="utf-8")
     result = run("validate", tmp_path / "first" / "config.yaml")
     assert result.exit_code == 0, result.output
     written = (tmp_path / "first" / "config.yaml").read_text().splitlines()
-    line = (
-        written.index(
-            next(text for text in written if text.startswith("  students: ") and len(text) > 70)
-        )
-        + 1
-    )
+    line = written.index(next(text for text in written if text.startswith("  students: ") and len(text) > 70)) + 1
     assert result.stderr.splitlines() == [
         f"warning: {tmp_path / 'first' / 'config.yaml'}:{line}: {tmp_path / 'data' / 'students.csv'} has changed "
         "since this config was written (its SHA-256 differs from data_sha256.students); solving the data as "

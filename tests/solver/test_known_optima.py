@@ -127,27 +127,37 @@ CLUSTER_DATA = dict(
 
 # Hard: s1 may not go to B (cluster S); s1 and s2 compete for A: one is unplaced. 100.
 CLUSTERS_HARD = Case(
-    "clusters_hard", objective=100.0, config={"clusters": {"mode": "hard"}},
-    placed={"s1": "", "s2": "A", "s3": "B"}, **CLUSTER_DATA,
+    "clusters_hard",
+    objective=100.0,
+    config={"clusters": {"mode": "hard"}},
+    placed={"s1": "", "s2": "A", "s3": "B"},
+    **CLUSTER_DATA,
 )
 
 # Soft, 2 per student outside: s1 takes B anyway: 2.
 CLUSTERS_SOFT = Case(
-    "clusters_soft", objective=2.0,
+    "clusters_soft",
+    objective=2.0,
     config={"clusters": {"mode": "soft"}, "objective": {"outside_cluster": 2}},
-    placed={"s1": "B", "s2": "A", "s3": "B"}, terms={"outside_cluster": 2.0}, **CLUSTER_DATA,
+    placed={"s1": "B", "s2": "A", "s3": "B"},
+    terms={"outside_cluster": 2.0},
+    **CLUSTER_DATA,
 )
 
 # Soft at 200 per student outside costs more than leaving s1 unplaced: 100.
 CLUSTERS_SOFT_DEAR = Case(
-    "clusters_soft_dear", objective=100.0,
-    config={"clusters": {"mode": "soft"}, "objective": {"outside_cluster": 200}}, **CLUSTER_DATA,
+    "clusters_soft_dear",
+    objective=100.0,
+    config={"clusters": {"mode": "soft"}, "objective": {"outside_cluster": 200}},
+    **CLUSTER_DATA,
 )
 
 # Off: the weight is ignored.
 CLUSTERS_OFF = Case(
-    "clusters_off", objective=0.0,
-    config={"clusters": {"mode": "off"}, "objective": {"outside_cluster": 200}}, **CLUSTER_DATA,
+    "clusters_off",
+    objective=0.0,
+    config={"clusters": {"mode": "off"}, "objective": {"outside_cluster": 200}},
+    **CLUSTER_DATA,
 )
 
 # Hard clusters do not stop a compact: s1 (home N) is honored at U in cluster S.
@@ -172,17 +182,21 @@ DIVERSITY_DATA = dict(
 # Band [50, 50] by school, weight 10: separated, each school is short by 100 percent-students
 # (cost 10 × 200 / 100 = 20); mixing costs 2 rank steps and no shortfall: 2.
 DIVERSITY_SOFT = Case(
-    "diversity_soft", objective=2.0,
+    "diversity_soft",
+    objective=2.0,
     config={"diversity": [{"attribute": "ses", "category": "low", "band": [50, 50], "weight": 10}]},
-    terms={"rank": 2.0, "diversity": 0.0}, **DIVERSITY_DATA,
+    terms={"rank": 2.0, "diversity": 0.0},
+    **DIVERSITY_DATA,
 )
 
 # The same at weight 0.5 → not allowed (integers), so weight 1 with band [50, 100]:
 # separated, B has k=0 of n=2: shortfall 100 → cost 1; mixing costs 2: stay separated, 1.
 DIVERSITY_SOFT_CHEAP = Case(
-    "diversity_soft_cheap", objective=1.0,
+    "diversity_soft_cheap",
+    objective=1.0,
     config={"diversity": [{"attribute": "ses", "category": "low", "band": [50, 100], "weight": 1}]},
-    terms={"rank": 0.0, "diversity": 1.0}, placed={"l1": "A", "l2": "A", "h1": "B", "h2": "B"},
+    terms={"rank": 0.0, "diversity": 1.0},
+    placed={"l1": "A", "l2": "A", "h1": "B", "h2": "B"},
     **DIVERSITY_DATA,
 )
 
@@ -219,8 +233,9 @@ DIVERSITY_HARD_AROUND = Case(
     schools="school_id,capacity,cluster\nA,4,N\nB,4,S",
     preferences="student_id,school_id,rank\ne1,A,1\ne1,B,2\nx1,A,1\nx1,B,2\nx2,B,1\nx2,A,2\nx3,B,1\nx3,A,2",
     objective=2.0,
-    config={"diversity": [{"attribute": "ell", "category": 1, "scope": "cluster", "around_district": 5,
-                           "mode": "hard"}]},
+    config={
+        "diversity": [{"attribute": "ell", "category": 1, "scope": "cluster", "around_district": 5, "mode": "hard"}]
+    },
     terms={"rank": 2.0, "unassigned": 0.0},
 )
 
@@ -239,16 +254,38 @@ DISTANCE = Case(
 )
 
 CASES = [
-    RANK, UNASSIGNED, RANK_GAPS, GRADES, COMPACT_HONORED, COMPACT_SHARE, COMPACT_TOGETHER,
-    CLUSTERS_HARD, CLUSTERS_SOFT, CLUSTERS_SOFT_DEAR, CLUSTERS_OFF, CLUSTERS_HARD_COMPACT,
-    DIVERSITY_SOFT, DIVERSITY_SOFT_CHEAP, DIVERSITY_CENTS, DIVERSITY_HARD_SECTOR,
-    DIVERSITY_HARD_AROUND, DISTANCE,
+    RANK,
+    UNASSIGNED,
+    RANK_GAPS,
+    GRADES,
+    COMPACT_HONORED,
+    COMPACT_SHARE,
+    COMPACT_TOGETHER,
+    CLUSTERS_HARD,
+    CLUSTERS_SOFT,
+    CLUSTERS_SOFT_DEAR,
+    CLUSTERS_OFF,
+    CLUSTERS_HARD_COMPACT,
+    DIVERSITY_SOFT,
+    DIVERSITY_SOFT_CHEAP,
+    DIVERSITY_CENTS,
+    DIVERSITY_HARD_SECTOR,
+    DIVERSITY_HARD_AROUND,
+    DISTANCE,
 ]
 
 
 def _write(case: Case, folder: Path) -> Path:
-    return write_case(folder, case.students, case.schools, case.preferences, compacts=case.compacts,
-                      seats=case.seats, config=case.config, name=case.name)
+    return write_case(
+        folder,
+        case.students,
+        case.schools,
+        case.preferences,
+        compacts=case.compacts,
+        seats=case.seats,
+        config=case.config,
+        name=case.name,
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -274,15 +311,25 @@ def test_around_district_band(tmp_path: Path) -> None:
     from models.rules.diversity import band
 
     students = "student_id,g\n" + "\n".join(f"s{i},{'y' if i == 0 else 'n'}" for i in range(8))
-    path = write_case(tmp_path, students, "school_id,capacity\nA,8", "student_id,school_id,rank\ns0,A,1",
-                      config={"diversity": [{"attribute": "g", "category": "y", "around_district": 10}]})
+    path = write_case(
+        tmp_path,
+        students,
+        "school_id,capacity\nA,8",
+        "student_id,school_id,rank\ns0,A,1",
+        config={"diversity": [{"attribute": "g", "category": "y", "around_district": 10}]},
+    )
     from models.config import load_config
 
     config = load_config(path)
     assert band(load_instance(config), config.diversity[0]) == (3, 23)
     students = "student_id,g\ns0,y\ns1,n\ns2,n"
-    path = write_case(tmp_path / "b", students, "school_id,capacity\nA,8", "student_id,school_id,rank\ns0,A,1",
-                      config={"diversity": [{"attribute": "g", "category": "y", "around_district": 50}]})
+    path = write_case(
+        tmp_path / "b",
+        students,
+        "school_id,capacity\nA,8",
+        "student_id,school_id,rank\ns0,A,1",
+        config={"diversity": [{"attribute": "g", "category": "y", "around_district": 50}]},
+    )
     config = load_config(path)
     assert band(load_instance(config), config.diversity[0]) == (0, 83)
 
@@ -291,7 +338,9 @@ def test_hard_band_leaves_a_student_out(backend: str, tmp_path: Path) -> None:
     """A hard band is met by leaving a student out when nothing else meets it: an empty school is
     inside every band (n = 0), so the hard rules of this model can always all hold."""
     path = write_case(
-        tmp_path, "student_id,ses\nl1,low\nh1,high", "school_id,capacity\nA,2",
+        tmp_path,
+        "student_id,ses\nl1,low\nh1,high",
+        "school_id,capacity\nA,2",
         "student_id,school_id,rank\nl1,A,1\nh1,A,1",
         config={"diversity": [{"attribute": "ses", "category": "low", "band": [0, 40], "mode": "hard"}]},
     )
