@@ -10,7 +10,9 @@ worker, reading the data included), objective, bound, gap and status. Methods:
 - pulp_cbc:   the same model through PuLP with CBC;
 - pulp_highs: the same model through PuLP with HiGHS;
 - flow:       min-cost flow on the instance's transportation core alone (compacts and diversity
-              dropped): the reference for how fast the core can be solved, and a lower bound;
+              dropped): the reference for how fast the core can be solved. It is not a bound on
+              the full instance: a compact placement costs no rank, so honoring compacts can cost
+              less than placing their members by their lists;
 - seatplan:   what `seatplan solve` does (read, formulate, solve, write the run folder), timed from
               the start of this process to the written run folder.
 """

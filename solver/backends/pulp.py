@@ -10,9 +10,13 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -106,12 +110,26 @@ def solve_cbc(
                 warmStart=hint is not None,
                 options=[f"randomCbcSeed {settings.seed + 1}"],
             )
-        problem.solve(command)
+        # CBC checks its clock between nodes only: on a large model it can spend many times its
+        # limit in the root LP. Past a grace period its process is stopped; no solution is then read.
+        grace = settings.time_limit * CBC_GRACE_FACTOR + CBC_GRACE_SECONDS
+        with _stopped_after(grace, command.path) as stopped:
+            try:
+                problem.solve(command)
+            except pulp.PulpSolverError:
+                if not stopped.is_set():
+                    raise
         log = (
             Path(log_path).read_text(encoding="utf-8", errors="replace").splitlines()
             if os.path.exists(log_path)
             else []
         )
+    if stopped.is_set():
+        log.append(
+            f"seatplan: CBC ran {grace:.0f} s, past its time limit of {settings.time_limit:g} s; "
+            f"it was stopped and no solution was read"
+        )
+        return BackendResult("pulp", "no_solution", None, None, time.perf_counter() - start, log)
     claim = _claim(problem)
     values = _values(variables, formulation.lower) if claim in ("optimal", "feasible") else None
     if values is None and claim in ("optimal", "feasible"):
@@ -120,6 +138,61 @@ def solve_cbc(
     if progress is not None and values is not None:
         progress(_objective(formulation, values), bound, time.perf_counter() - start)
     return BackendResult("pulp", claim, values, bound, time.perf_counter() - start, log)
+
+
+CBC_GRACE_FACTOR = 1.25
+CBC_GRACE_SECONDS = 10.0
+
+
+@contextmanager
+def _stopped_after(seconds: float, executable: str) -> Iterator[threading.Event]:
+    """Kill this process's CBC child if it is still running after `seconds`; the event says so.
+
+    PuLP starts CBC and waits for it with no timeout. The child is found in /proc (Linux); where
+    there is no /proc nothing is stopped and CBC's own limit is all there is.
+    """
+    stopped, finished = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        if finished.wait(seconds):
+            return
+        while not finished.is_set():  # until PuLP returns: CBC may not have been started yet
+            for pid in _children(os.path.basename(executable)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    stopped.set()
+                except ProcessLookupError:
+                    pass
+            finished.wait(0.1)
+
+    watcher = threading.Thread(target=watch, name="seatplan-cbc-deadline", daemon=True)
+    watcher.start()
+    try:
+        yield stopped
+    finally:
+        finished.set()
+        watcher.join()
+
+
+def _children(name: str) -> list[int]:
+    """Pids of this process's children whose command is `name` (Linux /proc; none elsewhere)."""
+    me, found = os.getpid(), []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses; split after the last ')'.
+        comm = stat[stat.find("(") + 1 : stat.rfind(")")]
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if fields and int(fields[1]) == me and name.startswith(comm):
+            found.append(int(entry.name))
+    return found
 
 
 def _cbc_bound(log: list[str], ours: float) -> float | None:
