@@ -176,7 +176,7 @@ def _stopped_after(seconds: float, executable: str) -> Iterator[threading.Event]
 
 def _children(name: str) -> list[int]:
     """Pids of this process's children whose command is `name` (Linux /proc; none elsewhere)."""
-    me, found = os.getpid(), []
+    me, found = os.getpid(), list[int]()
     proc = Path("/proc")
     if not proc.is_dir():
         return found
