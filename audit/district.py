@@ -455,6 +455,31 @@ def _preferences(
     return _preference_problems(table, students, schools, problems)
 
 
+def _pair_row_ok(
+    problems: Problems,
+    where: str,
+    line: int,
+    student: str,
+    school_id: str,
+    students: set[str],
+    schools: dict[str, School],
+    column: str,
+    text: str,
+) -> bool:
+    """A (student, school, integer) row: every problem of it reported; True when it can be used."""
+    ok = True
+    if student not in students:
+        problems.add(where, f'unknown student_id "{student}" (not in students.csv)', line)
+        ok = False
+    if school_id not in schools:
+        problems.add(where, f'unknown school_id "{school_id}" (not in schools.csv)', line)
+        ok = False
+    if not _INTEGER.fullmatch(text):
+        problems.add(where, f'expected {column} to be an integer, got "{text}"', line)
+        ok = False
+    return ok
+
+
 def _preference_problems(
     table: Table, students: set[str], schools: dict[str, School], problems: Problems
 ) -> dict[str, list[str]]:
@@ -469,17 +494,7 @@ def _preference_problems(
         table.column("rank"),
         strict=True,
     ):
-        bad = False
-        if student not in students:
-            problems.add(where, f'unknown student_id "{student}" (not in students.csv)', line)
-            bad = True
-        if school_id not in schools:
-            problems.add(where, f'unknown school_id "{school_id}" (not in schools.csv)', line)
-            bad = True
-        if not _INTEGER.fullmatch(rank_text):
-            problems.add(where, f'expected rank to be an integer, got "{rank_text}"', line)
-            bad = True
-        if bad:
+        if not _pair_row_ok(problems, where, line, student, school_id, students, schools, "rank", rank_text):
             continue
         rank = int(rank_text)
         if (student, rank) in seen_rank:
@@ -618,17 +633,7 @@ def _priorities(
         table.column("priority"),
         strict=True,
     ):
-        bad = False
-        if student not in students:
-            problems.add(where, f'unknown student_id "{student}" (not in students.csv)', line)
-            bad = True
-        if school_id not in schools:
-            problems.add(where, f'unknown school_id "{school_id}" (not in schools.csv)', line)
-            bad = True
-        if not _INTEGER.fullmatch(written):
-            problems.add(where, f'expected priority to be an integer, got "{written}"', line)
-            bad = True
-        if bad:
+        if not _pair_row_ok(problems, where, line, student, school_id, students, schools, "priority", written):
             continue
         key = (student, school_id)
         if key in first_line:
