@@ -137,7 +137,7 @@ def _unsolved_message(result: Any) -> str:
         return (
             f"{result.config.name}: infeasible — the hard rules cannot all hold at once "
             f"(proven by {result.backend}). Relax one of the hard rules in force "
-            f"({', '.join(_hard_rules(result.config))}) and solve again. No run folder was written."
+            f"({'; '.join(_hard_rules(result.config))}) and solve again. No run folder was written."
         )
     return (
         f"{result.config.name}: no solution found within {result.config.solver.time_limit:g} s "
@@ -156,7 +156,7 @@ def _hard_rules(config: Any) -> list[str]:
         rules.append("clusters.mode")
     rules += [f"diversity[{i}].mode" for i, rule in enumerate(config.diversity) if rule.mode == "hard"]
     if config.stability.mode == "hard" and config.data.compacts is not None:
-        rules.append("compacts (a member of a compact left out envies its compact's school if it listed it)")
+        rules.append("compacts: a member of a compact not honored still envies its compact's school if it listed it")
     return rules or ["none is hard: please report this as a bug"]
 
 
