@@ -194,9 +194,12 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
     cols.append(ahead_previous[prev])
     coefs.append(np.ones(int(prev.sum()), np.int64))
     # The student's own compact placement: it does not envy.
-    member = instance.compact_of_student[student] >= 0
+    own_compact = np.where(
+        instance.compact_of_student[student] >= 0, seats.compact_start + instance.compact_of_student[student], -1
+    )
+    member = own_compact >= 0
     rows.append(np.flatnonzero(member))
-    cols.append(seats.compact_start + instance.compact_of_student[student[member]])
+    cols.append(own_compact[member])
     coefs.append(cap[member].astype(np.int64))
     # Compact seats at j in s's grade are taken and cannot be claimed.
     if instance.n_compacts:
@@ -221,9 +224,7 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
                 np.full(n_pairs, 100 * config.stability.weight, np.int64),
             )
         )
-    _cutoff_rows(
-        model, n_pairs, school * n_grades + grade, key, pair_var, atleast, blocking, labels, seats, instance, student
-    )
+    _cutoff_rows(model, n_pairs, school * n_grades + grade, key, pair_var, atleast, own_compact, blocking, labels)
     model.add_rows(
         rows_from_triplets(
             "no_justified_envy",
@@ -245,11 +246,9 @@ def _cutoff_rows(
     key: np.ndarray,
     pair_var: np.ndarray,
     atleast: int,
+    own_compact: np.ndarray,
     blocking: int,
     labels: Labeller,
-    seats: Seats,
-    instance: Instance,
-    student: np.ndarray,
 ) -> None:
     """The cutoff form of the same rule: if j holds anyone j ranks below s, s is at j or better.
 
@@ -272,9 +271,8 @@ def _cutoff_rows(
         # running maximum from each group's worst applicant up: a group restarts at its worst
         block = np.cumsum(first)
         out = np.empty(n_pairs, dtype=np.int64)
-        for_block = taken + block * 2  # values are 0/1: offsetting by block keeps groups apart
-        running = np.maximum.accumulate(for_block) - block * 2
-        out[sequence[::-1]] = np.maximum(running, 0)
+        # values are 0/1: offsetting each group by twice its number keeps groups apart
+        out[sequence[::-1]] = np.maximum.accumulate(taken + block * 2) - block * 2
         return out
 
     model.derived.append((held + np.arange(n_pairs), held_values))
@@ -313,11 +311,10 @@ def _cutoff_rows(
             -np.ones(count, np.int64),
         ],
     )
-    member = np.flatnonzero(instance.compact_of_student[student[has_next]] >= 0)
-    if len(member):
-        rows.append(member)
-        cols.append(seats.compact_start + instance.compact_of_student[student[has_next[member]]])
-        coefs.append(np.ones(len(member), np.int64))
+    member = np.flatnonzero(own_compact[has_next] >= 0)
+    rows.append(member)
+    cols.append(own_compact[has_next[member]])
+    coefs.append(np.ones(len(member), np.int64))
     if blocking >= 0:
         rows.append(np.arange(count))
         cols.append(blocking + has_next)
