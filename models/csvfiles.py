@@ -34,6 +34,7 @@ class CsvTable:
         self.path = path
         self.file = display
         self.frame = frame
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def columns(self) -> list[str]:
@@ -47,6 +48,16 @@ class CsvTable:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The column as (a code per row, the distinct values): equal values share a code.
+
+        Ids repeat (a student on every line of its list), so lookups and duplicate checks work on
+        the few distinct values and on integer codes, not on a million strings."""
+        if column not in self._codes:
+            codes, uniques = pd.factorize(self.frame[column])
+            self._codes[column] = (np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object))
+        return self._codes[column]
 
 
 def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | None:
@@ -86,7 +97,7 @@ def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | No
         return None
     frame = _read_plain(raw, len(header)) if _is_plain(raw) else None
     if frame is not None:
-        return _finish(path, display, frame, header_lines=1)
+        return _finish(path, display, frame, header_lines=1, strip=_may_need_strip(raw))
     try:
         frame = pd.read_csv(
             io.StringIO(text, newline=""),
@@ -123,12 +134,15 @@ def _finish(
     frame: pd.DataFrame,
     header_lines: int,
     starts: np.ndarray | None = None,
+    strip: bool = True,
 ) -> CsvTable:
-    """Strip every value, number the rows by line, drop blank rows."""
+    """Strip every value (unless the caller knows there is nothing to strip), number the rows by
+    line, drop blank rows."""
     if starts is None:
         starts = header_lines + 1 + np.arange(len(frame))
-    for column in frame.columns:
-        frame[column] = frame[column].str.strip()
+    if strip:
+        for column in frame.columns:
+            frame[column] = frame[column].str.strip()
     frame["_line"] = starts.astype(np.int64)
     # Blank lines are kept by the reader so the numbering holds, then dropped.
     data_columns = [c for c in frame.columns if c != "_line"]
@@ -142,6 +156,15 @@ def _finish(
 def _is_plain(raw: bytes) -> bool:
     """No quotes and no blank lines: every row is one line, so row i is line i + 2."""
     return b'"' not in raw and b"\n\n" not in raw and b"\n\r\n" not in raw
+
+
+#: Bytes that str.strip() removes, in ASCII text (other whitespace is not ASCII).
+_ASCII_SPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+
+
+def _may_need_strip(raw: bytes) -> bool:
+    """False when no value can have white space around it: ASCII with no space character at all."""
+    return not raw.isascii() or any(space in raw for space in _ASCII_SPACE)
 
 
 def _read_plain(raw: bytes, fields: int) -> pd.DataFrame | None:
@@ -254,6 +277,36 @@ def check_unique(table: CsvTable, column: str, problems: list[Problem], what: st
     report_rows(table, repeated, messages, problems)
 
 
+def repeated_keys(table: CsvTable, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows whose values in `columns` repeat an earlier row's, and the key as a frame of integer codes
+    (for first_lines): codes, not strings, because these files run to a million rows."""
+    key = pd.DataFrame({column: table.codes(column)[0] for column in columns})
+    return repeated_rows(*(key[column].to_numpy() for column in columns)), key
+
+
+def repeated_rows(*columns: np.ndarray) -> np.ndarray:
+    """Rows whose integers in `columns` repeat an earlier row's: one int64 key when the ranges
+    multiply within 62 bits (a hash of one column is much faster than of a frame), else a frame."""
+    if not len(columns[0]):
+        return np.zeros(0, dtype=bool)
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for column in columns:
+        low, high = int(column.min()), int(column.max())
+        width = high - low + 1
+        span *= width
+        if span >= 2**62:
+            frame = pd.DataFrame({str(i): column for i, column in enumerate(columns)})
+            return frame.duplicated(keep="first").to_numpy()
+        key = key * width + (column.astype(np.int64) - low)
+    # A stable sort keeps equal keys in file order, so each but the first of a run is a repeat.
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    repeated = np.zeros(len(key), dtype=bool)
+    repeated[order[1:]] = ordered[1:] == ordered[:-1]
+    return repeated
+
+
 def first_lines(table: CsvTable, key: pd.Series | pd.DataFrame) -> np.ndarray:
     """For each row, the line of the first row with the same `key` (to say where a repeat was first seen).
 
@@ -282,8 +335,36 @@ def parse_integers(
         report_rows(table, bad, messages, problems)
     values = np.zeros(len(text), dtype=np.int64)
     if ok.any():
-        values[ok] = text[ok].astype(np.int64).to_numpy()
+        numbers = _to_int64(text[ok])
+        if numbers is None:
+            # A number too large for 64 bits: said per row like any other bad value.
+            parsed = [int(v) for v in text[ok].to_numpy()]
+            fits = np.array([-(2**63) <= v < 2**63 for v in parsed], dtype=bool)
+            numbers = np.array([v if f else 0 for v, f in zip(parsed, fits, strict=True)], dtype=np.int64)
+            too_large = np.zeros(len(text), dtype=bool)
+            too_large[np.flatnonzero(ok)[~fits]] = True
+            messages = np.array(
+                [f'expected {column} to be an integer of at most 18 digits, got "{v}"' for v in text.to_numpy()],
+                dtype=object,
+            )
+            report_rows(table, too_large, messages, problems)
+            ok = ok & ~too_large
+            numbers = numbers[fits]
+        values[ok] = numbers
     return values, ok
+
+
+def _to_int64(text: pd.Series) -> np.ndarray | None:
+    """Strings already checked to be integers, as int64 (Arrow's cast when it is there); None if one
+    does not fit in 64 bits."""
+    try:
+        return text.astype("int64[pyarrow]").to_numpy(dtype=np.int64)
+    except Exception:  # noqa: BLE001 - no pyarrow, or a value too large for it: numpy decides below
+        pass
+    try:
+        return text.astype(np.int64).to_numpy()
+    except (OverflowError, ValueError):
+        return None
 
 
 def parse_floats(table: CsvTable, column: str, problems: list[Problem], low: float, high: float) -> np.ndarray:
@@ -326,7 +407,8 @@ def lookup(
 ) -> np.ndarray:
     """Map a column of ids to positions in `index`; unknown ids are reported and become -1."""
     values = table.frame[column]
-    found = index.get_indexer(values)
+    codes, distinct = table.codes(column)
+    found = index.get_indexer(distinct)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     bad = (found < 0) & (values != "").to_numpy()
     if bad.any():
         messages = np.array([f"unknown {what} '{v}' (not in {where})" for v in values.to_numpy()], dtype=object)

@@ -25,6 +25,8 @@ from models.csvfiles import (
     parse_floats,
     parse_integers,
     read_csv,
+    repeated_keys,
+    repeated_rows,
     report_rows,
     require_columns,
 )
@@ -409,9 +411,7 @@ def load_instance(config: Config) -> Instance:
         check_non_empty(preferences, "school_id", problems)
         rank, good_rank = parse_integers(preferences, "rank", problems)
         pframe = preferences.frame
-        # Keys as two-column frames: much faster than joined strings on a million rows.
-        pair = pd.DataFrame({"student": pframe["student_id"], "school": pframe["school_id"]})
-        repeated_school = pair.duplicated().to_numpy()
+        repeated_school, pair = repeated_keys(preferences, ["student_id", "school_id"])
         if repeated_school.any():
             first_seen = first_lines(preferences, pair)
             report_rows(
@@ -428,8 +428,8 @@ def load_instance(config: Config) -> Instance:
                 problems,
             )
         # Ranks compare as numbers: "1" and "01" are the same rank.
-        ranked = pd.DataFrame({"student": pframe["student_id"], "rank": rank})
-        repeated_rank = ranked.duplicated().to_numpy() & ~repeated_school & good_rank
+        ranked = pd.DataFrame({"student": preferences.codes("student_id")[0], "rank": rank})
+        repeated_rank = repeated_rows(ranked["student"].to_numpy(), rank) & ~repeated_school & good_rank
         if repeated_rank.any():
             first_seen = first_lines(preferences, ranked)
             report_rows(
@@ -694,10 +694,10 @@ def lottery_from_seed(student_ids: np.ndarray, seed: int) -> np.ndarray:
     in any language, and it does not depend on the order of the file."""
     import hashlib
 
-    return np.array(
-        [int(hashlib.sha256(f"{seed}:{sid}".encode()).hexdigest()[:16], 16) for sid in student_ids],
-        dtype=np.uint64,
-    )
+    sha256, prefix = hashlib.sha256, f"{seed}:"
+    # The first 16 hex digits are the first 8 bytes of the digest, read big-endian.
+    first_bytes = b"".join([sha256((prefix + str(sid)).encode()).digest()[:8] for sid in student_ids])
+    return np.frombuffer(first_bytes, dtype=">u8").astype(np.uint64)
 
 
 def _read_choice_data(
@@ -776,10 +776,10 @@ def _read_choice_data(
         p_student = lookup(priorities, "student_id", student_index, problems, "student", students.file)
         p_school = lookup(priorities, "school_id", school_index, problems, "school", schools.file)
         value, good = parse_integers(priorities, "priority", problems)
-        pair = priorities.frame[["student_id", "school_id"]]
-        repeated = pair.duplicated(keep="first").to_numpy()
+        repeated, key = repeated_keys(priorities, ["student_id", "school_id"])
         if repeated.any():
-            first = first_lines(priorities, pair)
+            first = first_lines(priorities, key)
+            pair = priorities.frame
             report_rows(
                 priorities,
                 repeated,

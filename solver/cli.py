@@ -38,7 +38,26 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands; `audit` (the independent auditor's own, audit/cli.py) is imported only when it
+    runs, so `seatplan solve` does not load the auditor."""
+
+    lazy = {"audit": ("audit.cli", "audit_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, name = self.lazy[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="seatplan")
 def main() -> None:
     """Place students in schools from ranked choices, with parent compacts, community clusters
@@ -332,14 +351,6 @@ def generate(
     )
     config_path = write_district(spec, outdir, overwrite=overwrite, config_path=config_path)
     click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; config {config_path}")
-
-
-# ---------------------------------------------------------------------------------------------
-# audit: the independent auditor's own command (audit/cli.py), registered here.
-
-from audit.cli import audit_command  # noqa: E402
-
-main.add_command(audit_command, "audit")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,9 +59,15 @@ def seat_flow(
         cell = school * len(instance.grades) + instance.grade[student]
         cell_capacity = (instance.capacity if capacity is None else capacity).reshape(-1)
     assert cell_capacity is not None
-    used_cells, cell_node = np.unique(cell, return_inverse=True)
+    cell_capacity = np.asarray(cell_capacity, dtype=np.int64).reshape(-1)
+    # The cells some arc reaches, numbered in order (np.unique without its sort).
+    reached = np.zeros(len(cell_capacity), dtype=bool)
+    reached[cell] = True
+    used_cells = np.flatnonzero(reached)
+    node_of_cell = np.cumsum(reached) - 1
+    cell_node = node_of_cell[cell]
     sink = n_students + len(used_cells)
-    seats = np.asarray(cell_capacity, dtype=np.int64)[used_cells]
+    seats = cell_capacity[used_cells]
 
     flow = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([student, n_students + np.arange(len(used_cells)), np.arange(n_students)])

@@ -276,6 +276,14 @@ def test_rank_not_an_integer(folder: Path) -> None:
     )
 
 
+def test_rank_too_large_for_64_bits(folder: Path) -> None:
+    """An integer past 64 bits is a bad value on its line, not a crash; the rows around it still count."""
+    check(
+        refused(folder, preferences=PREFERENCES + "b,X,99999999999999999999\nc,X,-9223372036854775808\n"),
+        [("preferences.csv:8", 'expected rank to be an integer of at most 18 digits, got "99999999999999999999"')],
+    )
+
+
 def test_same_school_in_two_students_lists_is_fine(folder: Path) -> None:
     assert accepted(folder, preferences=PREFERENCES + "b,Z,2\nc,Z,2\n").list_length.tolist() == [
         2,

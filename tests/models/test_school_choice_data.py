@@ -194,6 +194,21 @@ def test_repeated_lottery_next_to_a_bad_one(folder: Path) -> None:
     assert lines[1].endswith("(first on line 2)"), lines
 
 
+def test_lottery_from_seed_is_the_documented_sha256_rule() -> None:
+    """Without a lottery column: int(sha256("<seed>:<student_id>").hexdigest()[:16], 16), redone here
+    with hashlib for ids of any length and non-ASCII ids."""
+    import hashlib
+
+    import numpy as np
+
+    from models.data import lottery_from_seed
+
+    ids = np.array(["x1", "S000001", "", "é-42", "a" * 300], dtype=object)
+    for seed in (0, 1, 123456789):
+        expected = [int(hashlib.sha256(f"{seed}:{sid}".encode()).hexdigest()[:16], 16) for sid in ids]
+        assert lottery_from_seed(ids, seed).tolist() == expected
+
+
 # ---- feeders ----------------------------------------------------------------------------------
 
 
