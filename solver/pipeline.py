@@ -289,9 +289,11 @@ def solve_ortools(
             objective_floor=search.bound,
         )
         search.log += result.log
+        # Its solution first: the progress line the bound prints then shows CP-SAT's best, not the
+        # start it was handed.
+        search.offer(result.values, f"CP-SAT ({result.claim})")
         if result.bound is not None:
             search.prove(int(np.ceil(result.bound - 1e-6)), "CP-SAT")
-        search.offer(result.values, f"CP-SAT ({result.claim})")
         if search.best is None and result.claim == "infeasible":
             search.note("CP-SAT proved that the hard rules cannot all hold")
             return BackendResult("cpsat", "infeasible", None, None, search.elapsed(), search.log)

@@ -109,7 +109,18 @@ def check_against_plain_cpsat(choice: Choice, folder: Path) -> str:
     coefficients, constant = model.formulation.objective()
     plain_objective = int(constant + coefficients @ plain.values)  # whole cents, as the evaluation
     assert result.evaluation is not None and result.evaluation.objective == plain_objective, context
+    check_trajectory(result.trajectory, result.evaluation.objective, context)
     return "optimal"
+
+
+def check_trajectory(trajectory: list, objective: int, context: str) -> None:
+    """What progress showed: the best never worsens, the bound never falls, and the last best shown
+    is the answer (once, the bound's line reprinted the start CP-SAT was handed)."""
+    bests = [best for _, best, _ in trajectory if best is not None]
+    bounds = [bound for _, _, bound in trajectory if bound is not None]
+    assert bests and bests == sorted(bests, reverse=True), (trajectory, context)
+    assert bounds == sorted(bounds), (trajectory, context)
+    assert bests[-1] == round(objective / 100, 2), (trajectory, context)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
