@@ -447,7 +447,9 @@ def load_instance(config: Config) -> Instance:
             )
         use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
         s, j, r = p_student[use], p_school[use], rank[use]
-        order = np.lexsort((r, s))
+        # Lists are usually written student by student in rank order: then there is nothing to sort.
+        listed_in_order = bool(np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (r[1:] > r[:-1]))))
+        order = np.arange(len(s)) if listed_in_order else np.lexsort((r, s))
         pref_school = j[order].astype(np.int64)
         pref_start = np.searchsorted(s[order], np.arange(n_students + 1)).astype(np.int64)
 

@@ -284,6 +284,17 @@ def test_rank_too_large_for_64_bits(folder: Path) -> None:
     )
 
 
+def test_row_order_of_preferences_does_not_matter(folder: Path) -> None:
+    """Lists are read by (student, rank), whatever order the rows come in; ranks need not be 1, 2, …"""
+    in_order = accepted(folder, preferences=PREFERENCES + "b,Z,5\nb,X,7\n")
+    lines = (PREFERENCES + "b,Z,5\nb,X,7\n").splitlines()
+    shuffled = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"
+    mixed = accepted(folder, preferences=shuffled)
+    assert mixed.pref_start.tolist() == in_order.pref_start.tolist()
+    assert mixed.pref_school.tolist() == in_order.pref_school.tolist()
+    assert in_order.pref_school[in_order.pref_start[1] : in_order.pref_start[2]].tolist() == [1, 2, 0]  # b: Y, Z, X
+
+
 def test_same_school_in_two_students_lists_is_fine(folder: Path) -> None:
     assert accepted(folder, preferences=PREFERENCES + "b,Z,2\nc,Z,2\n").list_length.tolist() == [
         2,
