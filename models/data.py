@@ -428,10 +428,10 @@ def load_instance(config: Config) -> Instance:
                 problems,
             )
         # Ranks compare as numbers: "1" and "01" are the same rank.
-        ranked = pd.DataFrame({"student": preferences.codes("student_id")[0], "rank": rank})
-        repeated_rank = repeated_rows(ranked["student"].to_numpy(), rank) & ~repeated_school & good_rank
+        student_code = preferences.codes("student_id")[0]
+        repeated_rank = repeated_rows(student_code, rank) & ~repeated_school & good_rank
         if repeated_rank.any():
-            first_seen = first_lines(preferences, ranked)
+            first_seen = first_lines(preferences, pd.DataFrame({"student": student_code, "rank": rank}))
             report_rows(
                 preferences,
                 repeated_rank,
