@@ -59,7 +59,7 @@ def settings_for(config_path: Path, backend: str, **solver: Any) -> Config:
             backend=name,
             pulp_solver=pulp_solver,
             time_limit=solver.get("time_limit", 30.0),
-            workers=1,
+            workers=solver.get("workers", 1),
             seed=solver.get("seed", 0),
         ),
     )

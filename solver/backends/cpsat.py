@@ -81,11 +81,13 @@ def solve(
     hint: np.ndarray | None = None,
     progress: Progress | None = None,
     objective_floor: int | None = None,
+    subsolvers: tuple[str, ...] = (),
 ) -> BackendResult:
     """Solve with CP-SAT. The objective is exact (integer cents), and so is its bound.
 
     A proven `objective_floor` (e.g. an LP bound) lets CP-SAT stop as soon as a solution meets it,
-    and makes its relative gap limit measure against it.
+    and makes its relative gap limit measure against it. `subsolvers` names CP-SAT's full workers
+    (its `subsolvers` parameter) in place of its own choice for the number of workers.
     """
     from ortools.sat.python import cp_model
 
@@ -97,6 +99,8 @@ def solve(
     params.num_workers = int(settings.workers)
     params.random_seed = int(settings.seed)
     params.relative_gap_limit = float(settings.gap)
+    if subsolvers and settings.workers > 1:
+        params.subsolvers.extend(subsolvers)
     # All rows in CP-SAT's LP from the start: its bound is otherwise far below the LP optimum for
     # a long time on assignment-shaped programs (measured in benchmarks/).
     params.add_lp_constraints_lazily = False

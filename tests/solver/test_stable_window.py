@@ -93,9 +93,9 @@ def test_two_compact_series_reaches_both_outcomes(tmp_path: Path) -> None:
     assert ended["optimal"] and ended["infeasible"], ended
 
 
-def check_against_plain_cpsat(choice: Choice, folder: Path) -> str:
+def check_against_plain_cpsat(choice: Choice, folder: Path, workers: int = 1) -> str:
     path = hard(choice).write(folder)
-    result = solve(settings_for(path, "cpsat", seed=choice.seed))
+    result = solve(settings_for(path, "cpsat", seed=choice.seed, workers=workers))
     config = load_config(path)
     model = build_model(load_instance(config), config)
     plain = cpsat.solve(model.formulation, SolveSettings(time_limit=30.0, gap=0.0, workers=1, seed=0))
@@ -135,3 +135,23 @@ def test_window_keeps_the_plain_cpsat_optimum(choice: Choice) -> None:
 @pytest.mark.parametrize("seed", range(60))
 def test_window_keeps_the_plain_cpsat_optimum_seeds(seed: int, tmp_path: Path) -> None:
     check_against_plain_cpsat(random_choice(Source(7300 + seed), MIDDLE), tmp_path)
+
+
+# With two workers, stability hard runs CP-SAT's core-based search beside its LP search
+# (pipeline.STABLE_SUBSOLVERS): the same optima, and the log shows the core worker ran.
+@pytest.mark.parametrize("seed", range(20))
+def test_two_workers_with_core_search_keep_the_plain_cpsat_optimum(seed: int, tmp_path: Path) -> None:
+    check_against_plain_cpsat(random_choice(Source(7300 + seed), MIDDLE), tmp_path, workers=2)
+
+
+def test_two_workers_run_the_core_search(tmp_path: Path) -> None:
+    """CP-SAT's parameters, as its log prints them, name the core worker under stability hard only."""
+    choice = random_choice(Source(7300), MIDDLE)
+    for stability, expected in (("hard", True), ("off", False)):
+        variant = replace(hard(choice), stability={"mode": stability})
+        folder = tmp_path / stability
+        result = solve(settings_for(variant.write(folder), "cpsat", seed=choice.seed, workers=2))
+        parameters = [line for line in result.log if line.startswith("Parameters:")]
+        if stability == "hard":
+            assert parameters, result.log
+        assert all(('subsolvers: "core"' in line) == expected for line in parameters), parameters
