@@ -37,6 +37,7 @@ def seat_flow(
     capacity: np.ndarray | None = None,
     cell: np.ndarray | None = None,
     cell_capacity: np.ndarray | None = None,
+    try_cheaper_unplaced: bool = False,
 ) -> tuple[np.ndarray, int]:
     """Each student takes at most one of its arcs (student, school) into its grade's seats there;
     leaving a student out costs 0. Returns the flow on each arc and the optimal cost.
@@ -45,9 +46,13 @@ def seat_flow(
     or, given `cell` (a pool per arc) and `cell_capacity`, by any finer pools a caller chooses.
     Arc costs are shifted so that every cost is ≥ 0 (each student sends exactly one unit, to a
     school or to "unplaced", so the shift adds N·shift to every flow and is taken off again).
-    """
-    from ortools.graph.python import min_cost_flow
 
+    `try_cheaper_unplaced`: first solve with "unplaced" costing just more than the dearest option
+    (cost scaling then needs fewer phases). If that flow places every student who has an arc, it is
+    optimal for the true cost too: any flow costs at least as much at the true, higher price of an
+    unplaced student, and this one leaves out only students no flow can place. Otherwise the flow is
+    solved again at the true cost.
+    """
     cost = np.asarray(cost, dtype=np.int64)
     shift = max(0, -int(cost.min())) if len(cost) else 0
     # Cost scaling runs one phase per bit of the largest cost: divide out a common factor (ranks
@@ -68,18 +73,40 @@ def seat_flow(
     cell_node = node_of_cell[cell]
     sink = n_students + len(used_cells)
     seats = cell_capacity[used_cells]
+    arcs = (
+        np.concatenate([student, n_students + np.arange(len(used_cells)), np.arange(n_students)]).astype(np.int32),
+        np.concatenate([n_students + cell_node, np.full(len(used_cells), sink), np.full(n_students, sink)]).astype(
+            np.int32
+        ),
+        np.concatenate([np.ones(len(cost), np.int64), seats, np.ones(n_students, np.int64)]),
+        np.concatenate([(cost + shift) // divisor, np.zeros(len(used_cells), np.int64)]),
+    )
+    if try_cheaper_unplaced and len(cost):
+        cheaper = int((cost + shift).max()) // divisor + 1
+        if cheaper < shift // divisor:
+            arc_flow, unplaced, total = _min_cost_flow(arcs, n_students, sink, cheaper)
+            has_arc = np.zeros(n_students, dtype=bool)
+            has_arc[student] = True
+            if not (unplaced & has_arc).any():
+                # Priced back: those left out (no flow can place them) at the true price.
+                left_out = int(unplaced.sum())
+                return arc_flow, (total - left_out * cheaper) * divisor + left_out * shift - n_students * shift
+    arc_flow, _, total = _min_cost_flow(arcs, n_students, sink, shift // divisor)
+    return arc_flow, total * divisor - n_students * shift
 
+
+def _min_cost_flow(
+    arcs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n_students: int, sink: int, unplaced_cost: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """OR-Tools' SimpleMinCostFlow on the seat network, "unplaced" at `unplaced_cost`: the flow on
+    each option arc, who is unplaced, and the optimal cost (in the network's units)."""
+    from ortools.graph.python import min_cost_flow
+
+    tails, heads, capacities, costs = arcs
+    n_options = len(tails) - (sink - n_students) - n_students
     flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([student, n_students + np.arange(len(used_cells)), np.arange(n_students)])
-    heads = np.concatenate([n_students + cell_node, np.full(len(used_cells), sink), np.full(n_students, sink)])
-    capacities = np.concatenate([np.ones(len(cost), np.int64), seats, np.ones(n_students, np.int64)])
-    costs = np.concatenate([cost + shift, np.zeros(len(used_cells), np.int64), np.full(n_students, shift, np.int64)])
-    costs //= divisor
     flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        capacities.astype(np.int64),
-        costs.astype(np.int64),
+        tails, heads, capacities, np.concatenate([costs, np.full(n_students, unplaced_cost, np.int64)])
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_students] = 1
@@ -88,8 +115,10 @@ def seat_flow(
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow ended with status {status}")
-    arc_flow = np.asarray(flow.flows(np.arange(len(cost), dtype=np.int32)), dtype=np.int64)
-    return arc_flow, int(flow.optimal_cost()) * divisor - n_students * shift
+    arc_flow = np.asarray(flow.flows(np.arange(n_options, dtype=np.int32)), dtype=np.int64)
+    unplaced_arcs = np.arange(len(tails) - n_students, len(tails), dtype=np.int32)
+    unplaced = np.asarray(flow.flows(unplaced_arcs), dtype=np.int64) > 0
+    return arc_flow, unplaced, int(flow.optimal_cost())
 
 
 def solve_transportation(
@@ -99,6 +128,7 @@ def solve_transportation(
     capacity: np.ndarray | None = None,
     students: np.ndarray | None = None,
     pools: tuple[np.ndarray, np.ndarray, int] | None = None,
+    try_cheaper_unplaced: bool = False,
 ) -> tuple[np.ndarray, int]:
     """Min-cost flow over the options (compact seats excluded). Returns (values, objective in cents).
 
@@ -117,7 +147,14 @@ def solve_transportation(
     var = seats.var[option]
     cost = np.rint(costs[var]).astype(np.int64) if costs is not None else coefs[var]
     if pools is None:
-        arc_flow, _ = seat_flow(instance, seats.student[option], seats.school[option], cost, capacity)
+        arc_flow, _ = seat_flow(
+            instance,
+            seats.student[option],
+            seats.school[option],
+            cost,
+            capacity,
+            try_cheaper_unplaced=try_cheaper_unplaced,
+        )
     else:
         arc_flow = pooled_flow(
             instance,

@@ -126,7 +126,9 @@ def solve_ortools(
     start = time.perf_counter()
     formulation = model.formulation
     if is_transportation(model):
-        values, objective = solve_transportation(model, instance)
+        # One flow, solved first with "unplaced" priced just above the dearest option (fewer
+        # cost-scaling phases); exact either way (seat_flow).
+        values, objective = solve_transportation(model, instance, try_cheaper_unplaced=True)
         seconds = time.perf_counter() - start
         if progress is not None:
             progress(objective, objective, seconds)
