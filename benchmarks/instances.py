@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from models.generate import DistrictSpec, write_district
+from seatplan.models.generate import DistrictSpec, write_district
 
 CACHE = Path(__file__).resolve().parent / "instances"
 

@@ -50,9 +50,9 @@ def first_solution(trajectory: list[tuple[float, float | None, float | None]]) -
 
 
 def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
-    from models.config import load_config
-    from models.data import load_instance
-    from models.formulation import build_model
+    from seatplan.models.config import load_config
+    from seatplan.models.data import load_instance
+    from seatplan.models.formulation import build_model
 
     if method == "seatplan":
         return _seatplan(config_path, time_limit)
@@ -68,7 +68,7 @@ def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
     objective = bound = None
 
     if method == "flow":
-        from solver.flow import solve_transportation
+        from seatplan.solver.flow import solve_transportation
 
         values, cents = solve_transportation(model, instance)
         objective = bound = cents / 100
@@ -77,7 +77,7 @@ def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
     elif method == "textbook":
         from ortools.sat.python import cp_model
 
-        from solver.backends import cpsat
+        from seatplan.solver.backends import cpsat
 
         cp = cpsat.build(model.formulation)
         solver = cp_model.CpSolver()
@@ -121,10 +121,10 @@ def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
 
 
 def _seatplan(config_path: Path, time_limit: float) -> dict[str, Any]:
-    from models.config import load_config
-    from models.data import load_instance
-    from solver.run import write_run
-    from solver.solve import solve
+    from seatplan.models.config import load_config
+    from seatplan.models.data import load_instance
+    from seatplan.solver.run import write_run
+    from seatplan.solver.solve import solve
 
     config = load_config(config_path)
     instance = load_instance(config)
@@ -154,7 +154,7 @@ def _seatplan(config_path: Path, time_limit: float) -> dict[str, Any]:
 def _pulp(method: str, formulation, time_limit: float, trajectory: list) -> tuple:  # noqa: ANN001
     import pulp
 
-    from solver.backends.pulp import build
+    from seatplan.solver.backends.pulp import build
 
     problem, variables = build(formulation)
     _, constant = formulation.objective()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from models.config import Config, load_config
+from seatplan.models.config import Config, load_config
 
 #: Every backend seatplan can emit to; the backend suite runs each test on all of them.
 BACKENDS = ("cpsat", "pulp", "pulp_highs", "highs")

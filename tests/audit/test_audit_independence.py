@@ -5,9 +5,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-AUDIT = Path(__file__).resolve().parents[2] / "audit"
-FORBIDDEN = {"models", "solver", "ortools", "pulp", "highspy"}
-ALLOWED = {"audit", "pandas", "numpy", "yaml", "click"}
+AUDIT = Path(__file__).resolve().parents[2] / "seatplan" / "audit"
+#: Module prefixes the auditor may not import: the solver's own code and its solvers.
+FORBIDDEN = ("seatplan.models", "seatplan.solver", "seatplan.api", "models", "solver", "ortools", "pulp", "highspy")
+#: What it may import besides the standard library.
+ALLOWED = ("seatplan.audit", "pandas", "numpy", "yaml", "click")
+
+
+def _under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -17,8 +23,11 @@ def imported_modules(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # a relative import stays inside audit/
-                found.add("audit")
+            if node.level:
+                # `.x` stays inside seatplan/audit; `..x` climbs to seatplan/ and names what it takes.
+                package = "seatplan.audit" if node.level == 1 else "seatplan"
+                base = f"{package}.{node.module}" if node.module else package
+                found.update(f"{base}.{alias.name}" for alias in node.names)
             elif node.module:
                 found.add(node.module)
         elif (
@@ -38,12 +47,21 @@ def test_audit_imports_no_solver_code() -> None:
     for path in files:
         for module in imported_modules(path):
             top = module.split(".")[0]
-            assert top not in FORBIDDEN, f"{path.name} imports {module}"
+            assert not _under(module, FORBIDDEN), f"{path.name} imports {module}"
             stdlib = top in __import__("sys").stdlib_module_names or top == "__future__"
-            assert stdlib or top in ALLOWED, f"{path.name} imports {module}, outside stdlib/pandas/numpy/yaml/click"
+            assert stdlib or _under(module, ALLOWED), (
+                f"{path.name} imports {module}: not stdlib/pandas/numpy/yaml/click"
+            )
 
 
 def test_the_check_itself_catches_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import os\nfrom models.config import load_config\nimport ortools.sat\n")
-    assert {"models.config", "ortools.sat"} <= imported_modules(bad)
+    bad.write_text("import os\nfrom seatplan.models.config import load_config\nimport ortools.sat\n")
+    found = imported_modules(bad)
+    assert {"seatplan.models.config", "ortools.sat"} <= found
+    assert [m for m in found if _under(m, FORBIDDEN)] == sorted(m for m in found if m != "os")
+    # The package itself is allowed only through its audit part.
+    assert _under("seatplan.audit.tables", ALLOWED) and not _under("seatplan", ALLOWED)
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("from ..models import config\nfrom .. import solver\nfrom .tables import Table\n")
+    assert imported_modules(sneaky) == {"seatplan.models.config", "seatplan.solver", "seatplan.audit.tables.Table"}

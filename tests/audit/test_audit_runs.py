@@ -12,9 +12,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from audit import audit_run
-
-solver_cli = pytest.importorskip("solver.cli")
+import seatplan.solver.cli as solver_cli
+from seatplan.audit import audit_run
 
 # (name, generate options, config overrides): small, but every rule family switched on somewhere.
 DISTRICTS = [

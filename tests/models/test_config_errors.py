@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from models.config import load_config
-from models.data import load_inputs
-from models.errors import ConfigError, DataError, InputError
+from seatplan.models.config import load_config
+from seatplan.models.data import load_inputs
+from seatplan.models.errors import ConfigError, DataError, InputError
 
 DATA = "data:\n  students: students.csv\n  schools: schools.csv\n  preferences: preferences.csv\n"
 STUDENTS = "student_id,ses\na,low\nb,high\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from models.data import load_inputs
-from models.errors import ConfigError, DataError, InputError
+from seatplan.models.data import load_inputs
+from seatplan.models.errors import ConfigError, DataError, InputError
 
 STUDENTS = """\
 student_id,family_id,ses

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from models.data import load_inputs
-from models.errors import ConfigError, DataError, InputError
-from solver.cli import main
+from seatplan.models.data import load_inputs
+from seatplan.models.errors import ConfigError, DataError, InputError
+from seatplan.solver.cli import main
 
 STUDENTS = """\
 student_id,family_id,lottery,current_school
@@ -201,7 +201,7 @@ def test_lottery_from_seed_is_the_documented_sha256_rule() -> None:
 
     import numpy as np
 
-    from models.data import lottery_from_seed
+    from seatplan.models.data import lottery_from_seed
 
     ids = np.array(["x1", "S000001", "", "é-42", "a" * 300], dtype=object)
     for seed in (0, 1, 123456789):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from solver.solve import Result, solve
+from seatplan.solver.solve import Result, solve
 from tests.conftest import settings_for
 from tests.oracles.contract import Assignment, breaches, terms, true_minimum
 from tests.oracles.instances import TINY, Case, Shape, Source, cases, random_case

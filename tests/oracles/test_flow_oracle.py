@@ -26,9 +26,9 @@ import pytest
 import yaml
 from ortools.graph.python import min_cost_flow
 
-from models.config import load_config
-from models.generate import DistrictSpec, write_district
-from solver.solve import solve
+from seatplan.models.config import load_config
+from seatplan.models.generate import DistrictSpec, write_district
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for
 
 

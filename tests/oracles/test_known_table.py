@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from solver.cli import main
-from solver.solve import solve
+from seatplan.solver.cli import main
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "known_optima.csv"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from solver.solve import solve
+from seatplan.solver.solve import solve
 from tests.conftest import BACKENDS, settings_for
 from tests.oracles.contract import true_minimum
 from tests.oracles.instances import read_case

@@ -40,11 +40,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.data import load_inputs
-from solver.cli import main
-from solver.da import deferred_acceptance, school_proposing
-from solver.run import build_metrics
-from solver.solve import Result, solve
+from seatplan.models.data import load_inputs
+from seatplan.solver.cli import main
+from seatplan.solver.da import deferred_acceptance, school_proposing
+from seatplan.solver.run import build_metrics
+from seatplan.solver.solve import Result, solve
 from tests.conftest import settings_for
 from tests.oracles.contract import Assignment, breaches, seats, terms, through_compact
 from tests.oracles.instances import Case, Drawn, Shape, Source, random_case

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from models.config import load_config
-from solver.cli import main
+from seatplan.models.config import load_config
+from seatplan.solver.cli import main
 from tests.conftest import write_case
 
 TERMS = (
@@ -372,12 +372,12 @@ def test_bad_input_with_overwrite_leaves_the_old_run_untouched(tmp_path: Path) -
 
 
 def test_failure_while_writing_leaves_no_half_written_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.run
+    import seatplan.solver.run
 
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise OSError("disk full")
 
-    monkeypatch.setattr(solver.run, "build_metrics", broken)
+    monkeypatch.setattr(seatplan.solver.run, "build_metrics", broken)
     config = tiny(tmp_path / "data")
     parent = tmp_path / "runs"
     result = run("solve", config, "--out", parent / "tiny", "--quiet")
@@ -386,7 +386,7 @@ def test_failure_while_writing_leaves_no_half_written_folder(tmp_path: Path, mon
 
 
 def test_failure_while_replacing_keeps_the_old_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.run
+    import seatplan.solver.run
 
     config = tiny(tmp_path / "data")
     out = tmp_path / "runs" / "tiny"
@@ -399,7 +399,7 @@ def test_failure_while_replacing_keeps_the_old_run(tmp_path: Path, monkeypatch: 
             raise OSError("device busy")
         real_rename(source, target)
 
-    monkeypatch.setattr(solver.run.os, "rename", rename)
+    monkeypatch.setattr(seatplan.solver.run.os, "rename", rename)
     result = run("solve", config, "--out", out, "--quiet", "--overwrite")
     assert isinstance(result.exception, OSError)
     monkeypatch.undo()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import solver.flow as flow
+import seatplan.solver.flow as flow
 
 
 def random_network(seed: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from solver.solve import solve
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for, write_case
 
 
@@ -307,8 +307,8 @@ def test_known_optimum(case: Case, backend: str, tmp_path: Path) -> None:
 
 def test_around_district_band(tmp_path: Path) -> None:
     """p = ⌊100·K/N + 1/2⌋: 1 of 8 is 12.5% → 13; ±10 gives [3, 23]; 1 of 3 is 33.3% → 33."""
-    from models.data import load_instance
-    from models.rules.diversity import band
+    from seatplan.models.data import load_instance
+    from seatplan.models.rules.diversity import band
 
     students = "student_id,g\n" + "\n".join(f"s{i},{'y' if i == 0 else 'n'}" for i in range(8))
     path = write_case(
@@ -318,7 +318,7 @@ def test_around_district_band(tmp_path: Path) -> None:
         "student_id,school_id,rank\ns0,A,1",
         config={"diversity": [{"attribute": "g", "category": "y", "around_district": 10}]},
     )
-    from models.config import load_config
+    from seatplan.models.config import load_config
 
     config = load_config(path)
     assert band(load_instance(config), config.diversity[0]) == (3, 23)

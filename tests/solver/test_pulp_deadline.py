@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import solver.backends.pulp as pulp_backend
-from solver.solve import solve
+import seatplan.solver.backends.pulp as pulp_backend
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"

@@ -27,8 +27,8 @@ from click.testing import CliRunner
 from click.testing import Result as ClickResult
 from hypothesis import HealthCheck, given, settings
 
-from solver.cli import main
-from solver.solve import solve
+from seatplan.solver.cli import main
+from seatplan.solver.solve import solve
 from tests.conftest import BACKENDS, settings_for
 from tests.oracles.instances import Shape, Source
 from tests.oracles.test_school_choice import (

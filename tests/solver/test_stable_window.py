@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from models.config import load_config
-from models.data import load_instance
-from models.formulation import build_model
-from solver.backends import SolveSettings, cpsat
-from solver.solve import solve
+from seatplan.models.config import load_config
+from seatplan.models.data import load_instance
+from seatplan.models.formulation import build_model
+from seatplan.solver.backends import SolveSettings, cpsat
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for
 from tests.oracles.instances import Shape, Source
 from tests.oracles.test_school_choice import (

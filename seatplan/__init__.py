@@ -1,0 +1,1 @@
+"""seatplan: place students in schools from ranked choices, as one integer program."""

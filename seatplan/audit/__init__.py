@@ -1,0 +1,11 @@
+"""The independent auditor: checks an assignment against every rule, reading only the raw files.
+
+It imports nothing from models/ or solver/ (a test enforces it), so a mistake in the
+solver's formulation cannot hide in a shared helper.
+"""
+
+from seatplan.audit.check import audit_files, audit_run
+from seatplan.audit.errors import AuditInputError
+from seatplan.audit.report import Report, RuleResult, Violation
+
+__all__ = ["AuditInputError", "Report", "RuleResult", "Violation", "audit_files", "audit_run"]

@@ -1,0 +1,33 @@
+"""The assignment file: one row per student, written by `seatplan solve` or any other system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from seatplan.audit.errors import Problems
+from seatplan.audit.tables import read_table
+
+COLUMNS = ("student_id", "school_id", "position", "compact_id")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    student: str
+    school: str  # empty when unplaced
+    position: str
+    compact_id: str
+
+
+def read_assignment(path: Path, problems: Problems) -> list[Row] | None:
+    """Every row, in file order; ids are judged by the rules, not here."""
+    table = read_table(path, problems, COLUMNS)
+    if table is None:
+        return None
+    return [
+        Row(line, student, school, position, compact_id)
+        for line, student, school, position, compact_id in zip(
+            table.lines, *(table.column(name) for name in COLUMNS), strict=True
+        )
+    ]

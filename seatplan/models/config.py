@@ -1,0 +1,642 @@
+"""The YAML config, read into frozen dataclasses.
+
+Every key is checked in one place, here. Every problem is collected and reported together as
+`file:line: expected …, got …`; an unknown key names the nearest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from seatplan.models.errors import ConfigError, Problem, in_order
+from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml
+
+BACKENDS = ("auto", "cpsat", "pulp", "highs")
+PULP_SOLVERS = ("cbc", "highs")
+CLUSTER_MODES = ("off", "soft", "hard")
+RULE_MODES = ("off", "soft", "hard")
+SCOPES = ("school", "cluster", "sector")
+DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priorities")
+MECHANISMS = ("optimize", "deferred_acceptance")
+REQUIRED_DATA_FILES = ("students", "schools", "preferences")
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """Where the CSV files are: absolute paths, resolved against the config file's folder."""
+
+    students: Path
+    schools: Path
+    preferences: Path
+    seats: Path | None = None
+    compacts: Path | None = None
+    priorities: Path | None = None
+
+    def named(self) -> dict[str, Path]:
+        """The files that are set, by their key in the config."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+@dataclass(frozen=True)
+class CompactSettings:
+    """Parent compacts: group size limits, where they may go, and how much of a school they may take."""
+
+    min_families: int = 2
+    max_families: int = 11
+    require_under_selected: bool = True
+    under_selected_ratio: Fraction = Fraction(1)
+    max_share: Fraction = Fraction(100)
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Community clusters: `off`, `soft` (a cost per student outside), or `hard` (forbidden); and
+    the priority a school gives the students of the schools that feed it."""
+
+    mode: str = "off"
+    feeder_priority: int = 0
+
+
+@dataclass(frozen=True)
+class StabilitySettings:
+    """No justified envy: `hard` forbids blocking pairs, `soft` costs `weight` per pair."""
+
+    mode: str = "off"
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class FamilySettings:
+    """Siblings at one school: `hard` forbids splitting a family, `soft` costs `weight` per split family."""
+
+    together: str = "off"
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class DiversityRule:
+    """One band on the share of a category of students, at every school, cluster or sector."""
+
+    attribute: str
+    category: str
+    scope: str = "school"
+    band: tuple[int, int] | None = None
+    around_district: int | None = None
+    mode: str = "soft"
+    weight: int = 1
+    line: int | None = None
+
+    @property
+    def label(self) -> str:
+        """A short name that reads like the rule: `ses=low by school`."""
+        return f"{self.attribute}={self.category} by {self.scope}"
+
+
+@dataclass(frozen=True)
+class ObjectiveWeights:
+    """Integer weights of the objective's terms."""
+
+    rank: int = 1
+    unassigned: int = 100
+    distance: int = 0
+    broken_compact: int = 0
+    outside_cluster: int = 0
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """How to solve: backend, limits, reproducibility."""
+
+    backend: str = "auto"
+    time_limit: float = 60.0
+    gap: float = 0.0
+    workers: int = 2
+    seed: int = 0
+    pulp_solver: str = "cbc"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole, validated config. `source` is the YAML file; `lines` locates its keys for messages."""
+
+    name: str
+    source: Path
+    data: DataFiles
+    compacts: CompactSettings = CompactSettings()
+    clusters: ClusterSettings = ClusterSettings()
+    diversity: tuple[DiversityRule, ...] = ()
+    objective: ObjectiveWeights = ObjectiveWeights()
+    solver: SolverSettings = SolverSettings()
+    stability: StabilitySettings = StabilitySettings()
+    families: FamilySettings = FamilySettings()
+    mechanism: str = "optimize"
+    data_sha256: Mapping[str, str] = field(default_factory=dict)
+    lines: Mapping[Path_, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def display_name(self) -> str:
+        """The config file as the user named it, for messages."""
+        return display_path(self.source)
+
+    def line(self, *path: str | int) -> int | None:
+        """Line of a key in the config file (or of its nearest written parent)."""
+        key: Path_ = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return None
+
+
+def display_path(path: Path) -> str:
+    """A path as short as it can be said from the current folder."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+class _Checker:
+    """Type checks that record a problem (with the line of the offending key) and return a default."""
+
+    def __init__(self, file: str, doc: LocatedYaml) -> None:
+        self.file = file
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def problem(self, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.file, self.doc.line(path), message))
+
+    @staticmethod
+    def dotted(path: Path_) -> str:
+        out = ""
+        for part in path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out
+
+    def got(self, path: Path_, value: Any) -> str:
+        raw = self.doc.raw.get(path)
+        if value is None and not raw:
+            return "nothing"
+        quoted = self._quoted_number(path, value)
+        if quoted is not None:
+            return quoted
+        if raw is not None:
+            return f'"{raw}"'
+        if isinstance(value, dict):
+            return "a mapping"
+        if isinstance(value, list):
+            return "a list"
+        return repr(value)
+
+    def _quoted_number(self, path: Path_, value: Any) -> str | None:
+        if path in self.doc.quoted and isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+            return f'"{value}" in quotes, which is text (remove the quotes)'
+        return None
+
+    def mapping(self, path: Path_, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+        """A mapping whose keys are all in `allowed`; unknown keys name the nearest valid one."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(
+                path,
+                f"expected {self.dotted(path) or 'the config'} to be a mapping, got {self.got(path, value)}",
+            )
+            return {}
+        for key in value:
+            if key not in allowed:
+                near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+                hint = f"; did you mean '{near[0]}'?" if near else f"; valid keys: {', '.join(allowed)}"
+                where = self.dotted(path)
+                self.problem((*path, key), f"unknown key '{key}'{' in ' + where if where else ''}{hint}")
+        return {k: v for k, v in value.items() if k in allowed}
+
+    def integer(
+        self,
+        path: Path_,
+        value: Any,
+        default: int,
+        minimum: int | None = 0,
+        maximum: int | None = None,
+    ) -> int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(value, float) and value.is_integer():
+            ok, value = True, int(value)
+        if ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+            return int(value)
+        self.problem(
+            path,
+            f"expected {self.dotted(path)} to be {_range('an integer', minimum, maximum)}, got {self.got(path, value)}",
+        )
+        return default
+
+    def number(
+        self,
+        path: Path_,
+        value: Any,
+        default: float,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        positive: bool = False,
+    ) -> float:
+        if isinstance(value, str) and path not in self.doc.quoted and NUMBER.fullmatch(value):
+            value = float(value)  # YAML 1.1 reads `1e3` (no dot) as text
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if ok and positive and value <= 0:
+            ok = False
+        if ok and minimum is not None and value < minimum:
+            ok = False
+        if ok and maximum is not None and value > maximum:
+            ok = False
+        if ok:
+            return float(value)
+        what = "a number > 0" if positive else _range("a number", minimum, maximum)
+        self.problem(path, f"expected {self.dotted(path)} to be {what}, got {self.got(path, value)}")
+        return default
+
+    def exact(self, path: Path_, value: Any, default: Fraction, minimum: int, maximum: int | None = None) -> Fraction:
+        """A number kept exact, as written in the YAML, so floors of it are reproducible."""
+        before = len(self.problems)
+        number = self.number(path, value, float(default), minimum, maximum)
+        if len(self.problems) > before:
+            return default
+        try:
+            return Fraction(self.doc.raw.get(path, str(number)))
+        except ValueError:
+            return Fraction(number)
+
+    def choice(self, path: Path_, value: Any, options: tuple[str, ...], default: str) -> str:
+        if isinstance(value, str) and value in options:
+            return value
+        if isinstance(value, bool) and self.doc.raw.get(path) in options:
+            return str(self.doc.raw[path])  # YAML 1.1 reads `off` as false
+        self.problem(
+            path,
+            f"expected {self.dotted(path)} to be one of {' | '.join(options)}, got {self.got(path, value)}",
+        )
+        return default
+
+    def boolean(self, path: Path_, value: Any, default: bool) -> bool:
+        if isinstance(value, bool):
+            return value
+        self.problem(path, f"expected {self.dotted(path)} to be true or false, got {self.got(path, value)}")
+        return default
+
+    def text(self, path: Path_, value: Any, default: str) -> str:
+        """A scalar taken as the text it was written as (`1` is "1", `01` is "01")."""
+        if isinstance(value, dict | list) or value is None:
+            self.problem(
+                path,
+                f"expected {self.dotted(path)} to be a text value, got {self.got(path, value)}",
+            )
+            return default
+        raw = self.doc.raw.get(path)
+        return str(raw) if raw is not None else str(value)
+
+
+def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"{kind} from {minimum:g} to {maximum:g}"
+    if minimum is not None:
+        return f"{kind} ≥ {minimum:g}"
+    if maximum is not None:
+        return f"{kind} ≤ {maximum:g}"
+    return kind
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+TOP_KEYS = (
+    "name",
+    "data",
+    "mechanism",
+    "compacts",
+    "clusters",
+    "diversity",
+    "stability",
+    "families",
+    "objective",
+    "solver",
+    "data_sha256",
+)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a YAML config. Raises ConfigError listing every problem found."""
+    source = Path(path)
+    file = display_path(source)
+    if source.is_dir():
+        raise ConfigError([Problem(file, None, "expected a YAML config file, got a folder")])
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([Problem(file, None, "expected a YAML config file, got no file at this path")]) from None
+    except OSError as error:
+        raise ConfigError([Problem(file, None, f"cannot read config file: {error.strerror or error}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        bad = raw[error.start : error.start + 1].hex()
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    line,
+                    f"expected UTF-8 text, got the byte 0x{bad} (save the file as UTF-8)",
+                )
+            ]
+        ) from None
+    doc = load_yaml(text, file)
+    return parse_config(doc, source)
+
+
+def parse_config(doc: LocatedYaml, source: Path) -> Config:
+    """Build a Config from YAML already read; every problem is collected, then raised at once."""
+    file = display_path(source)
+    check = _Checker(file, doc)
+    if doc.value is None:
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    None,
+                    "expected a YAML mapping with at least a 'data' key, got an empty file",
+                )
+            ]
+        )
+    top = check.mapping((), doc.value, TOP_KEYS)
+    if check.problems and not isinstance(doc.value, dict):
+        raise ConfigError(check.problems)
+
+    name = check.text(("name",), top["name"], source.stem) if "name" in top else source.stem
+    data = _read_data(check, top.get("data"), source)
+    compacts = _read_section(
+        check,
+        "compacts",
+        top.get("compacts"),
+        CompactSettings,
+        {
+            "min_families": lambda p, v, d: check.integer(p, v, d, 1),
+            "max_families": lambda p, v, d: check.integer(p, v, d, 1),
+            "require_under_selected": check.boolean,
+            "under_selected_ratio": lambda p, v, d: check.exact(p, v, d, 0),
+            "max_share": lambda p, v, d: check.exact(p, v, d, 0, 100),
+        },
+    )
+    if compacts.min_families > compacts.max_families:
+        check.problem(
+            ("compacts", "min_families"),
+            f"expected compacts.min_families ≤ max_families, got {compacts.min_families} > {compacts.max_families}",
+        )
+    clusters = _read_section(
+        check,
+        "clusters",
+        top.get("clusters"),
+        ClusterSettings,
+        {
+            "mode": lambda p, v, d: check.choice(p, v, CLUSTER_MODES, d),
+            "feeder_priority": lambda p, v, d: check.integer(p, v, d, 0),
+        },
+    )
+    stability = _read_section(
+        check,
+        "stability",
+        top.get("stability"),
+        StabilitySettings,
+        {
+            "mode": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
+            "weight": lambda p, v, d: check.integer(p, v, d, 0),
+        },
+    )
+    families = _read_section(
+        check,
+        "families",
+        top.get("families"),
+        FamilySettings,
+        {
+            "together": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
+            "weight": lambda p, v, d: check.integer(p, v, d, 0),
+        },
+    )
+    mechanism = (
+        check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize") if "mechanism" in top else "optimize"
+    )
+    diversity = _read_diversity(check, top.get("diversity"))
+    objective = _read_section(
+        check,
+        "objective",
+        top.get("objective"),
+        ObjectiveWeights,
+        {key: (lambda p, v, d: check.integer(p, v, d, 0)) for key in _field_names(ObjectiveWeights)},
+    )
+    solver = _read_section(
+        check,
+        "solver",
+        top.get("solver"),
+        SolverSettings,
+        {
+            "backend": lambda p, v, d: check.choice(p, v, BACKENDS, d),
+            "time_limit": lambda p, v, d: check.number(p, v, d, positive=True),
+            "gap": lambda p, v, d: check.number(p, v, d, 0.0, 1.0),
+            "workers": lambda p, v, d: check.integer(p, v, d, 1),
+            "seed": lambda p, v, d: check.integer(p, v, d, 0),
+            "pulp_solver": lambda p, v, d: check.choice(p, v, PULP_SOLVERS, d),
+        },
+    )
+    sha = top.get("data_sha256") or {}
+    if not isinstance(sha, dict) or not all(isinstance(v, str) for v in sha.values()):
+        check.problem(("data_sha256",), "expected data_sha256 to map data keys to hex digests")
+        sha = {}
+    check.problems = in_order(check.problems)
+    if data is None:
+        raise ConfigError(check.problems)
+    config = Config(
+        name=name,
+        source=source,
+        data=data,
+        compacts=compacts,
+        clusters=clusters,
+        diversity=diversity,
+        objective=objective,
+        solver=solver,
+        stability=stability,
+        families=families,
+        mechanism=mechanism,
+        data_sha256=dict(sha),
+        lines=dict(doc.lines),
+    )
+    if check.problems:
+        raise ConfigError(check.problems, partial=config)
+    return config
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _read_section(
+    check: _Checker,
+    key: str,
+    value: Any,
+    cls: type,
+    readers: Mapping[str, Callable[[Path_, Any, Any], Any]],
+) -> Any:
+    section = check.mapping((key,), value, tuple(readers))
+    defaults = cls()
+    kwargs = {name: readers[name]((key, name), raw, getattr(defaults, name)) for name, raw in section.items()}
+    return cls(**kwargs)
+
+
+def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
+    if value is None:
+        check.problem((), "expected a 'data' mapping naming students, schools and preferences files")
+        return None
+    if not isinstance(value, dict):
+        check.mapping(("data",), value, DATA_FILES)
+        return None
+    section = check.mapping(("data",), value, DATA_FILES)
+    base = source.parent
+    paths: dict[str, Path] = {}
+    for key, raw in section.items():
+        if not isinstance(raw, str) or not raw.strip():
+            check.problem(
+                ("data", key),
+                f"expected data.{key} to be a file path, got {check.got(('data', key), raw)}",
+            )
+            continue
+        paths[key] = (base / raw).resolve() if not Path(raw).is_absolute() else Path(raw)
+    missing = [k for k in REQUIRED_DATA_FILES if k not in section]
+    if missing:
+        check.problem(
+            ("data",),
+            f"expected data to name the {', '.join(missing)} file{'s' if len(missing) > 1 else ''}",
+        )
+    if any(k not in paths for k in REQUIRED_DATA_FILES):
+        return None
+    return DataFiles(**paths)
+
+
+def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        check.problem(
+            ("diversity",),
+            f"expected diversity to be a list of rules, got {check.got(('diversity',), value)}",
+        )
+        return ()
+    rules = []
+    allowed = ("attribute", "category", "scope", "band", "around_district", "mode", "weight")
+    for index, item in enumerate(value):
+        base: Path_ = ("diversity", index)
+        section = check.mapping(base, item, allowed)
+        if not isinstance(item, dict):
+            continue
+        attribute = ""
+        if "attribute" not in section:
+            check.problem(base, f"expected diversity[{index}] to name an attribute (a students.csv column)")
+        else:
+            attribute = check.text((*base, "attribute"), section["attribute"], "")
+        category = ""
+        if "category" not in section:
+            check.problem(base, f"expected diversity[{index}] to name a category")
+        else:
+            category = check.text((*base, "category"), section["category"], "")
+        scope = check.choice((*base, "scope"), section.get("scope", "school"), SCOPES, "school")
+        mode = check.choice((*base, "mode"), section.get("mode", "soft"), RULE_MODES, "soft")
+        weight = check.integer((*base, "weight"), section.get("weight", 1), 1, 0)
+        band: tuple[int, int] | None = None
+        around: int | None = None
+        if ("band" in section) == ("around_district" in section):
+            check.problem(base, f"expected diversity[{index}] to have exactly one of band and around_district")
+        if "band" in section:
+            raw = section["band"]
+            path = (*base, "band")
+            if not isinstance(raw, list) or len(raw) != 2:
+                check.problem(
+                    path,
+                    f"expected diversity[{index}].band to be [lo, hi], two integer percents, "
+                    f"got {check.got(path, raw)}",
+                )
+            else:
+                lo = check.integer((*path, 0), raw[0], 0, 0, 100)
+                hi = check.integer((*path, 1), raw[1], 100, 0, 100)
+                if lo > hi:
+                    check.problem(path, f"expected diversity[{index}].band to have lo ≤ hi, got [{lo}, {hi}]")
+                band = (lo, hi)
+        if "around_district" in section:
+            around = check.integer((*base, "around_district"), section["around_district"], 0, 0, 100)
+        rules.append(
+            DiversityRule(
+                attribute=attribute,
+                category=category,
+                scope=scope,
+                band=band,
+                around_district=around,
+                mode=mode,
+                weight=weight,
+                line=check.doc.line(base),
+            )
+        )
+    return tuple(rules)
+
+
+def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str, Any]:
+    """The config with every default written out, as plain data for the run folder's config.yaml.
+
+    Data paths are written relative to `run_folder` (so the run folder and the data can move together),
+    or as absolute paths when there is no run folder.
+    """
+
+    def where(path: Path) -> str:
+        if run_folder is None:
+            return str(path)
+        import os
+
+        return os.path.relpath(path, run_folder.resolve())
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Fraction):
+            return int(value) if value.denominator == 1 else float(value)
+        return value
+
+    out: dict[str, Any] = {
+        "name": config.name,
+        "data": {key: where(path) for key, path in config.data.named().items()},
+        "compacts": {f.name: plain(getattr(config.compacts, f.name)) for f in fields(config.compacts)},
+        "mechanism": config.mechanism,
+        "clusters": {
+            "mode": config.clusters.mode,
+            "feeder_priority": config.clusters.feeder_priority,
+        },
+        "diversity": [
+            {
+                "attribute": rule.attribute,
+                "category": rule.category,
+                "scope": rule.scope,
+                **({"band": list(rule.band)} if rule.band is not None else {}),
+                **({"around_district": rule.around_district} if rule.around_district is not None else {}),
+                "mode": rule.mode,
+                "weight": rule.weight,
+            }
+            for rule in config.diversity
+        ],
+        "stability": {"mode": config.stability.mode, "weight": config.stability.weight},
+        "families": {"together": config.families.together, "weight": config.families.weight},
+        "objective": {f.name: getattr(config.objective, f.name) for f in fields(config.objective)},
+        "solver": {f.name: getattr(config.solver, f.name) for f in fields(config.solver)},
+    }
+    return out

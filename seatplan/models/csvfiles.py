@@ -1,0 +1,416 @@
+"""Reading one CSV file as text, with the line number of every row, and vectorised checks that
+report the offending rows as `file:line: message`.
+
+Every value is read as a stripped string (ids are strings: "007" stays "007"); numbers are parsed
+by the checks below so that a bad value is reported with its line instead of silently becoming NaN.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seatplan.models.errors import Problem
+
+#: At most this many rows are listed for one kind of problem in one file; the rest are counted.
+MAX_ROWS_PER_PROBLEM = 20
+
+INTEGER = re.compile(r"^[+-]?\d+$")
+NON_NEGATIVE_INTEGER = re.compile(r"^\+?\d+$")
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+
+
+class CsvTable:
+    """A CSV file read as text. `frame` has one column per header field and a `_line` column."""
+
+    def __init__(self, path: Path, display: str, frame: pd.DataFrame) -> None:
+        self.path = path
+        self.file = display
+        self.frame = frame
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != "_line"]
+
+    def has(self, column: str) -> bool:
+        return column in self.frame.columns
+
+    def lines(self) -> np.ndarray:
+        return self.frame["_line"].to_numpy()
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The column as (a code per row, the distinct values): equal values share a code.
+
+        Ids repeat (a student on every line of its list), so lookups and duplicate checks work on
+        the few distinct values and on integer codes, not on a million strings."""
+        if column not in self._codes:
+            codes, uniques = pd.factorize(self.frame[column])
+            self._codes[column] = (np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object))
+        return self._codes[column]
+
+
+def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | None:
+    """Read `path`; on failure record one problem (with the line where it can be known) and return None."""
+    if not path.exists():
+        problems.append(Problem(display, None, "expected a CSV file, got no file at this path"))
+        return None
+    if path.is_dir():
+        problems.append(Problem(display, None, "expected a CSV file, got a folder"))
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(display, None, f"cannot read file: {error.strerror or error}"))
+        return None
+    # Decoded here, not by pandas, so that a bad byte is located exactly (pandas decodes in chunks).
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = raw[error.start : error.start + 1].hex()
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(Problem(display, line, f"expected UTF-8 text, got the byte 0x{bad} (save the file as UTF-8)"))
+        return None
+    if not text.strip():
+        problems.append(Problem(display, 1, "expected a header row, got an empty file"))
+        return None
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    names = [name.strip() for name in header]
+    seen: set[str] = set()
+    duplicated = False
+    for name in names:
+        if name in seen and name:
+            problems.append(Problem(display, 1, f"expected each column once, got '{name}' twice"))
+            duplicated = True
+        seen.add(name)
+    if duplicated:
+        return None
+    frame = _read_plain(raw, len(header)) if _is_plain(raw) else None
+    if frame is not None:
+        return _finish(path, display, frame, header_lines=1, strip=_may_need_strip(raw))
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text, newline=""),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, csv.Error) as error:
+        where, message = _locate_malformed_row(text, len(header), str(error))
+        if where is None:
+            detail = str(error).split("C error: ")[-1].strip().rstrip(".")
+            message = f"malformed CSV: {detail}"
+        problems.append(Problem(display, where, message))
+        return None
+    except pd.errors.EmptyDataError:
+        problems.append(Problem(display, 1, "expected a header row, got an empty file"))
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # Line of each row: the header is line 1, and a row starts one line after the previous row ends.
+    # A quoted field may hold line breaks, so count them (before stripping).
+    breaks = np.zeros(len(frame), dtype=np.int64)
+    if '"' in text:
+        for column in frame.columns:
+            breaks += frame[column].str.count("\n").to_numpy(dtype=np.int64)
+    header_lines = 1 + sum(name.count("\n") for name in header)
+    starts = header_lines + 1 + np.arange(len(frame)) + np.concatenate(([0], np.cumsum(breaks)[:-1]))
+    return _finish(path, display, frame, header_lines, starts)
+
+
+def _finish(
+    path: Path,
+    display: str,
+    frame: pd.DataFrame,
+    header_lines: int,
+    starts: np.ndarray | None = None,
+    strip: bool = True,
+) -> CsvTable:
+    """Strip every value (unless the caller knows there is nothing to strip), number the rows by
+    line, drop blank rows."""
+    if starts is None:
+        starts = header_lines + 1 + np.arange(len(frame))
+    if strip:
+        for column in frame.columns:
+            frame[column] = frame[column].str.strip()
+    frame["_line"] = starts.astype(np.int64)
+    # Blank lines are kept by the reader so the numbering holds, then dropped.
+    data_columns = [c for c in frame.columns if c != "_line"]
+    if data_columns:
+        blank = (frame[data_columns] == "").all(axis=1)
+        if blank.any():
+            frame = frame.loc[~blank].reset_index(drop=True)
+    return CsvTable(path, display, frame)
+
+
+def _is_plain(raw: bytes) -> bool:
+    """No quotes and no blank lines: every row is one line, so row i is line i + 2."""
+    return b'"' not in raw and b"\n\n" not in raw and b"\n\r\n" not in raw
+
+
+#: Bytes that str.strip() removes, in ASCII text (other whitespace is not ASCII).
+_ASCII_SPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+
+
+def _may_need_strip(raw: bytes) -> bool:
+    """False when no value can have white space around it: ASCII with no space character at all."""
+    return not raw.isascii() or any(space in raw for space in _ASCII_SPACE)
+
+
+def _read_plain(raw: bytes, fields: int) -> pd.DataFrame | None:
+    """The fast path for large plain files (Arrow's multi-threaded reader), or None to take the
+    careful one, which also words every error."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return None
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, engine="pyarrow")
+    except Exception:  # noqa: BLE001 - any refusal: the careful reader says what is wrong
+        return None
+    if len(frame.columns) != fields:
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.fillna("")
+
+
+def _locate_malformed_row(text: str, fields: int, error: str) -> tuple[int | None, str]:
+    """Find the line of the row the parser refused: more fields than the header, or an unclosed quote.
+
+    pandas counts rows, not lines (a quoted field may hold line breaks), so the rows are walked here;
+    this only runs on the error path.
+    """
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", error)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    try:
+        for number, row in enumerate(reader):
+            if unclosed is not None and number == int(unclosed.group(1)):
+                return start, ("malformed CSV: expected a closing quote for the quoted field that starts on this line")
+            if unclosed is None and number > 0 and len(row) > fields:
+                return start, (
+                    f"malformed CSV: expected {fields} fields, as in the header, got "
+                    f"{len(row)} (quote a value that contains a comma)"
+                )
+            start = reader.line_num + 1
+    except csv.Error:
+        pass
+    return None, ""
+
+
+def require_columns(table: CsvTable, columns: Iterable[str], problems: list[Problem], why: str = "") -> bool:
+    """Each missing column is one problem, reported on the header line."""
+    ok = True
+    for column in columns:
+        if not table.has(column):
+            near = [c for c in table.columns if c.lower() == column.lower()]
+            hint = f" (found '{near[0]}'; names are case-sensitive)" if near else ""
+            problems.append(Problem(table.file, 1, f"expected a column '{column}'{why}{hint}"))
+            ok = False
+    return ok
+
+
+def report_rows(table: CsvTable, mask: np.ndarray, message: object, problems: list[Problem]) -> None:
+    """One problem per row where `mask` holds; `message` is a string or a per-row sequence of strings.
+
+    Past MAX_ROWS_PER_PROBLEM rows, the rest are summed up in one line.
+    """
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return
+    lines = table.lines()
+    for row in rows[:MAX_ROWS_PER_PROBLEM]:
+        text = message if isinstance(message, str) else message[row]  # type: ignore[index]
+        problems.append(Problem(table.file, int(lines[row]), str(text)))
+    if rows.size > MAX_ROWS_PER_PROBLEM:
+        more = rows.size - MAX_ROWS_PER_PROBLEM
+        first = message if isinstance(message, str) else message[rows[0]]  # type: ignore[index]
+        problems.append(
+            Problem(
+                table.file,
+                None,
+                f"… and {more:,} more rows like line {int(lines[rows[0]])}: {first}",
+            )
+        )
+
+
+def check_non_empty(table: CsvTable, column: str, problems: list[Problem]) -> np.ndarray:
+    """Rows whose `column` is empty are reported; returns the mask of good rows."""
+    values = table.frame[column]
+    bad = (values == "").to_numpy()
+    report_rows(table, bad, f"expected a value in column '{column}', got an empty field", problems)
+    return ~bad
+
+
+def check_unique(table: CsvTable, column: str, problems: list[Problem], what: str = "") -> None:
+    """Each repeat of a value already seen in `column` is reported, naming the first line."""
+    values = table.frame[column]
+    repeated = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
+    if not repeated.any():
+        return
+    first_line = dict(
+        zip(
+            values[~values.duplicated(keep="first")],
+            table.lines()[~values.duplicated(keep="first").to_numpy()],
+            strict=True,
+        )
+    )
+    text = values.to_numpy()
+    messages = np.array(
+        [
+            f"duplicate {what or column} '{v}' (first on line {first_line.get(v)})" if r else ""
+            for v, r in zip(text, repeated, strict=True)
+        ],
+        dtype=object,
+    )
+    report_rows(table, repeated, messages, problems)
+
+
+def repeated_keys(table: CsvTable, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows whose values in `columns` repeat an earlier row's, and the key as a frame of integer codes
+    (for first_lines): codes, not strings, because these files run to a million rows."""
+    key = pd.DataFrame({column: table.codes(column)[0] for column in columns})
+    return repeated_rows(*(key[column].to_numpy() for column in columns)), key
+
+
+def repeated_rows(*columns: np.ndarray) -> np.ndarray:
+    """Rows whose integers in `columns` repeat an earlier row's: one int64 key when the ranges
+    multiply within 62 bits (a hash of one column is much faster than of a frame), else a frame."""
+    if not len(columns[0]):
+        return np.zeros(0, dtype=bool)
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for column in columns:
+        low, high = int(column.min()), int(column.max())
+        width = high - low + 1
+        span *= width
+        if span >= 2**62:
+            frame = pd.DataFrame({str(i): column for i, column in enumerate(columns)})
+            return frame.duplicated(keep="first").to_numpy()
+        key = key * width + (column.astype(np.int64) - low)
+    # A stable sort keeps equal keys in file order, so each but the first of a run is a repeat.
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    repeated = np.zeros(len(key), dtype=bool)
+    repeated[order[1:]] = ordered[1:] == ordered[:-1]
+    return repeated
+
+
+def first_lines(table: CsvTable, key: pd.Series | pd.DataFrame) -> np.ndarray:
+    """For each row, the line of the first row with the same `key` (to say where a repeat was first seen).
+
+    `key` is a column, or a frame of columns that together make the key, aligned with the table's rows.
+    """
+    by = [key[column].to_numpy() for column in key.columns] if isinstance(key, pd.DataFrame) else key.to_numpy()
+    return table.frame["_line"].groupby(by, sort=False).transform("first").to_numpy()
+
+
+def parse_integers(
+    table: CsvTable,
+    column: str,
+    problems: list[Problem],
+    non_negative: bool = False,
+    allow_empty: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column of integers; returns (values, ok mask). Bad rows are reported with the value."""
+    text = table.frame[column]
+    pattern = NON_NEGATIVE_INTEGER if non_negative else INTEGER
+    ok = text.str.fullmatch(pattern.pattern).to_numpy(dtype=bool)
+    empty = (text == "").to_numpy()
+    bad = ~ok & ~(empty & allow_empty)
+    if bad.any():
+        what = "an integer ≥ 0" if non_negative else "an integer"
+        messages = np.array([f'expected {column} to be {what}, got "{v}"' for v in text.to_numpy()], dtype=object)
+        report_rows(table, bad, messages, problems)
+    values = np.zeros(len(text), dtype=np.int64)
+    if ok.any():
+        numbers = _to_int64(text[ok])
+        if numbers is None:
+            # A number too large for 64 bits: said per row like any other bad value.
+            parsed = [int(v) for v in text[ok].to_numpy()]
+            fits = np.array([-(2**63) <= v < 2**63 for v in parsed], dtype=bool)
+            numbers = np.array([v if f else 0 for v, f in zip(parsed, fits, strict=True)], dtype=np.int64)
+            too_large = np.zeros(len(text), dtype=bool)
+            too_large[np.flatnonzero(ok)[~fits]] = True
+            messages = np.array(
+                [f'expected {column} to be an integer of at most 18 digits, got "{v}"' for v in text.to_numpy()],
+                dtype=object,
+            )
+            report_rows(table, too_large, messages, problems)
+            ok = ok & ~too_large
+            numbers = numbers[fits]
+        values[ok] = numbers
+    return values, ok
+
+
+def _to_int64(text: pd.Series) -> np.ndarray | None:
+    """Strings already checked to be integers, as int64 (Arrow's cast when it is there); None if one
+    does not fit in 64 bits."""
+    try:
+        return text.astype("int64[pyarrow]").to_numpy(dtype=np.int64)
+    except Exception:  # noqa: BLE001 - no pyarrow, or a value too large for it: numpy decides below
+        pass
+    try:
+        return text.astype(np.int64).to_numpy()
+    except (OverflowError, ValueError):
+        return None
+
+
+def parse_floats(table: CsvTable, column: str, problems: list[Problem], low: float, high: float) -> np.ndarray:
+    """Parse an optional numeric column; empty fields are NaN, anything else unparsable is reported."""
+    text = table.frame[column]
+    # A copy: pandas may hand back a read-only view, and bad values are blanked below.
+    values = np.array(pd.to_numeric(text.where(text != "", None), errors="coerce"), dtype=float)
+    bad = (np.isnan(values) & (text != "").to_numpy()) | (values < low) | (values > high)
+    if bad.any():
+        messages = np.array(
+            [f'expected {column} to be a number from {low:g} to {high:g}, got "{v}"' for v in text.to_numpy()],
+            dtype=object,
+        )
+        report_rows(table, bad, messages, problems)
+        values[bad] = np.nan
+    return values
+
+
+def parse_booleans(table: CsvTable, column: str, problems: list[Problem]) -> np.ndarray:
+    """An optional true/false column: returns 1, 0, or -1 where the field is empty."""
+    text = table.frame[column].str.lower()
+    out = np.full(len(text), -1, dtype=np.int8)
+    out[text.isin(TRUE_WORDS).to_numpy()] = 1
+    out[text.isin(FALSE_WORDS).to_numpy()] = 0
+    bad = (out == -1) & (text != "").to_numpy()
+    if bad.any():
+        raw = table.frame[column].to_numpy()
+        messages = np.array([f'expected {column} to be true or false, got "{v}"' for v in raw], dtype=object)
+        report_rows(table, bad, messages, problems)
+    return out
+
+
+def lookup(
+    table: CsvTable,
+    column: str,
+    index: pd.Index,
+    problems: list[Problem],
+    what: str,
+    where: str,
+) -> np.ndarray:
+    """Map a column of ids to positions in `index`; unknown ids are reported and become -1."""
+    values = table.frame[column]
+    codes, distinct = table.codes(column)
+    found = index.get_indexer(distinct)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    bad = (found < 0) & (values != "").to_numpy()
+    if bad.any():
+        messages = np.array([f"unknown {what} '{v}' (not in {where})" for v in values.to_numpy()], dtype=object)
+        report_rows(table, bad, messages, problems)
+    return found

@@ -1,0 +1,143 @@
+"""Diversity bands: the share of a category of students in each school, cluster or sector.
+
+For a rule with band [lo, hi] (integer percents) and a unit u, with n = students placed in u and
+k = those whose attribute equals the category (compared as text):
+    shortfall(u) = max(0, lo·n − 100·k, 100·k − hi·n)          (percent-students)
+`around_district: t` is the band [p − t, p + t] clipped to [0, 100], p = ⌊100·K/N + 1/2⌋, with K of
+all N students in the category.
+
+Both sides are linear in the seats: lo·n − 100·k = Σ_e (lo − 100·[e in category]) · x[e], and
+100·k − hi·n = Σ_e (100·[e in category] − hi) · x[e].
+hard (rule 6):  both sides ≤ 0 at every unit.
+soft:           shortfall[rule, u] ≥ each side, ≥ 0; diversity (cents) = Σ_rules w · Σ_u shortfall[rule, u]
+                (the objective counts w·shortfall/100, so in cents it is w·shortfall).
+A side that cannot be positive (lo = 0, or hi = 100) gets no row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seatplan.models.config import Config, DiversityRule
+from seatplan.models.data import Instance
+from seatplan.models.ir import Formulation, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.placement import Seats
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units a rule is measured over: unit of each school (-1 for none) and unit names."""
+
+    of_school: np.ndarray
+    names: tuple[str, ...]
+
+
+def units(instance: Instance, scope: str) -> Units:
+    if scope == "school":
+        return Units(np.arange(instance.n_schools), tuple(str(s) for s in instance.school_ids))
+    if scope == "cluster":
+        return Units(instance.school_cluster, instance.clusters)
+    return Units(instance.school_sector, instance.sectors)
+
+
+def in_category(instance: Instance, rule: DiversityRule) -> np.ndarray:
+    """Whether each student is in the rule's category (attribute text equals the category)."""
+    return np.asarray(instance.attributes[rule.attribute] == rule.category, dtype=bool)
+
+
+def band(instance: Instance, rule: DiversityRule) -> tuple[int, int]:
+    """The rule's band [lo, hi] in integer percents; around_district is resolved against all students."""
+    if rule.band is not None:
+        return rule.band
+    assert rule.around_district is not None
+    total = instance.n_students
+    count = int(in_category(instance, rule).sum())
+    # p = ⌊100·K/N + 1/2⌋ = ⌊(200·K + N) / (2·N)⌋, in integers
+    p = (200 * count + total) // (2 * total) if total else 0
+    t = rule.around_district
+    return max(0, p - t), min(100, p + t)
+
+
+def shortfall(lo: int, hi: int, placed: np.ndarray, in_cat: np.ndarray) -> np.ndarray:
+    """Shortfall per unit from counts: max(0, lo·n − 100·k, 100·k − hi·n)."""
+    placed = np.asarray(placed, dtype=np.int64)
+    in_cat = np.asarray(in_cat, dtype=np.int64)
+    return np.maximum(0, np.maximum(lo * placed - 100 * in_cat, 100 * in_cat - hi * placed))
+
+
+def build_diversity(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
+    for number, rule in enumerate(config.diversity):
+        if rule.mode == "off" or (rule.mode == "soft" and rule.weight == 0):
+            continue
+        _build_rule(instance, model, seats, number, rule)
+
+
+def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: int, rule: DiversityRule) -> None:
+    lo, hi = band(instance, rule)
+    unit_info = units(instance, rule.scope)
+    unit = unit_info.of_school[seats.school]
+    counted = unit >= 0
+    unit, var = unit[counted], seats.var[counted]
+    category = in_category(instance, rule)[seats.student[counted]]
+    active = np.unique(unit)
+    if len(active) == 0:
+        return
+    row_of_unit = np.full(len(unit_info.names), -1)
+    row_of_unit[active] = np.arange(len(active))
+    rows = row_of_unit[unit]
+    hundred = np.where(category, 100, 0)
+    sides = []
+    if lo > 0:
+        sides.append(("floor", lo - hundred))
+    if hi < 100:
+        sides.append(("ceiling", hundred - hi))
+    if not sides:
+        return
+    scope = rule.scope
+    tag = f"rule={number + 1}:{rule.attribute}={rule.category}"
+
+    def labeller(r: int) -> str:
+        return f"{tag},{scope}={unit_info.names[active[r]]}"
+
+    if rule.mode == "hard":
+        for side, coef in sides:
+            model.add_rows(
+                rows_from_triplets(
+                    f"diversity_{side}",
+                    len(active),
+                    rows,
+                    var,
+                    coef,
+                    -np.inf,
+                    0,
+                    labeller,
+                )
+            )
+        return
+    # Soft: one shortfall variable per unit, at least each side; its largest useful value bounds it.
+    candidates = np.bincount(rows, minlength=len(active))
+    upper = max(lo, 100 - hi) * candidates
+    start = model.add_variables(f"shortfall{number + 1}", len(active), 0, upper, labeller)
+    for side, coef in sides:
+        shortfall_var = start + np.arange(len(active))
+        model.add_rows(
+            rows_from_triplets(
+                f"diversity_{side}",
+                len(active),
+                np.concatenate([rows, np.arange(len(active))]),
+                np.concatenate([var, shortfall_var]),
+                np.concatenate([-coef, np.ones(len(active), np.int64)]),
+                0,
+                np.inf,
+                labeller,
+            )
+        )
+    model.add_term(
+        term_from_pairs(
+            "diversity",
+            start + np.arange(len(active)),
+            np.full(len(active), rule.weight, np.int64),
+        )
+    )

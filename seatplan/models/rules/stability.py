@@ -1,0 +1,333 @@
+"""Stability: no justified envy.
+
+Each school j ranks students by (priority at j descending, lottery ascending) — a strict order;
+priority is priorities.csv's value plus `clusters.feeder_priority` when the student's current school
+feeds j. A *blocking pair* (s, j): s lists j above its placement (or is unplaced and lists j), is not
+placed at j, and j has a free seat in s's grade or holds a student t of s's grade, placed there not
+through an honored compact, whom j ranks below s. Students placed through an honored compact never
+envy and are never displaced: compact seats are a set-aside.
+
+Formulation (Baïou–Balinski's comb constraints, written with cumulative variables so that every
+row stays short). For each listed pair e = (s, j) with seats cap = seats(j, grade(s)) > 0:
+    atleast[e] = Σ_{options of s at positions ≤ position(e)} x          (student chain: "j or better")
+    ahead[e]   = Σ_{students t of s's grade listing j, ranked by j above s} x[t, j]   (school chain)
+    compact(j, g) = Σ_{compacts c at j} members of grade g · compact[c]
+    cap · (atleast[e] + compact[c(s)]) + ahead[e] + compact(j, g) ≥ cap            (hard)
+    … + cap · blocking[e] ≥ cap,  blocking[e] ∈ {0, 1},  blocking_pairs = 100·W·Σ blocking    (soft)
+If s is placed at j or better (or through its compact) the row holds; otherwise it demands that j
+be full with students it ranks above s, or with compact seats — exactly "no blocking pair".
+Each chain is one equality row per pair: chain[e] = chain[previous e] + x[e].
+
+The cutoff rows say the same for whole numbers and much more in the LP relaxation (a strengthening
+in the spirit of the cutoff-score models of college admissions): with held[e] = "j holds s or someone
+it ranks below s" (a running maximum down the school's order, two short rows per pair),
+    atleast[e] + compact[c(s)] (+ blocking[e]) ≥ held[next e' below e at (j, g)]
+— a school that holds anyone below s has s at j or better. On the benchmark district with
+compacts (seed 1) they lift CP-SAT's bound at the root from 67,039 to 67,427 (optimum 68,340.50);
+CP-SAT alone then proves the optimum in 26 s, where without them it had not in 120 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seatplan.models.config import Config
+from seatplan.models.data import Instance
+from seatplan.models.ir import Formulation, Labeller, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.placement import Seats
+
+
+def order_key(instance: Instance, config: Config, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+    """Each (student, school) pair's place in the school's order as one integer: smaller is ranked
+    higher. (priority descending, then lottery ascending.)"""
+    priority = instance.priority(students, schools, config.clusters.feeder_priority)
+    # One ceiling for the whole instance, not one per call: keys from different calls (DA's rounds,
+    # the students a school holds against those who envy it) are compared with each other.
+    top = int(max(instance.priority_value.max(initial=0), 0)) + config.clusters.feeder_priority
+    return (top - priority) * (instance.n_students + 1) + instance.lottery_rank[students]
+
+
+@dataclass(frozen=True)
+class ListedPairs:
+    """Every (student, school) a student lists, with the seats of its grade there, in list order."""
+
+    student: np.ndarray
+    school: np.ndarray
+    position: np.ndarray
+    seats: np.ndarray
+    key: np.ndarray  # the school's order of the student
+
+
+def listed_pairs(instance: Instance, config: Config) -> ListedPairs:
+    student = instance.pref_student()
+    school = instance.pref_school
+    return ListedPairs(
+        student=student,
+        school=school,
+        position=instance.pref_position(),
+        seats=instance.capacity[school, instance.grade[student]],
+        key=order_key(instance, config, student, school),
+    )
+
+
+def blocking_pairs(
+    instance: Instance, config: Config, school: np.ndarray, via_compact: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The blocking pairs of an assignment, as (students, schools), straight from the definition."""
+    pairs = listed_pairs(instance, config)
+    placed_at = school
+    n_grades = len(instance.grades)
+    grade = instance.grade
+    # Where each student is, as a position on its own list (a large number when unplaced).
+    from seatplan.models.evaluate import positions_of
+
+    positions = positions_of(instance, placed_at)
+    unplaced = placed_at < 0
+    own = np.where(unplaced, np.iinfo(np.int64).max, positions)
+    envious = ~via_compact[pairs.student] & (placed_at[pairs.student] != pairs.school)
+    envious &= pairs.position < own[pairs.student]
+    # A placement at a school the student did not list is a compact's; it never envies (above).
+    envious &= pairs.seats > 0
+
+    cell = pairs.school * n_grades + grade[pairs.student]
+    load = np.zeros(instance.n_schools * n_grades, dtype=np.int64)
+    placed = np.flatnonzero(~unplaced)
+    np.add.at(load, placed_at[placed] * n_grades + grade[placed], 1)
+    free = load[cell] < pairs.seats
+    # The school's lowest-ranked student held there not through a compact, per grade.
+    regular = placed[~via_compact[placed]]
+    held_key = order_key(instance, config, regular, placed_at[regular])
+    worst = np.full(instance.n_schools * n_grades, -1, dtype=np.int64)
+    np.maximum.at(worst, placed_at[regular] * n_grades + grade[regular], held_key)
+    outranks = pairs.key < worst[cell]
+    blocking = envious & (free | outranks)
+    return pairs.student[blocking], pairs.school[blocking]
+
+
+def build_stability(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
+    mode = config.stability.mode
+    if mode == "off" or (mode == "soft" and config.stability.weight == 0):
+        return
+    pairs = listed_pairs(instance, config)
+    keep = pairs.seats > 0
+    student, school, position, cap, key = (
+        pairs.student[keep],
+        pairs.school[keep],
+        pairs.position[keep],
+        pairs.seats[keep],
+        pairs.key[keep],
+    )
+    n_pairs = len(student)
+    if n_pairs == 0:
+        return
+    n_grades = len(instance.grades)
+    grade = instance.grade[student]
+    sids, ids = instance.school_ids, instance.student_ids
+
+    # The option variable of each pair (-1 when the model has none: the student cannot be there).
+    option = seats.is_option
+    pair_var = np.full(n_pairs, -1, dtype=np.int64)
+    if option.any():
+        lookup_key = seats.student[option] * instance.n_schools + seats.school[option]
+        order = np.argsort(lookup_key)
+        sorted_keys, sorted_vars = lookup_key[order], seats.var[option][order]
+        wanted = student * instance.n_schools + school
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), len(order) - 1)
+        has = sorted_keys[at] == wanted
+        pair_var[has] = sorted_vars[at][has]
+
+    def chain(name: str, group: np.ndarray, rank: np.ndarray, upper: np.ndarray | int) -> tuple[int, np.ndarray]:
+        """Cumulative variables along each group in rank order; returns (first var, previous var
+        of each pair or -1 for the first of its group)."""
+        sequence = np.lexsort((rank, group))
+        start = model.add_variables(
+            name, n_pairs, 0, upper, lambda i: f"student={ids[student[i]]},school={sids[school[i]]}"
+        )
+        previous = np.full(n_pairs, -1, dtype=np.int64)
+        same = np.zeros(n_pairs, dtype=bool)
+        same[1:] = group[sequence[1:]] == group[sequence[:-1]]
+        previous[sequence[1:][same[1:]]] = start + sequence[:-1][same[1:]]
+        # chain[e] − chain[previous] − x[e] = 0
+        rows = np.arange(n_pairs)
+        triplets = [(rows, start + rows, np.ones(n_pairs, np.int64))]
+        with_prev = previous >= 0
+        triplets.append((rows[with_prev], previous[with_prev], -np.ones(int(with_prev.sum()), np.int64)))
+        with_var = pair_var >= 0
+        triplets.append((rows[with_var], pair_var[with_var], -np.ones(int(with_var.sum()), np.int64)))
+        row_index, var_index, coef = (np.concatenate(part) for part in zip(*triplets, strict=True))
+        model.add_rows(
+            rows_from_triplets(
+                f"{name}_chain",
+                n_pairs,
+                row_index,
+                var_index,
+                coef,
+                0,
+                0,
+                lambda r: f"student={ids[student[r]]},school={sids[school[r]]}",
+            )
+        )
+
+        def running_sums(values: np.ndarray) -> np.ndarray:
+            step = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence]
+            total = np.cumsum(step)
+            first = np.ones(n_pairs, dtype=bool)
+            first[1:] = ~same[1:]
+            base = np.maximum.accumulate(np.where(first, np.arange(n_pairs), 0))
+            before = np.concatenate([[0], total[:-1]])
+            out = np.empty(n_pairs, dtype=np.int64)
+            out[sequence] = total - before[base]
+            return out
+
+        model.derived.append((start + np.arange(n_pairs), running_sums))
+        return start, previous
+
+    # "j or better" along each student's list; "ranked above s" along each school's order (per grade).
+    atleast, _ = chain("at_least_as_good", student, position, 1)
+    ahead, ahead_previous = chain("ranked_ahead", school * n_grades + grade, key, cap)
+
+    rows, cols, coefs = [np.arange(n_pairs)], [atleast + np.arange(n_pairs)], [cap.astype(np.int64)]
+    prev = ahead_previous >= 0
+    rows.append(np.flatnonzero(prev))
+    cols.append(ahead_previous[prev])
+    coefs.append(np.ones(int(prev.sum()), np.int64))
+    # The student's own compact placement: it does not envy.
+    own_compact = np.where(
+        instance.compact_of_student[student] >= 0, seats.compact_start + instance.compact_of_student[student], -1
+    )
+    member = own_compact >= 0
+    rows.append(np.flatnonzero(member))
+    cols.append(own_compact[member])
+    coefs.append(cap[member].astype(np.int64))
+    # Compact seats at j in s's grade are taken and cannot be claimed.
+    if instance.n_compacts:
+        members = instance.compact_members()
+        for c in range(instance.n_compacts):
+            by_grade = np.bincount(instance.grade[members[c]], minlength=n_grades)
+            at_school = np.flatnonzero((school == instance.compact_school[c]) & (by_grade[grade] > 0))
+            rows.append(at_school)
+            cols.append(np.full(len(at_school), seats.compact_start + c))
+            coefs.append(by_grade[grade[at_school]])
+    labels = lambda r: f"student={ids[student[r]]},school={sids[school[r]]}"  # noqa: E731
+    blocking = -1
+    if mode == "soft":
+        blocking = model.add_variables("blocking", n_pairs, 0, 1, labels)
+        rows.append(np.arange(n_pairs))
+        cols.append(blocking + np.arange(n_pairs))
+        coefs.append(cap.astype(np.int64))
+        model.add_term(
+            term_from_pairs(
+                "blocking_pairs",
+                blocking + np.arange(n_pairs),
+                np.full(n_pairs, 100 * config.stability.weight, np.int64),
+            )
+        )
+    _cutoff_rows(model, n_pairs, school * n_grades + grade, key, pair_var, atleast, own_compact, blocking, labels)
+    model.add_rows(
+        rows_from_triplets(
+            "no_justified_envy",
+            n_pairs,
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            cap.astype(float),
+            np.inf,
+            labels,
+        )
+    )
+
+
+def _cutoff_rows(
+    model: Formulation,
+    n_pairs: int,
+    group: np.ndarray,
+    key: np.ndarray,
+    pair_var: np.ndarray,
+    atleast: int,
+    own_compact: np.ndarray,
+    blocking: int,
+    labels: Labeller,
+) -> None:
+    """The cutoff form of the same rule: if j holds anyone j ranks below s, s is at j or better.
+
+        held[e] ≥ x[e],  held[e] ≥ held[next worse e' at (j, g)]        ("j holds s or someone below")
+        atleast[e] + compact[c(s)] (+ blocking[e]) ≥ held[next worse e']
+
+    Implied by the comb row for whole numbers, but far stronger in the LP relaxation: the comb row
+    alone lets a school hold a student below s while s is "1/cap" at j or better."""
+    sequence = np.lexsort((key, group))  # each school's and grade's applicants, best first
+    same = np.zeros(n_pairs, dtype=bool)
+    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
+    following = np.full(n_pairs, -1, dtype=np.int64)  # the next applicant j ranks below, or -1
+    following[sequence[:-1][same[1:]]] = sequence[1:][same[1:]]
+    held = model.add_variables("held_at_or_below", n_pairs, 0, 1, labels)
+
+    def held_values(values: np.ndarray) -> np.ndarray:
+        taken = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence[::-1]]
+        first = np.ones(n_pairs, dtype=bool)  # the worst applicant of each group, in reversed order
+        first[1:] = ~same[::-1][:-1]
+        # running maximum from each group's worst applicant up: a group restarts at its worst
+        block = np.cumsum(first)
+        out = np.empty(n_pairs, dtype=np.int64)
+        # values are 0/1: offsetting each group by twice its number keeps groups apart
+        out[sequence[::-1]] = np.maximum.accumulate(taken + block * 2) - block * 2
+        return out
+
+    model.derived.append((held + np.arange(n_pairs), held_values))
+    with_var = np.flatnonzero(pair_var >= 0)
+    model.add_rows(
+        rows_from_triplets(
+            "held_at_or_below_placed",
+            len(with_var),
+            np.concatenate([np.arange(len(with_var)), np.arange(len(with_var))]),
+            np.concatenate([held + with_var, pair_var[with_var]]),
+            np.concatenate([np.ones(len(with_var), np.int64), -np.ones(len(with_var), np.int64)]),
+            0,
+            np.inf,
+            lambda r: labels(with_var[r]),
+        )
+    )
+    has_next = np.flatnonzero(following >= 0)
+    count = len(has_next)
+    model.add_rows(
+        rows_from_triplets(
+            "held_at_or_below_chain",
+            count,
+            np.concatenate([np.arange(count), np.arange(count)]),
+            np.concatenate([held + has_next, held + following[has_next]]),
+            np.concatenate([np.ones(count, np.int64), -np.ones(count, np.int64)]),
+            0,
+            np.inf,
+            lambda r: labels(has_next[r]),
+        )
+    )
+    rows, cols, coefs = (
+        [np.arange(count), np.arange(count)],
+        [atleast + has_next, held + following[has_next]],
+        [
+            np.ones(count, np.int64),
+            -np.ones(count, np.int64),
+        ],
+    )
+    member = np.flatnonzero(own_compact[has_next] >= 0)
+    rows.append(member)
+    cols.append(own_compact[has_next[member]])
+    coefs.append(np.ones(len(member), np.int64))
+    if blocking >= 0:
+        rows.append(np.arange(count))
+        cols.append(blocking + has_next)
+        coefs.append(np.ones(count, np.int64))
+    model.add_rows(
+        rows_from_triplets(
+            "no_justified_envy_cutoff",
+            count,
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            0,
+            np.inf,
+            lambda r: labels(has_next[r]),
+        )
+    )

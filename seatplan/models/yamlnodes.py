@@ -1,0 +1,176 @@
+"""YAML read with line numbers, so that every config problem can be reported as `file:line: message`.
+
+`yaml.safe_load` forgets where a value came from; we compose the node tree with the safe loader
+instead and keep, for every path of keys and list indexes, the line it was written on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from seatplan.models.errors import ConfigError, Problem
+
+Path_ = tuple[str | int, ...]
+
+#: Tags a mapping or list may carry: the ones YAML gives them when none is written.
+PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
+@dataclass
+class LocatedYaml:
+    """A plain Python value read from YAML, with the line of each key and the raw text of each scalar."""
+
+    value: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    raw: dict[Path_, str] = field(default_factory=dict)
+    quoted: set[Path_] = field(default_factory=set)
+
+    def line(self, path: Path_) -> int | None:
+        """The line of `path`, or of its nearest written ancestor."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+
+def load_yaml(text: str, file: str) -> LocatedYaml:
+    """Parse `text` with the YAML safe loader; malformed YAML and duplicate keys raise ConfigError."""
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            line, message = _explain(error)
+            raise ConfigError([Problem(file, line, f"malformed YAML: {message}")]) from None
+        except yaml.YAMLError as error:
+            raise ConfigError([Problem(file, None, f"malformed YAML: {_words(error)}")]) from None
+        located = LocatedYaml(None)
+        if node is None:
+            return located
+        problems: list[Problem] = []
+        located.value = _convert(loader, node, (), located, problems, file)
+        if problems:
+            raise ConfigError(problems)
+        return located
+    finally:
+        loader.dispose()
+
+
+def _explain(error: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """PyYAML's parser words, said for a planner, on the line where the fix goes.
+
+    An unclosed bracket or quote is reported where it was opened (PyYAML notices it lines later);
+    an indentation slip where it happened.
+    """
+    problem = error.problem or ""
+    context = error.context or ""
+    at = error.problem_mark.line + 1 if error.problem_mark is not None else None
+    opened = error.context_mark.line + 1 if error.context_mark is not None else None
+    found = re.search(r"(?:but got|but found) (.+)$", problem)
+    token = found.group(1) if found else ""
+    if token == "'<stream end>'":
+        token = "the end of the file"
+    elif token:
+        token = f"{token} on line {at}"
+    if context.startswith("while parsing a flow") and opened is not None and problem.startswith("expected ','"):
+        bracket = "{" if "mapping" in context else "["
+        closer = "}" if bracket == "{" else "]"
+        return (
+            opened,
+            f"expected '{closer}' to close the '{bracket}' opened on this line, got {token}",
+        )
+    if context.startswith("while scanning a quoted scalar") and opened is not None:
+        return opened, "expected a closing quote for the quoted value that starts on this line"
+    if problem.startswith("mapping values are not allowed"):
+        return at, ("unexpected ':' on this line; check its indentation, or quote a value that contains ': '")
+    if problem.startswith("expected <block end>"):
+        if token.startswith(("']'", "'}'")):
+            return (
+                at,
+                f"unexpected {token.split(' on line')[0]} on this line, with no bracket open to close",
+            )
+        return at, "expected this line to line up with the keys above it; check its indentation"
+    if "'\\t'" in problem or "\\t" in problem:
+        return at, "expected spaces for indentation, got a tab"
+    started = re.search(r"found character (.+) that cannot start any token", problem)
+    if started:
+        return at, f"a value cannot start with {started.group(1)}; quote it"
+    where = at if at is not None else opened
+    text = problem or context or "cannot be parsed"
+    if context and problem:
+        text = f"{problem} ({context})"
+    return where, text
+
+
+def _convert(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: Path_,
+    located: LocatedYaml,
+    problems: list[Problem],
+    file: str,
+) -> Any:
+    located.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_TAGS:
+        # The safe loader never runs a tag, but a tagged mapping or list would otherwise be read
+        # as a plain one and the tag silently ignored.
+        problems.append(Problem(file, node.start_mark.line + 1, f"expected plain YAML, got the tag '{node.tag}'"))
+        return None
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            try:
+                key = loader.construct_object(key_node, deep=True)
+            except yaml.YAMLError as error:
+                problems.append(Problem(file, key_node.start_mark.line + 1, f"malformed YAML: {_words(error)}"))
+                continue
+            if not isinstance(key, str | int | float | bool) or key is None:
+                problems.append(Problem(file, key_node.start_mark.line + 1, "expected a plain key"))
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        f"expected each key once, got '{key}' again (first on line {located.lines[(*path, key)]})",
+                    )
+                )
+                continue
+            child = (*path, key)
+            located.lines[child] = key_node.start_mark.line + 1
+            result[key] = _convert(loader, value_node, child, located, problems, file)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _convert(loader, item, (*path, index), located, problems, file) for index, item in enumerate(node.value)
+        ]
+    located.raw[path] = node.value
+    if getattr(node, "style", None) in ("'", '"'):
+        located.quoted.add(path)
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as error:
+        message = _words(error)
+        if "could not determine a constructor" in message:
+            message = f"expected plain YAML, got the tag '{node.tag}'"
+        else:
+            message = f"malformed YAML: {message}"
+        problems.append(Problem(file, node.start_mark.line + 1, message))
+        return None
+    except yaml.YAMLError as error:
+        problems.append(Problem(file, node.start_mark.line + 1, f"malformed YAML: {_words(error)}"))
+        return None
+
+
+def _words(error: yaml.YAMLError) -> str:
+    """The one-line gist of a YAML error (its str() spans several lines, with a caret)."""
+    if isinstance(error, yaml.MarkedYAMLError) and (error.problem or error.context):
+        return str(error.problem or error.context)
+    return str(error).splitlines()[0]

@@ -1,0 +1,106 @@
+"""Student-proposing deferred acceptance, the mechanism districts run today.
+
+Every unplaced student proposes to the next school on its list; each school (and grade) keeps the
+students it ranks highest — (priority descending, lottery ascending) — up to its seats and rejects
+the rest; rejected students propose again; it ends when nobody is rejected. The result is the
+student-optimal stable matching: every student weakly prefers it to any other stable matching.
+
+Rounds are vectorised: all proposals of a round are decided at once by sorting, so a city of
+100,000 students with 12 choices takes a few dozen numpy sorts, not a million Python steps.
+Compacts, diversity bands, clusters and families are not applied: DA knows lists, priorities and
+seats only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seatplan.models.config import Config
+from seatplan.models.data import Instance
+from seatplan.models.formulation import Assignment
+from seatplan.models.rules.stability import order_key
+
+
+def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
+    """The student-optimal stable matching of the lists, the schools' order and the seats."""
+    n = instance.n_students
+    n_grades = len(instance.grades)
+    start, schools = instance.pref_start, instance.pref_school
+    length = np.diff(start)
+    next_choice = np.zeros(n, dtype=np.int64)
+    held = np.full(n, -1, dtype=np.int64)  # school holding each student
+    held_key = np.zeros(n, dtype=np.int64)
+    seats = instance.capacity.reshape(-1)
+    free = np.flatnonzero(length > 0)  # students who still propose
+    while len(free):
+        school = schools[start[free] + next_choice[free]]
+        key = order_key(instance, config, free, school)
+        holders = np.flatnonzero(held >= 0)
+        # Everyone a school is considering this round: those it holds, and the new proposals.
+        student = np.concatenate([holders, free])
+        at = np.concatenate([held[holders], school])
+        rank_key = np.concatenate([held_key[holders], key])
+        cell = at * n_grades + instance.grade[student]
+        order = np.lexsort((rank_key, cell))
+        cell_sorted = cell[order]
+        first_of_cell = np.searchsorted(cell_sorted, cell_sorted, side="left")
+        place_in_cell = np.arange(len(order)) - first_of_cell
+        keep = np.zeros(len(order), dtype=bool)
+        keep[order] = place_in_cell < seats[cell_sorted]
+        kept, rejected = student[keep], student[~keep]
+        held[:] = -1
+        held[kept] = at[keep]
+        held_key[kept] = rank_key[keep]
+        # The rejected move down their lists; those with schools left propose next round.
+        next_choice[rejected] += 1
+        free = rejected[next_choice[rejected] < length[rejected]]
+    return Assignment(held, np.zeros(n, dtype=bool))
+
+
+def school_proposing(instance: Instance, config: Config) -> Assignment:
+    """The school-optimal stable matching (schools propose, in their order, to fill their seats).
+
+    In every stable matching each student's school lies between this one and deferred acceptance's
+    (the lattice of stable matchings), and the students placed are the same (rural hospitals).
+    """
+    n = instance.n_students
+    n_grades = len(instance.grades)
+    student = instance.pref_student()
+    school = instance.pref_school
+    position = instance.pref_position()
+    key = order_key(instance, config, student, school)
+    cell = school * n_grades + instance.grade[student]
+    order = np.lexsort((key, cell))  # each cell's applicants, best first
+    applicant, applicant_position, applicant_cell = student[order], position[order], cell[order]
+    n_cells = instance.n_schools * n_grades
+    cell_start = np.searchsorted(applicant_cell, np.arange(n_cells + 1))
+    pointer = cell_start[:-1].copy()
+    seats = instance.capacity.reshape(-1)
+    held_cell = np.full(n, -1, dtype=np.int64)
+    held_position = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    while True:
+        holding = np.bincount(held_cell[held_cell >= 0], minlength=n_cells)
+        want = np.minimum(seats - holding, cell_start[1:] - pointer)
+        want = np.maximum(want, 0)
+        if not want.any():
+            break
+        # The next `want` applicants of every cell, as one index array.
+        cells = np.repeat(np.arange(n_cells), want)
+        offsets = np.arange(int(want.sum())) - np.repeat(np.cumsum(want) - want, want)
+        offers = pointer[cells] + offsets
+        pointer += want
+        to = applicant[offers]
+        # Each student keeps the best school it holds or is offered, by its own list.
+        candidates_student = np.concatenate([np.flatnonzero(held_cell >= 0), to])
+        candidates_cell = np.concatenate([held_cell[held_cell >= 0], applicant_cell[offers]])
+        candidates_position = np.concatenate([held_position[held_cell >= 0], applicant_position[offers]])
+        best = np.lexsort((candidates_position, candidates_student))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = candidates_student[best][1:] != candidates_student[best][:-1]
+        chosen = best[first]
+        held_cell[:] = -1
+        held_position[:] = np.iinfo(np.int64).max
+        held_cell[candidates_student[chosen]] = candidates_cell[chosen]
+        held_position[candidates_student[chosen]] = candidates_position[chosen]
+    school_of = np.where(held_cell >= 0, held_cell // n_grades, -1)
+    return Assignment(school_of, np.zeros(n, dtype=bool))
