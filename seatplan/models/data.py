@@ -113,6 +113,26 @@ class Instance:
         """The position (1 = first choice) of each preference entry."""
         return np.arange(len(self.pref_school)) - np.repeat(self.pref_start[:-1], self.list_length) + 1
 
+    def list_position(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+        """Position of each school in each student's list, 0 where the student did not list it."""
+        if len(students) == 0 or len(self.pref_school) == 0:
+            return np.zeros(len(students), np.int64)
+        n = self.n_schools
+        keys = self.pref_student() * n + self.pref_school
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
+        found = sorted_keys[at] == wanted
+        return np.where(found, self.pref_position()[order][at], 0).astype(np.int64)
+
+    def positions_of(self, school: np.ndarray) -> np.ndarray:
+        """Position (1 = first) of each student's school in its own list; 0 when unplaced or not listed."""
+        placed = np.flatnonzero(school >= 0)
+        out = np.zeros(len(school), dtype=np.int64)
+        out[placed] = self.list_position(placed, school[placed])
+        return out
+
     def compact_members(self) -> list[np.ndarray]:
         """Students of each compact, in student order."""
         order = np.argsort(self.compact_of_student, kind="stable")

@@ -60,28 +60,15 @@ class DataError(InputError):
 
 
 class InfeasibleError(SeatplanError):
-    """The hard rules cannot all hold at once."""
+    """The hard rules cannot all hold at once: there is no assignment to write."""
+
+
+class NoSolutionError(SeatplanError):
+    """No assignment was found within the time limit: there is none to write."""
 
 
 class BackendUnavailable(SeatplanError):
     """A solver backend cannot be imported or run on this machine."""
-
-
-class ProblemCollector:
-    """Collects problems; `raise_if_any` raises them all at once as the given error type."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, file: str, line: int | None, message: str) -> None:
-        self.problems.append(Problem(file, line, message))
-
-    def __bool__(self) -> bool:
-        return bool(self.problems)
-
-    def raise_if_any(self, kind: type[InputError]) -> None:
-        if self.problems:
-            raise kind(self.problems)
 
 
 def in_order(problems: list[Problem]) -> list[Problem]:

@@ -1,4 +1,5 @@
-"""The rules assembled into one Formulation, and the map back from its variables to an assignment."""
+"""The active rules of the registry assembled into one Formulation, and the map back from its
+variables to an assignment."""
 
 from __future__ import annotations
 
@@ -6,29 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
 from seatplan.models.data import Instance
 from seatplan.models.ir import Formulation
-from seatplan.models.rules.capacity import build_capacity
-from seatplan.models.rules.clusters import build_clusters
-from seatplan.models.rules.compacts import build_compacts
-from seatplan.models.rules.distance import build_distance
-from seatplan.models.rules.diversity import build_diversity
-from seatplan.models.rules.families import build_families
-from seatplan.models.rules.placement import Seats, build_placement
-from seatplan.models.rules.stability import build_stability
-
-#: Objective terms in the order they are reported.
-TERMS = (
-    "rank",
-    "unassigned",
-    "distance",
-    "broken_compact",
-    "outside_cluster",
-    "diversity",
-    "blocking_pairs",
-    "split_families",
-)
+from seatplan.models.rules import RULES, Build, Seats
 
 
 @dataclass(frozen=True)
@@ -63,23 +46,9 @@ class Model:
         return values
 
 
-@dataclass(frozen=True)
-class Assignment:
-    """Where each student is placed (-1 when unplaced) and whether through its honored compact."""
-
-    school: np.ndarray
-    via_compact: np.ndarray
-
-
 def build_model(instance: Instance, config: Config) -> Model:
-    """Every rule of the config as one Formulation."""
-    formulation = Formulation()
-    seats = build_placement(instance, config, formulation)
-    build_capacity(instance, config, formulation, seats)
-    build_compacts(instance, config, formulation, seats)
-    build_clusters(instance, config, formulation, seats)
-    build_distance(instance, config, formulation, seats)
-    build_diversity(instance, config, formulation, seats)
-    build_stability(instance, config, formulation, seats)
-    build_families(instance, config, formulation, seats)
-    return Model(formulation, seats)
+    """Every active rule of the config, in registry order, as one Formulation."""
+    build = Build(instance, config, Formulation(), RULES.active(config, instance))
+    for rule in build.rules:
+        rule.build(build)
+    return Model(build.formulation, build.seats)

@@ -3,19 +3,42 @@
 Everything is integer: coefficients are int64, the objective is in hundredths (cents) of the objective
 the config describes, so that it is exact. Rows are stored row-compressed (CSR: `indptr`, `indices`,
 `coefs`) and built from (row, variable, coefficient) triplets with numpy, never term by term.
-A backend reads this and nothing else; it never needs to know what a row means.
+A backend reads this and nothing else; it never needs to know what a row means. Each row block
+carries the *role* its rule gave it, and the solver's steps that need particular rows (the flow, the
+LP bound, Lagrangian prices) select them by role, never by name: names are for people.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
-INF = float("inf")
-
 Labeller = Callable[[int], str]
+
+
+class Role(StrEnum):
+    """What a block of rows is to the solver's steps (set by the rule that makes it)."""
+
+    #: Each student takes at most one seat: the supply side of the transportation problem.
+    ASSIGNMENT = "assignment"
+    #: The seats of a school (and grade): the arcs into the sink of the transportation problem.
+    CAPACITY = "capacity"
+    #: A side rule over the placements (bands, compact shares, families): priced by LP duals and
+    #: Lagrange multipliers when the flow runs without it.
+    SIDE = "side"
+    #: Valid for every whole-number solution and implied by the other rows; tightens relaxations.
+    CUT = "cut"
+    #: Equalities that define running-sum variables: long chains, slow in an LP.
+    RUNNING_SUM = "running_sum"
+    #: Stability's comb rows over running sums: slow in an LP.
+    COMB = "comb"
+
+
+#: The rows of the transportation core: a program with only these (and placement variables) is a flow.
+TRANSPORTATION_ROLES = frozenset({Role.ASSIGNMENT, Role.CAPACITY})
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,7 @@ class RowBlock:
     """Linear rows `lower ≤ Σ coefs·x[indices] ≤ upper` of one kind, e.g. `capacity[school=S12,grade=K]`."""
 
     name: str
+    role: Role
     indptr: np.ndarray
     indices: np.ndarray
     coefs: np.ndarray
@@ -80,6 +104,7 @@ class Term:
 
 def rows_from_triplets(
     name: str,
+    role: Role,
     n_rows: int,
     row: np.ndarray,
     var: np.ndarray,
@@ -97,6 +122,7 @@ def rows_from_triplets(
     np.cumsum(counts, out=indptr[1:])
     return RowBlock(
         name=name,
+        role=role,
         indptr=indptr,
         indices=indices,
         coefs=coefs,
@@ -189,14 +215,24 @@ class Formulation:
         if block.size:
             self.rows.append(block)
 
+    def rows_with(self, roles: frozenset[Role] | set[Role]) -> list[RowBlock]:
+        """The row blocks whose role is one of `roles`, in order."""
+        return [block for block in self.rows if block.role in roles]
+
+    def without_rows(self, roles: frozenset[Role] | set[Role]) -> Formulation:
+        """The same program without the row blocks of some roles: a relaxation (its bounds hold for
+        the whole program). The formulation itself when no block is left out."""
+        kept = [block for block in self.rows if block.role not in roles]
+        if len(kept) == len(self.rows):
+            return self
+        return Formulation(self.lower, self.upper, self.blocks, kept, self.terms, self.derived)
+
+    def row_offsets(self) -> list[int]:
+        """The index of each row block's first row among all rows (as in `matrix()`)."""
+        return np.cumsum([0] + [block.size for block in self.rows[:-1]]).astype(int).tolist() if self.rows else []
+
     def add_term(self, term: Term) -> None:
         self.terms.append(term)
-
-    def block(self, name: str) -> VariableBlock:
-        for block in self.blocks:
-            if block.name == name:
-                return block
-        raise KeyError(name)
 
     def variable_label(self, index: int) -> str:
         for block in self.blocks:
@@ -232,13 +268,6 @@ class Formulation:
             np.concatenate([b.lower for b in self.rows]),
             np.concatenate([b.upper for b in self.rows]),
         )
-
-    def row_label(self, index: int) -> str:
-        for block in self.rows:
-            if index < block.size:
-                return block.label(index)
-            index -= block.size
-        raise IndexError(index)
 
     def evaluate(self, values: np.ndarray) -> dict[str, int]:
         """Each objective term's value in cents, by name (terms of one name are summed)."""

@@ -10,18 +10,22 @@ from typing import Any
 
 import numpy as np
 
+from seatplan.models.data import load_inputs
 from seatplan.models.errors import InputError, Problem
-from seatplan.models.formulation import TERMS
+from seatplan.models.rules import RULES
+from seatplan.solver.solve import solve
 
-#: (label, key in metrics.json). Term rows are indented under the objective in tables; in CSV they
-#: read `term: rank`, and in JSON they are nested under "terms" (the term `unassigned` is a weighted
-#: cost, the row `unassigned students` a count: they must not share a name).
-ROWS = (
+#: (label, key in metrics.json) of the rows before and after the objective's terms. Term rows are
+#: indented under the objective in tables; in CSV they read `term: rank`, and in JSON they are
+#: nested under "terms" (the term `unassigned` is a weighted cost, the row `unassigned students` a
+#: count: they must not share a name).
+HEAD_ROWS = (
     ("mechanism", "mechanism"),
     ("status", "status"),
     ("backend", "backend"),
     ("objective", "objective"),
-    *((f"  {name}", f"terms.{name}") for name in TERMS),
+)
+TAIL_ROWS = (
     ("bound", "bound"),
     ("gap %", "gap_pct"),
     ("students", "students"),
@@ -38,6 +42,12 @@ ROWS = (
     ("worse off than the first", "worse"),
     ("same as the first", "same"),
 )
+
+
+def rows() -> tuple[tuple[str, str], ...]:
+    """Every row of the comparison, with one per objective term of the registry."""
+    return (*HEAD_ROWS, *((f"  {name}", f"terms.{name}") for name in RULES.terms()), *TAIL_ROWS)
+
 
 #: A student's outcome as a number, smaller is better: its list position; 0 for a place through its
 #: compact at a school it did not list (its family's own choice); UNPLACED when it has no school.
@@ -74,13 +84,11 @@ def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[
 
 def _read_outcomes(path: Path) -> dict[str, int]:
     """Each student's outcome from an assignment.csv (empty when the file is missing)."""
-    import csv as csv_module
-
     if not path.exists():
         return {}
     outcomes = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv_module.DictReader(handle):
+        for row in csv.DictReader(handle):
             position = (row.get("position") or "").strip()
             school = (row.get("school_id") or "").strip()
             if position.isdigit():
@@ -108,23 +116,16 @@ def _compare_students(columns: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
-    from seatplan.models.data import load_inputs
-    from seatplan.solver.run import build_metrics
-    from seatplan.solver.solve import solve
-
     config, instance = load_inputs(config_path)
     result = solve(config, instance=instance, time_limit=time_limit)
     if not result.solved:
-        return {"status": result.status, "backend": result.backend}
-    metrics = build_metrics(result)
-    assert result.assignment is not None and result.evaluation is not None
-    placed = result.assignment.school >= 0
-    outcome = np.where(placed, result.evaluation.positions, UNPLACED)
-    outcome = np.where(
-        placed & (result.evaluation.positions == 0),
-        np.where(result.assignment.via_compact, 0, UNPLACED - 1),
-        outcome,
-    )
+        return {"status": str(result.status), "backend": result.backend}
+    assert result.placement is not None and result.evaluation is not None
+    metrics = dict(result.metrics)
+    placed = result.placement.school >= 0
+    positions = result.evaluation.positions
+    outcome = np.where(placed, positions, UNPLACED)
+    outcome = np.where(placed & (positions == 0), np.where(result.evaluation.through_compact, 0, UNPLACED - 1), outcome)
     metrics["_outcomes"] = dict(zip(instance.student_ids.tolist(), outcome.tolist(), strict=True))
     return metrics
 
@@ -156,7 +157,7 @@ def _value(metrics: dict[str, Any], key: str) -> Any:
 
 
 def table_rows(columns: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
-    return [[label, *(_value(m, key) for _, m in columns)] for label, key in ROWS]
+    return [[label, *(_value(m, key) for _, m in columns)] for label, key in rows()]
 
 
 def _text(value: Any) -> str:
@@ -172,13 +173,13 @@ def _text(value: Any) -> str:
 def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
     """The comparison as a table, CSV, JSON or Markdown."""
     names = [label for label, _ in columns]
-    rows = table_rows(columns)
-    keys = [key for _, key in ROWS]
+    table = table_rows(columns)
+    keys = [key for _, key in rows()]
     if fmt == "json":
         document: dict[str, dict[str, Any]] = {}
         for i, label in enumerate(names):
             column: dict[str, Any] = {}
-            for row, key in zip(rows, keys, strict=True):
+            for row, key in zip(table, keys, strict=True):
                 if key.startswith("terms."):
                     column.setdefault("terms", {})[key.removeprefix("terms.")] = row[i + 1]
                 else:
@@ -189,11 +190,11 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["metric", *names])
-        for row, key in zip(rows, keys, strict=True):
+        for row, key in zip(table, keys, strict=True):
             metric = f"term: {row[0].strip()}" if key.startswith("terms.") else row[0].strip()
             writer.writerow([metric, *("" if v is None else v for v in row[1:])])
         return out.getvalue().rstrip("\n")
-    text_rows = [[row[0], *(_text(v) for v in row[1:])] for row in rows]
+    text_rows = [[row[0], *(_text(v) for v in row[1:])] for row in table]
     if fmt == "markdown":
         lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
         lines += ["| " + " | ".join(r) + " |" for r in text_rows]

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
 from seatplan.models.data import Instance
-from seatplan.models.formulation import Assignment
 from seatplan.models.rules.stability import order_key
 
 

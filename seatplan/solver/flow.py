@@ -14,19 +14,18 @@ import numpy as np
 
 from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
-
-#: Row blocks a pure transportation program may have.
-TRANSPORTATION_ROWS = frozenset({"one_school", "capacity"})
+from seatplan.models.ir import TRANSPORTATION_ROLES
 
 
 def is_transportation(model: Model) -> bool:
-    """True when the program is nothing but options, one seat per student, and capacities."""
+    """True when the program is, in its structure, nothing but options, one seat per student, and
+    capacities: no compact, no variable but the options, no row of another role."""
     formulation = model.formulation
-    if model.seats.n_compacts:
-        return False
-    if any(block.name not in ("assign", "compact") for block in formulation.blocks):
-        return False
-    return all(block.name in TRANSPORTATION_ROWS for block in formulation.rows)
+    return (
+        model.seats.n_compacts == 0
+        and formulation.n_vars == model.seats.n_options
+        and all(block.role in TRANSPORTATION_ROLES for block in formulation.rows)
+    )
 
 
 def seat_flow(

@@ -27,7 +27,8 @@ import numpy as np
 
 from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
-from seatplan.solver.flow import TRANSPORTATION_ROWS, seat_flow
+from seatplan.models.ir import TRANSPORTATION_ROLES
+from seatplan.solver.flow import seat_flow
 
 #: Flow costs are in cents × SCALE, rounded down.
 SCALE = 1000
@@ -49,11 +50,11 @@ class _SideRows:
 
     def __init__(self, model: Model) -> None:
         formulation = model.formulation
-        blocks = [b for b in formulation.rows if b.name not in TRANSPORTATION_ROWS]
+        blocks = [b for b in formulation.rows if b.role not in TRANSPORTATION_ROLES]
         self.offsets = []  # position of each side block among all rows, for the full dual vector
         offset = 0
         for block in formulation.rows:
-            if block.name not in TRANSPORTATION_ROWS:
+            if block.role not in TRANSPORTATION_ROLES:
                 self.offsets.append((offset, block.size))
             offset += block.size
         self.n_all_rows = offset

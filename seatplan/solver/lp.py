@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seatplan.models.ir import Formulation
+from seatplan.solver.backends.highs import build
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,6 @@ def lp_bound(
     the full program in any case, so it holds whichever round it comes from.
     """
     import highspy
-
-    from seatplan.solver.backends.highs import build
 
     start = time.perf_counter()
     deadline = start + max(0.1, float(time_limit))

@@ -10,12 +10,17 @@ The result satisfies every row: the CP-SAT hint is complete and feasible from th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from seatplan.models.config import Config, DiversityRule
 from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
+from seatplan.models.ir import TRANSPORTATION_ROLES
+from seatplan.models.rules.compacts import share_limit
 from seatplan.models.rules.diversity import band, in_category, units
+from seatplan.solver.da import deferred_acceptance
 from seatplan.solver.flow import solve_transportation
 
 
@@ -53,7 +58,7 @@ def priced_warm_start(
     offset = 0
     for block in formulation.rows:
         size = block.size
-        if block.name not in ("one_school", "capacity"):
+        if block.role not in TRANSPORTATION_ROLES:
             y = duals[offset : offset + size]
             rows = np.repeat(np.arange(size), np.diff(block.indptr))
             costs -= np.bincount(block.indices, weights=block.coefs * y[rows], minlength=formulation.n_vars)
@@ -63,8 +68,6 @@ def priced_warm_start(
     capacity = instance.capacity.copy()
     taking_part = np.ones(instance.n_students, dtype=bool)
     if instance.n_compacts:
-        from seatplan.models.rules.compacts import share_limit
-
         room = share_limit(instance, config).astype(np.int64)
         members = instance.compact_members()
         for c in np.argsort(-compact_values, kind="stable"):
@@ -91,35 +94,20 @@ def stable_warm_start(model: Model, instance: Instance, config: Config) -> np.nd
     """Compacts first (a set-aside: their seats are taken and their members never envy), then
     deferred acceptance for everyone else over the placements the model allows, in the seats left;
     completed. None if the model's other hard rules refuse it."""
-    from dataclasses import replace as replaced
-
-    from seatplan.solver.da import deferred_acceptance
-
     seats = model.seats
     values = np.zeros(model.formulation.n_vars, dtype=np.int64)
     capacity = instance.capacity.copy()
     taking_part = np.ones(instance.n_students, dtype=bool)
     if instance.n_compacts:
-        from seatplan.models.rules.compacts import share_limit
-
         room = share_limit(instance, config).astype(np.int64)
         members = instance.compact_members()
         # A member of a compact left out envies its compact's school if it listed it (the seat is
         # not one it may take, but the definition counts it): honor first the compacts whose
         # members listed their school, most of them first.
-        from seatplan.models.rules.placement import listed_position
-
         listing = np.array(
             [
                 int(
-                    (
-                        listed_position(
-                            instance,
-                            members[c],
-                            np.full(len(members[c]), instance.compact_school[c]),
-                        )
-                        > 0
-                    ).sum()
+                    (instance.list_position(members[c], np.full(len(members[c]), instance.compact_school[c])) > 0).sum()
                 )
                 for c in range(instance.n_compacts)
             ]
@@ -138,7 +126,7 @@ def stable_warm_start(model: Model, instance: Instance, config: Config) -> np.nd
     student = seats.student[option][order]
     school = seats.school[option][order]
     start = np.searchsorted(student, np.arange(instance.n_students + 1))
-    allowed = replaced(
+    allowed = replace(
         instance,
         pref_start=start.astype(np.int64),
         pref_school=school.astype(np.int64),

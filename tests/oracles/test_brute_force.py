@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from seatplan.solver.solve import Result, solve
+from seatplan.solver.result import Result
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for
 from tests.oracles.contract import Assignment, breaches, terms, true_minimum
 from tests.oracles.instances import TINY, Case, Shape, Source, cases, random_case
@@ -26,11 +27,11 @@ BACKENDS = ("cpsat", "pulp")
 
 def solver_assignment(result: Result) -> Assignment:
     """The solver's assignment as student_id -> school_id (None when unplaced)."""
-    assert result.assignment is not None
+    assert result.placement is not None
     ids = result.instance.school_ids
     return {
         str(s): (str(ids[j]) if j >= 0 else None)
-        for s, j in zip(result.instance.student_ids, result.assignment.school, strict=True)
+        for s, j in zip(result.instance.student_ids, result.placement.school, strict=True)
     }
 
 

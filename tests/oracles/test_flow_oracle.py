@@ -224,7 +224,7 @@ def test_flow_oracle(case: FlowCase, tmp_path: Path) -> None:
     assert len(load_config(config_path).diversity) == (1 if case.idle_rule else 0)
     result = solve(config)
     assert result.status == "optimal"
-    assert result.evaluation is not None and result.assignment is not None
+    assert result.evaluation is not None and result.placement is not None
     assert result.evaluation.objective == expected, (
         f"{case.backend}: {result.evaluation.objective} cents ({result.evaluation.terms}), "
         f"min-cost flow: {expected} cents with {placed} of {case.students} placed"

@@ -43,8 +43,9 @@ from hypothesis import strategies as st
 from seatplan.models.data import load_inputs
 from seatplan.solver.cli import main
 from seatplan.solver.da import deferred_acceptance, school_proposing
-from seatplan.solver.run import build_metrics
-from seatplan.solver.solve import Result, solve
+from seatplan.solver.metrics import build_metrics
+from seatplan.solver.result import Result
+from seatplan.solver.solve import solve
 from tests.conftest import settings_for
 from tests.oracles.contract import Assignment, breaches, seats, terms, through_compact
 from tests.oracles.instances import Case, Drawn, Shape, Source, random_case
@@ -529,11 +530,11 @@ def least(choice: Choice, table: list[Enumerated]) -> tuple[int, Assignment] | N
 
 
 def as_assignment(result: Result) -> Assignment:
-    assert result.assignment is not None
+    assert result.placement is not None
     ids = result.instance.school_ids
     return {
         str(s): (str(ids[j]) if j >= 0 else None)
-        for s, j in zip(result.instance.student_ids, result.assignment.school, strict=True)
+        for s, j in zip(result.instance.student_ids, result.placement.school, strict=True)
     }
 
 

@@ -374,10 +374,11 @@ def test_bad_input_with_overwrite_leaves_the_old_run_untouched(tmp_path: Path) -
 def test_failure_while_writing_leaves_no_half_written_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import seatplan.solver.run
 
-    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(seatplan.solver.run, "build_metrics", broken)
+    # metrics.json is written after assignment.csv: the staging folder is half full when it fails.
+    monkeypatch.setattr(seatplan.solver.run, "write_metrics", broken)
     config = tiny(tmp_path / "data")
     parent = tmp_path / "runs"
     result = run("solve", config, "--out", parent / "tiny", "--quiet")

@@ -296,7 +296,7 @@ def test_known_optimum(case: Case, backend: str, tmp_path: Path) -> None:
     assert result.bound == pytest.approx(case.objective, abs=1e-9)
     ids = list(result.instance.student_ids)
     for student, school in case.placed.items():
-        index = result.assignment.school[ids.index(student)]
+        index = result.placement.school[ids.index(student)]
         got = "" if index < 0 else result.instance.school_ids[index]
         assert got == school, f"{student}: expected {school or 'unplaced'}, got {got or 'unplaced'}"
     for term, value in case.terms.items():
@@ -347,4 +347,4 @@ def test_hard_band_leaves_a_student_out(backend: str, tmp_path: Path) -> None:
     result = solve(settings_for(path, backend))
     # Placing h1 alone is in band (0%), so the optimum leaves l1 out: 100.
     assert result.status == "optimal" and result.objective == 100.0
-    assert list(result.assignment.school) == [-1, 0]
+    assert list(result.placement.school) == [-1, 0]

@@ -19,7 +19,7 @@ def test_cbc_past_its_deadline_is_stopped(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(pulp_backend, "CBC_GRACE_SECONDS", 0.0)
     result = solve(settings_for(DEMO, "pulp", time_limit=30))
     assert result.status == "no_solution"
-    assert result.assignment is None
+    assert result.placement is None
     assert any("it was stopped" in line for line in result.log)
     assert not pulp_backend._children("cbc")  # nothing left running
 

@@ -288,7 +288,7 @@ def test_nothing_is_stable_by_brute_force() -> None:
 def test_stability_hard_infeasible_on_every_backend(backend: str) -> None:
     result = solve(settings_for(INFEASIBLE, backend))
     assert result.status in ("infeasible", "no_solution"), result.status
-    assert result.assignment is None
+    assert result.placement is None
 
 
 def test_stability_hard_infeasible_through_the_cli(tmp_path: Path) -> None:

@@ -1,2 +1,20 @@
-"""One module per rule family. Each is a pure function of the Instance and the Config (and the
-placement variables it constrains) that returns rows and objective terms; its maths opens the module."""
+"""One module per rule family, each ending with its one registered `Rule` object (see base.py).
+
+Importing this package imports every rule module, so `RULES` holds them all, in their order.
+"""
+
+from seatplan.models.rules.base import (
+    RULES,
+    Build,
+    Measures,
+    Outcome,
+    Rule,
+    Seats,
+    Shortcut,
+    load_rules,
+    register,
+)
+
+load_rules()
+
+__all__ = ["RULES", "Build", "Measures", "Outcome", "Rule", "Seats", "Shortcut", "register"]

@@ -1,7 +1,8 @@
 """Parent compacts: rules 3 and 4, and the broken_compact term.
 
 Rule 3 (together) holds by construction: every member's placement at the compact school is the one
-shared variable compact[c], so all members are placed there or none is.
+shared variable compact[c], so all members are placed there or none is (and a member has no option
+of its own at its compact's school).
 Rule 4 (share), for each school j designated by some compact:
     Σ_{c at j} members(c) · compact[c] ≤ ⌊max_share · capacity(j, all grades) / 100⌋
 broken_compact (cents) = 100·w · Σ_c families(c) · (1 − compact[c])
@@ -15,12 +16,18 @@ which keeps every integer solution and cuts those fractional ones away: the LP b
 
 from __future__ import annotations
 
+from itertools import combinations
+from typing import Any
+
 import numpy as np
 
 from seatplan.models.config import Config
 from seatplan.models.data import Instance
-from seatplan.models.ir import Formulation, rows_from_triplets, term_from_pairs
-from seatplan.models.rules.placement import Seats
+from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
+
+#: Schools with more compacts than this get no cover rows (2^n subsets would be enumerated).
+MAX_COMPACTS_FOR_COVERS = 12
 
 
 def share_limit(instance: Instance, config: Config) -> np.ndarray:
@@ -29,51 +36,102 @@ def share_limit(instance: Instance, config: Config) -> np.ndarray:
     return (instance.total_capacity * share.numerator) // (100 * share.denominator)
 
 
-def build_compacts(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
-    if instance.n_compacts == 0:
-        return
-    sizes = np.bincount(instance.compact_of_student[instance.compact_of_student >= 0], minlength=instance.n_compacts)
-    limit = share_limit(instance, config)
-    school = instance.compact_school
-    demand = np.bincount(school, weights=sizes, minlength=instance.n_schools)
-    binding = np.flatnonzero(demand > limit)
-    row_of_school = np.full(instance.n_schools, -1)
-    row_of_school[binding] = np.arange(len(binding))
-    use = row_of_school[school] >= 0
-    compacts = np.flatnonzero(use)
-    sids = instance.school_ids
-    model.add_rows(
-        rows_from_triplets(
-            "compact_share",
-            len(binding),
-            row_of_school[school[compacts]],
-            seats.compact_start + compacts,
-            sizes[compacts],
-            -np.inf,
-            limit[binding].astype(float),
-            lambda r: f"school={sids[binding[r]]}",
+class Compacts(Rule):
+    """Families placed together at an under-selected school, or not at all."""
+
+    name = "compacts"
+    section = "compacts"
+    terms = ("broken_compact",)
+    order = 40
+
+    def active(self, config: Config, instance: Instance) -> bool:
+        return instance.n_compacts > 0
+
+    def allows(self, config: Config, instance: Instance, student: np.ndarray, school: np.ndarray) -> np.ndarray:
+        # A member is placed at its compact's school only through the compact.
+        member_of = instance.compact_of_student[student]
+        return (member_of < 0) | (school != instance.compact_school[np.maximum(member_of, 0)])
+
+    def build(self, build: Build) -> None:
+        instance, seats = build.instance, build.seats
+        sizes = compact_sizes(instance)
+        limit = share_limit(instance, build.config)
+        school = instance.compact_school
+        demand = np.bincount(school, weights=sizes, minlength=instance.n_schools)
+        binding = np.flatnonzero(demand > limit)
+        row_of_school = np.full(instance.n_schools, -1)
+        row_of_school[binding] = np.arange(len(binding))
+        compacts = np.flatnonzero(row_of_school[school] >= 0)
+        sids = instance.school_ids
+        build.formulation.add_rows(
+            rows_from_triplets(
+                "compact_share",
+                Role.SIDE,
+                len(binding),
+                row_of_school[school[compacts]],
+                seats.compact_start + compacts,
+                sizes[compacts],
+                -np.inf,
+                limit[binding].astype(float),
+                lambda r: f"school={sids[binding[r]]}",
+            )
         )
-    )
-    _add_covers(instance, model, seats, sizes, limit)
-    weight = 100 * config.objective.broken_compact
-    families = instance.compact_family_count
-    model.add_term(
-        term_from_pairs(
-            "broken_compact",
-            seats.compact_start + np.arange(instance.n_compacts),
-            -weight * families,
-            constant=int(weight * families.sum()),
+        _add_covers(build, sizes, limit)
+        weight = 100 * build.config.objective.broken_compact
+        families = instance.compact_family_count
+        build.formulation.add_term(
+            term_from_pairs(
+                "broken_compact",
+                seats.compact_start + np.arange(instance.n_compacts),
+                -weight * families,
+                constant=int(weight * families.sum()),
+            )
         )
-    )
+
+    def measure(self, outcome: Outcome) -> Measures:
+        instance, honored = outcome.instance, outcome.honored
+        weight = 100 * outcome.config.objective.broken_compact
+        return Measures(
+            terms={"broken_compact": weight * int(instance.compact_family_count[~honored].sum())},
+            figures={"compacts": _figures(instance, honored)},
+        )
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        # A compact is one variable on many seats (no flow), and a set-aside that changes who may
+        # be stable (no student-optimal shortcut).
+        return False
 
 
-#: Schools with more compacts than this get no cover rows (2^n subsets would be enumerated).
-MAX_COMPACTS_FOR_COVERS = 12
+def compact_sizes(instance: Instance) -> np.ndarray:
+    """Students in each compact."""
+    members = instance.compact_of_student[instance.compact_of_student >= 0]
+    return np.bincount(members, minlength=instance.n_compacts)
 
 
-def _add_covers(instance: Instance, model: Formulation, seats: Seats, sizes: np.ndarray, limit: np.ndarray) -> None:
-    from itertools import combinations
+def _figures(instance: Instance, honored: np.ndarray) -> dict[str, Any]:
+    sizes = compact_sizes(instance)
+    return {
+        "total": int(instance.n_compacts),
+        "honored": int(honored.sum()),
+        "families": int(instance.compact_family_count.sum()),
+        "families_honored": int(instance.compact_family_count[honored].sum()),
+        "students": int(sizes.sum()),
+        "students_honored": int(sizes[honored].sum()),
+        "list": [
+            {
+                "compact_id": str(instance.compact_ids[c]),
+                "school_id": str(instance.school_ids[instance.compact_school[c]]),
+                "families": int(instance.compact_family_count[c]),
+                "students": int(sizes[c]),
+                "honored": bool(honored[c]),
+            }
+            for c in range(instance.n_compacts)
+        ],
+    }
 
+
+def _add_covers(build: Build, sizes: np.ndarray, limit: np.ndarray) -> None:
+    instance = build.instance
     covers: list[tuple[int, tuple[int, ...]]] = []
     for school in np.unique(instance.compact_school):
         here = np.flatnonzero(instance.compact_school == school)
@@ -88,12 +146,13 @@ def _add_covers(instance: Instance, model: Formulation, seats: Seats, sizes: np.
     if not covers:
         return
     row = np.repeat(np.arange(len(covers)), [len(c) for _, c in covers])
-    var = seats.compact_start + np.concatenate([np.asarray(c) for _, c in covers])
+    var = build.seats.compact_start + np.concatenate([np.asarray(c) for _, c in covers])
     upper = np.array([len(c) - 1 for _, c in covers], dtype=float)
     ids, sids = instance.compact_ids, instance.school_ids
-    model.add_rows(
+    build.formulation.add_rows(
         rows_from_triplets(
             "compact_cover",
+            Role.CUT,
             len(covers),
             row,
             var,
@@ -103,3 +162,6 @@ def _add_covers(instance: Instance, model: Formulation, seats: Seats, sizes: np.
             lambda r: f"school={sids[covers[r][0]]},compacts={'+'.join(str(ids[c]) for c in covers[r][1])}",
         )
     )
+
+
+COMPACTS = register(Compacts())

@@ -17,13 +17,14 @@ A side that cannot be positive (lo = 0, or hi = 100) gets no row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from seatplan.models.config import Config, DiversityRule
 from seatplan.models.data import Instance
-from seatplan.models.ir import Formulation, rows_from_triplets, term_from_pairs
-from seatplan.models.rules.placement import Seats
+from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,98 @@ def shortfall(lo: int, hi: int, placed: np.ndarray, in_cat: np.ndarray) -> np.nd
     return np.maximum(0, np.maximum(lo * placed - 100 * in_cat, 100 * in_cat - hi * placed))
 
 
-def build_diversity(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
-    for number, rule in enumerate(config.diversity):
-        if rule.mode == "off" or (rule.mode == "soft" and rule.weight == 0):
-            continue
-        _build_rule(instance, model, seats, number, rule)
+def unit_counts(instance: Instance, rule: DiversityRule, school: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Placed students (n) and those in the rule's category (k) at each of the rule's units."""
+    info = units(instance, rule.scope)
+    placed = np.flatnonzero(school >= 0)
+    unit = info.of_school[school[placed]]
+    counted = unit >= 0
+    n = np.bincount(unit[counted], minlength=len(info.names))
+    k = np.bincount(unit[counted], weights=in_category(instance, rule)[placed][counted], minlength=len(info.names))
+    return n.astype(np.int64), k.astype(np.int64)
 
 
-def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: int, rule: DiversityRule) -> None:
+def rule_shortfalls(instance: Instance, rule: DiversityRule, school: np.ndarray) -> np.ndarray:
+    """Shortfall of a diversity rule at each of its units, for placements `school`."""
+    lo, hi = band(instance, rule)
+    n, k = unit_counts(instance, rule, school)
+    return shortfall(lo, hi, n, k)
+
+
+def is_active(rule: DiversityRule) -> bool:
+    return rule.mode == "hard" or (rule.mode == "soft" and rule.weight > 0)
+
+
+class Diversity(Rule):
+    """The share of a category in each school, cluster or sector stays within a band."""
+
+    name = "diversity"
+    section = "diversity"
+    terms = ("diversity",)
+    order = 60
+
+    def active(self, config: Config, instance: Instance) -> bool:
+        return any(is_active(rule) for rule in config.diversity)
+
+    def build(self, build: Build) -> None:
+        for number, rule in enumerate(build.config.diversity):
+            if is_active(rule):
+                _build_rule(build.instance, build, build.seats, number, rule)
+
+    def measure(self, outcome: Outcome) -> Measures:
+        total = 0
+        figures = []
+        for number, rule in enumerate(outcome.config.diversity):
+            short = rule_shortfalls(outcome.instance, rule, outcome.school)
+            if rule.mode == "soft":
+                total += rule.weight * int(short.sum())
+            figures.append(_figures(outcome.instance, number, rule, outcome.school, short))
+        return Measures(terms={"diversity": total}, figures={"diversity": figures})
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        # Band rows are side rows (no flow), and judge schools by who they hold, not by the
+        # students' own order (no student-optimal shortcut).
+        return False
+
+
+def _figures(
+    instance: Instance, number: int, rule: DiversityRule, school: np.ndarray, short: np.ndarray
+) -> dict[str, Any]:
+    """A rule's band, its total and worst shortfall, and every unit that has schools."""
+    lo, hi = band(instance, rule)
+    info = units(instance, rule.scope)
+    with_schools = np.zeros(len(info.names), dtype=bool)
+    with_schools[info.of_school[info.of_school >= 0]] = True
+    n, k = unit_counts(instance, rule, school)
+    worst = int(np.argmax(short)) if len(short) else -1
+    return {
+        "rule": number + 1,
+        "attribute": rule.attribute,
+        "category": rule.category,
+        "scope": rule.scope,
+        "mode": rule.mode,
+        "weight": rule.weight,
+        "band": [lo, hi],
+        "shortfall": int(short.sum()),
+        "worst": {"unit": info.names[worst], "shortfall": int(short[worst])}
+        if worst >= 0 and short[worst] > 0
+        else None,
+        "units": [
+            {
+                "unit": info.names[u],
+                "placed": int(n[u]),
+                "in_category": int(k[u]),
+                "share": round(100.0 * k[u] / n[u], 2) if n[u] else 0.0,
+                "shortfall": int(short[u]),
+            }
+            for u in range(len(info.names))
+            if with_schools[u]
+        ],
+    }
+
+
+def _build_rule(instance: Instance, build: Build, seats: Seats, number: int, rule: DiversityRule) -> None:
+    model = build.formulation
     lo, hi = band(instance, rule)
     unit_info = units(instance, rule.scope)
     unit = unit_info.of_school[seats.school]
@@ -106,6 +191,7 @@ def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: in
             model.add_rows(
                 rows_from_triplets(
                     f"diversity_{side}",
+                    Role.SIDE,
                     len(active),
                     rows,
                     var,
@@ -125,6 +211,7 @@ def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: in
         model.add_rows(
             rows_from_triplets(
                 f"diversity_{side}",
+                Role.SIDE,
                 len(active),
                 np.concatenate([rows, np.arange(len(active))]),
                 np.concatenate([var, shortfall_var]),
@@ -141,3 +228,6 @@ def _build_rule(instance: Instance, model: Formulation, seats: Seats, number: in
             np.full(len(active), rule.weight, np.int64),
         )
     )
+
+
+DIVERSITY = register(Diversity())

@@ -15,8 +15,8 @@ import numpy as np
 
 from seatplan.models.config import Config
 from seatplan.models.data import Instance
-from seatplan.models.ir import Formulation, rows_from_triplets, term_from_pairs
-from seatplan.models.rules.placement import Seats
+from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
 
 
 def split_families(instance: Instance, school: np.ndarray) -> np.ndarray:
@@ -29,10 +29,34 @@ def split_families(instance: Instance, school: np.ndarray) -> np.ndarray:
     return np.flatnonzero((size > 1) & (lowest != highest))
 
 
-def build_families(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
+class Families(Rule):
+    """Siblings at one school: hard (never split) or soft (a cost per split family)."""
+
+    name = "families"
+    section = "families"
+    terms = ("split_families",)
+    order = 80
+
+    def active(self, config: Config, instance: Instance) -> bool:
+        mode = config.families.together
+        return mode == "hard" or (mode == "soft" and config.families.weight > 0)
+
+    def build(self, build: Build) -> None:
+        _build(build)
+
+    def measure(self, outcome: Outcome) -> Measures:
+        split = len(split_families(outcome.instance, outcome.school))
+        weight = outcome.config.families.weight if outcome.config.families.together == "soft" else 0
+        return Measures(terms={"split_families": 100 * weight * split}, figures={"split_families": split})
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        # Rows that tie siblings' placements together: no flow, and no stable matching keeps them.
+        return False
+
+
+def _build(build: Build) -> None:
+    instance, config, model, seats = build.instance, build.config, build.formulation, build.seats
     mode = config.families.together
-    if mode == "off" or (mode == "soft" and config.families.weight == 0):
-        return
     family = instance.family
     size = np.bincount(family, minlength=len(instance.family_ids))
     members = np.flatnonzero(size[family] > 1)
@@ -67,7 +91,7 @@ def build_families(instance: Instance, config: Config, model: Formulation, seats
         return f"family={fids[family[a[p]]]},students={ids[a[p]]}+{ids[b[p]]},school={sids[row_school[r]]}"
 
     if mode == "hard":
-        model.add_rows(rows_from_triplets("family_together", n_rows, row, var, sign, 0, 0, label))
+        model.add_rows(rows_from_triplets("family_together", Role.SIDE, n_rows, row, var, sign, 0, 0, label))
         return
     families = np.unique(family[a])
     family_var = model.add_variables("split", len(families), 0, 1, lambda i: f"family={fids[families[i]]}")
@@ -76,6 +100,7 @@ def build_families(instance: Instance, config: Config, model: Formulation, seats
         model.add_rows(
             rows_from_triplets(
                 f"family_split_{side}",
+                Role.SIDE,
                 n_rows,
                 np.concatenate([row, np.arange(n_rows)]),
                 np.concatenate([var, split_of_row]),
@@ -92,3 +117,6 @@ def build_families(instance: Instance, config: Config, model: Formulation, seats
             np.full(len(families), 100 * config.families.weight, np.int64),
         )
     )
+
+
+FAMILIES = register(Families())

@@ -1,10 +1,10 @@
 """Placement: which (student, school) placements exist, and rule 1 of the model.
 
 Variables
-    assign[s, j] ∈ {0, 1}   for each school j on student s's list (an *option*), except
-                            - the compact school of a compact member (that placement is `compact[c]`),
-                            - schools outside the home cluster when clusters are hard (rule 5),
-                            - schools with no seat in the student's grade (they could never hold it).
+    assign[s, j] ∈ {0, 1}   for each school j on student s's list (an *option*) that every active
+                            rule allows (e.g. not the compact school of a compact member, whose
+                            placement there is `compact[c]`; not outside the home cluster when
+                            clusters are hard; not where the student's grade has no seat).
     compact[c] ∈ {0, 1}     1 when compact c is honored: every member placed at its school (rule 3).
 
 A *seat* is one (variable, student, school) incidence: one per option, and one per compact member
@@ -20,98 +20,116 @@ Objective terms (in cents, ×100):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from seatplan.models.config import Config
 from seatplan.models.data import Instance
-from seatplan.models.ir import Formulation, labels_from, rows_from_triplets, term_from_pairs
+from seatplan.models.ir import Role, labels_from, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 
 
-@dataclass(frozen=True)
-class Seats:
-    """The incidence of variables on (student, school): every quantity the rules count is a sum of these."""
-
-    var: np.ndarray  # (E,) variable index
-    student: np.ndarray  # (E,)
-    school: np.ndarray  # (E,)
-    compact: np.ndarray  # (E,) compact index for compact seats, -1 for an option
-    position: np.ndarray  # (E,) position of the school in the student's list, 0 when not listed
-    assign_start: int
-    n_options: int
-    compact_start: int
-    n_compacts: int
-
-    @property
-    def is_option(self) -> np.ndarray:
-        return self.compact < 0
-
-
-def options(instance: Instance, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (student, school, position) options that get an `assign` variable."""
+def options(build: Build) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (student, school, position) options that get an `assign` variable: every listed school
+    that each active rule allows."""
+    instance = build.instance
     student = instance.pref_student()
     school = instance.pref_school
     position = instance.pref_position()
-    keep = instance.capacity[school, instance.grade[student]] > 0
-    member_of = instance.compact_of_student[student]
-    in_compact = member_of >= 0
-    if in_compact.any():
-        compact_school = instance.compact_school[member_of[in_compact]]
-        keep[in_compact] &= school[in_compact] != compact_school
-    if config.clusters.mode == "hard":
-        home = instance.home_cluster[student]
-        cluster = instance.school_cluster[school]
-        keep &= (home < 0) | (cluster < 0) | (cluster == home)
+    keep = np.ones(len(student), dtype=bool)
+    for rule in build.rules:
+        allowed = rule.allows(build.config, instance, student, school)
+        if allowed is not None:
+            keep &= allowed
     return student[keep], school[keep], position[keep]
 
 
-def build_placement(instance: Instance, config: Config, model: Formulation) -> Seats:
-    """Create the `assign` and `compact` variables, rule 1, and the rank and unassigned terms."""
-    student, school, position = options(instance, config)
-    ids, sids = instance.student_ids, instance.school_ids
-    assign_start = model.add_variables(
-        "assign",
-        len(student),
-        0,
-        1,
-        lambda i: f"student={ids[student[i]]},school={sids[school[i]]}",
-    )
-    n_compacts = instance.n_compacts
-    compact_start = model.add_variables(
-        "compact",
-        n_compacts,
-        0,
-        1,
-        labels_from(
-            instance.compact_ids,
-            sids[instance.compact_school] if n_compacts else [],
-            keys=("compact", "school"),
-        ),
-    )
-    members = np.flatnonzero(instance.compact_of_student >= 0)
-    member_compact = instance.compact_of_student[members]
-    member_school = instance.compact_school[member_compact]
-    seats = Seats(
-        var=np.concatenate([assign_start + np.arange(len(student)), compact_start + member_compact]),
-        student=np.concatenate([student, members]),
-        school=np.concatenate([school, member_school]),
-        compact=np.concatenate([np.full(len(student), -1), member_compact]),
-        position=np.concatenate([position, listed_position(instance, members, member_school)]),
-        assign_start=assign_start,
-        n_options=len(student),
-        compact_start=compact_start,
-        n_compacts=n_compacts,
-    )
+class Placement(Rule):
+    """Rule 1 and the rank and unassigned terms; it makes the variables every other rule counts."""
 
-    # Rule 1: at most one seat per student (a student with a single seat is bounded by its variable).
+    name = "placement"
+    section = None
+    terms = ("rank", "unassigned")
+    order = 10
+
+    def build(self, build: Build) -> None:
+        instance, model = build.instance, build.formulation
+        student, school, position = options(build)
+        ids, sids = instance.student_ids, instance.school_ids
+        assign_start = model.add_variables(
+            "assign",
+            len(student),
+            0,
+            1,
+            lambda i: f"student={ids[student[i]]},school={sids[school[i]]}",
+        )
+        n_compacts = instance.n_compacts
+        compact_start = model.add_variables(
+            "compact",
+            n_compacts,
+            0,
+            1,
+            labels_from(
+                instance.compact_ids,
+                sids[instance.compact_school] if n_compacts else [],
+                keys=("compact", "school"),
+            ),
+        )
+        members = np.flatnonzero(instance.compact_of_student >= 0)
+        member_compact = instance.compact_of_student[members]
+        member_school = instance.compact_school[member_compact]
+        seats = Seats(
+            var=np.concatenate([assign_start + np.arange(len(student)), compact_start + member_compact]),
+            student=np.concatenate([student, members]),
+            school=np.concatenate([school, member_school]),
+            compact=np.concatenate([np.full(len(student), -1), member_compact]),
+            position=np.concatenate([position, instance.list_position(members, member_school)]),
+            assign_start=assign_start,
+            n_options=len(student),
+            compact_start=compact_start,
+            n_compacts=n_compacts,
+        )
+        build.seats = seats
+        _one_school_rows(instance, build, seats)
+        weights = build.config.objective
+        option = seats.is_option
+        model.add_term(term_from_pairs("rank", seats.var[option], 100 * weights.rank * (seats.position[option] - 1)))
+        model.add_term(
+            term_from_pairs(
+                "unassigned",
+                seats.var,
+                np.full(len(seats.var), -100 * weights.unassigned, np.int64),
+                constant=100 * weights.unassigned * instance.n_students,
+            )
+        )
+
+    def measure(self, outcome: Outcome) -> Measures:
+        weights = outcome.config.objective
+        ranked = outcome.placed & ~outcome.through_compact
+        return Measures(
+            terms={
+                "rank": 100 * weights.rank * int((outcome.positions[ranked] - 1).sum()),
+                "unassigned": 100 * weights.unassigned * int((~outcome.placed).sum()),
+            }
+        )
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        # The transportation core itself. Under stability hard, every stable matching places the
+        # same students (unassigned is one constant) and deferred acceptance places each student
+        # at least as well as any other (rank, a non-negative weight times positions, is least).
+        return shortcut in (Shortcut.TRANSPORTATION, Shortcut.STUDENT_OPTIMAL) and config.objective.rank >= 0
+
+
+def _one_school_rows(instance: Instance, build: Build, seats: Seats) -> None:
+    """Rule 1: at most one seat per student (a student with a single seat is bounded by its variable)."""
     per_student = np.bincount(seats.student, minlength=instance.n_students)
     needs_row = per_student[seats.student] > 1
     rows_of = np.cumsum(per_student > 1) - 1
     chosen = np.flatnonzero(per_student > 1)
-    model.add_rows(
+    ids = instance.student_ids
+    build.formulation.add_rows(
         rows_from_triplets(
             "one_school",
+            Role.ASSIGNMENT,
             len(chosen),
             rows_of[seats.student[needs_row]],
             seats.var[needs_row],
@@ -122,36 +140,5 @@ def build_placement(instance: Instance, config: Config, model: Formulation) -> S
         )
     )
 
-    weights = config.objective
-    option = seats.is_option
-    model.add_term(
-        term_from_pairs(
-            "rank",
-            seats.var[option],
-            100 * weights.rank * (seats.position[option] - 1),
-        )
-    )
-    model.add_term(
-        term_from_pairs(
-            "unassigned",
-            seats.var,
-            np.full(len(seats.var), -100 * weights.unassigned, np.int64),
-            constant=100 * weights.unassigned * instance.n_students,
-        )
-    )
-    return seats
 
-
-def listed_position(instance: Instance, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
-    """Position of each school in each student's list, 0 where the student did not list it."""
-    if len(students) == 0:
-        return np.zeros(0, np.int64)
-    n = instance.n_schools
-    keys = instance.pref_student() * n + instance.pref_school
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    wanted = students * n + schools
-    at = np.searchsorted(sorted_keys, wanted)
-    found = (at < len(sorted_keys)) & (sorted_keys[np.minimum(at, len(sorted_keys) - 1)] == wanted)
-    positions = instance.pref_position()[order]
-    return np.where(found, positions[np.minimum(at, len(sorted_keys) - 1)], 0).astype(np.int64)
+PLACEMENT = register(Placement())

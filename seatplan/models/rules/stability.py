@@ -35,8 +35,8 @@ import numpy as np
 
 from seatplan.models.config import Config
 from seatplan.models.data import Instance
-from seatplan.models.ir import Formulation, Labeller, rows_from_triplets, term_from_pairs
-from seatplan.models.rules.placement import Seats
+from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets, term_from_pairs
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 
 
 def order_key(instance: Instance, config: Config, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
@@ -81,9 +81,7 @@ def blocking_pairs(
     n_grades = len(instance.grades)
     grade = instance.grade
     # Where each student is, as a position on its own list (a large number when unplaced).
-    from seatplan.models.evaluate import positions_of
-
-    positions = positions_of(instance, placed_at)
+    positions = instance.positions_of(placed_at)
     unplaced = placed_at < 0
     own = np.where(unplaced, np.iinfo(np.int64).max, positions)
     envious = ~via_compact[pairs.student] & (placed_at[pairs.student] != pairs.school)
@@ -106,10 +104,35 @@ def blocking_pairs(
     return pairs.student[blocking], pairs.school[blocking]
 
 
-def build_stability(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
+class Stability(Rule):
+    """No justified envy: hard (no blocking pair) or soft (a cost per blocking pair)."""
+
+    name = "stability"
+    section = "stability"
+    terms = ("blocking_pairs",)
+    order = 70
+
+    def active(self, config: Config, instance: Instance) -> bool:
+        mode = config.stability.mode
+        return mode == "hard" or (mode == "soft" and config.stability.weight > 0)
+
+    def build(self, build: Build) -> None:
+        _build(build.instance, build.config, build.formulation, build.seats)
+
+    def measure(self, outcome: Outcome) -> Measures:
+        students, _ = blocking_pairs(outcome.instance, outcome.config, outcome.school, outcome.through_compact)
+        weight = outcome.config.stability.weight if outcome.config.stability.mode == "soft" else 0
+        return Measures(
+            terms={"blocking_pairs": 100 * weight * len(students)}, figures={"blocking_pairs": len(students)}
+        )
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        # Stability hard is the student-optimal shortcut's own premise; its rows are no flow.
+        return shortcut == Shortcut.STUDENT_OPTIMAL and config.stability.mode == "hard"
+
+
+def _build(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
     mode = config.stability.mode
-    if mode == "off" or (mode == "soft" and config.stability.weight == 0):
-        return
     pairs = listed_pairs(instance, config)
     keep = pairs.seats > 0
     student, school, position, cap, key = (
@@ -160,6 +183,7 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
         model.add_rows(
             rows_from_triplets(
                 f"{name}_chain",
+                Role.RUNNING_SUM,
                 n_pairs,
                 row_index,
                 var_index,
@@ -228,6 +252,7 @@ def build_stability(instance: Instance, config: Config, model: Formulation, seat
     model.add_rows(
         rows_from_triplets(
             "no_justified_envy",
+            Role.COMB,
             n_pairs,
             np.concatenate(rows),
             np.concatenate(cols),
@@ -280,6 +305,7 @@ def _cutoff_rows(
     model.add_rows(
         rows_from_triplets(
             "held_at_or_below_placed",
+            Role.CUT,
             len(with_var),
             np.concatenate([np.arange(len(with_var)), np.arange(len(with_var))]),
             np.concatenate([held + with_var, pair_var[with_var]]),
@@ -294,6 +320,7 @@ def _cutoff_rows(
     model.add_rows(
         rows_from_triplets(
             "held_at_or_below_chain",
+            Role.CUT,
             count,
             np.concatenate([np.arange(count), np.arange(count)]),
             np.concatenate([held + has_next, held + following[has_next]]),
@@ -322,6 +349,7 @@ def _cutoff_rows(
     model.add_rows(
         rows_from_triplets(
             "no_justified_envy_cutoff",
+            Role.CUT,
             count,
             np.concatenate(rows),
             np.concatenate(cols),
@@ -331,3 +359,6 @@ def _cutoff_rows(
             lambda r: labels(has_next[r]),
         )
     )
+
+
+STABILITY = register(Stability())

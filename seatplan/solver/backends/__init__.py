@@ -5,27 +5,31 @@ No domain words here: a backend sees variables, rows and an integer objective, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+
+from seatplan.models.ir import Formulation
+from seatplan.solver.backends import cpsat, highs, pulp
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
 
 __all__ = ["BackendResult", "Progress", "SolveSettings", "get_backend"]
 
+#: A backend's solve: (formulation, settings, hint, progress) -> BackendResult.
+SolveFunction = Callable[[Formulation, SolveSettings, "np.ndarray | None", "Progress | None"], BackendResult]
 
-def get_backend(name: str):  # noqa: ANN201 - returns a module-level solve function
+#: Backends by name. Each imports its solver only when it runs, so a missing one is reported then.
+BACKENDS: dict[str, SolveFunction] = {
+    "cpsat": cpsat.solve,
+    "pulp": pulp.solve_cbc,
+    "pulp_cbc": pulp.solve_cbc,
+    "pulp_highs": pulp.solve_highs,
+    "highs": highs.solve,
+}
+
+
+def get_backend(name: str) -> SolveFunction:
     """The `solve` function of a backend by name: cpsat, pulp (CBC via PuLP), pulp_highs, highs."""
-    if name == "cpsat":
-        from seatplan.solver.backends import cpsat
-
-        return cpsat.solve
-    if name in ("pulp", "pulp_cbc"):
-        from seatplan.solver.backends import pulp
-
-        return pulp.solve_cbc
-    if name == "pulp_highs":
-        from seatplan.solver.backends import pulp
-
-        return pulp.solve_highs
-    if name == "highs":
-        from seatplan.solver.backends import highs
-
-        return highs.solve
-    raise ValueError(f"unknown backend {name!r}")
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}")
+    return BACKENDS[name]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seatplan.solver.status import Status
+
 #: Called with (best objective in cents or None, best bound in cents or None, seconds elapsed).
 Progress = Callable[[float | None, float | None, float], None]
 
@@ -26,7 +28,7 @@ class BackendResult:
     """What a backend found. `claim` is the solver's own word; solve.py decides what was proven."""
 
     backend: str
-    claim: str  # optimal | feasible | infeasible | no_solution
+    claim: Status  # optimal | feasible | infeasible | no_solution
     values: np.ndarray | None = None
     bound: float | None = None  # best proven lower bound of the objective, in cents
     seconds: float = 0.0

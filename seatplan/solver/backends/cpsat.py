@@ -12,8 +12,8 @@ import numpy as np
 
 from seatplan.models.ir import Formulation
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
+from seatplan.solver.status import Status
 
-INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 
@@ -121,18 +121,18 @@ def solve(
     status = solver.solve(model, callback)
     response = solver.response_proto
     claims = {
-        cp_model.OPTIMAL: "optimal",
-        cp_model.FEASIBLE: "feasible",
-        cp_model.INFEASIBLE: "infeasible",
-        cp_model.UNKNOWN: "no_solution",
+        cp_model.OPTIMAL: Status.OPTIMAL,
+        cp_model.FEASIBLE: Status.FEASIBLE,
+        cp_model.INFEASIBLE: Status.INFEASIBLE,
+        cp_model.UNKNOWN: Status.NO_SOLUTION,
     }
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT rejected the model: {model.validate()}")
     claim = claims[status]
     values = None
-    if claim in ("optimal", "feasible"):
+    if claim.solved:
         values = np.fromiter(response.solution, dtype=np.int64, count=formulation.n_vars)
-    bound = float(response.best_objective_bound) if claim in ("optimal", "feasible") else None
+    bound = float(response.best_objective_bound) if claim.solved else None
     return BackendResult(
         backend="cpsat",
         claim=claim,

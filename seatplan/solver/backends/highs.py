@@ -8,6 +8,7 @@ import numpy as np
 
 from seatplan.models.ir import Formulation
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
+from seatplan.solver.status import Status
 
 
 def build(formulation: Formulation, relax: bool = False):  # noqa: ANN201
@@ -69,11 +70,11 @@ def solve(
         f"dual bound {info.mip_dual_bound}, nodes {info.mip_node_count}"
     ]
     if status == highspy.HighsModelStatus.kInfeasible:
-        return BackendResult("highs", "infeasible", None, None, time.perf_counter() - start, log)
+        return BackendResult("highs", Status.INFEASIBLE, None, None, time.perf_counter() - start, log)
     if not has_solution:
-        return BackendResult("highs", "no_solution", None, None, time.perf_counter() - start, log)
+        return BackendResult("highs", Status.NO_SOLUTION, None, None, time.perf_counter() - start, log)
     values = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
-    claim = "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"
+    claim = Status.OPTIMAL if status == highspy.HighsModelStatus.kOptimal else Status.FEASIBLE
     bound = float(info.mip_dual_bound)
     if progress is not None:
         progress(info.objective_function_value, bound, time.perf_counter() - start)

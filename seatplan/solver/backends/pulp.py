@@ -23,6 +23,7 @@ import numpy as np
 
 from seatplan.models.ir import Formulation
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
+from seatplan.solver.status import Status
 
 
 def build(formulation: Formulation):  # noqa: ANN201
@@ -70,16 +71,16 @@ def _values(variables: list, lower: np.ndarray) -> np.ndarray:
     return np.rint(raw).astype(np.int64)
 
 
-def _claim(problem) -> str:  # noqa: ANN001
+def _claim(problem) -> Status:  # noqa: ANN001
     import pulp
 
     if problem.sol_status == pulp.LpSolutionOptimal:
-        return "optimal"
+        return Status.OPTIMAL
     if problem.sol_status == pulp.LpSolutionIntegerFeasible:
-        return "feasible"
+        return Status.FEASIBLE
     if problem.sol_status == pulp.LpSolutionInfeasible or problem.status == pulp.LpStatusInfeasible:
-        return "infeasible"
-    return "no_solution"
+        return Status.INFEASIBLE
+    return Status.NO_SOLUTION
 
 
 def solve_cbc(
@@ -129,11 +130,11 @@ def solve_cbc(
             f"seatplan: CBC ran {grace:.0f} s, past its time limit of {settings.time_limit:g} s; "
             f"it was stopped and no solution was read"
         )
-        return BackendResult("pulp", "no_solution", None, None, time.perf_counter() - start, log)
+        return BackendResult("pulp", Status.NO_SOLUTION, None, None, time.perf_counter() - start, log)
     claim = _claim(problem)
-    values = _values(variables, formulation.lower) if claim in ("optimal", "feasible") else None
-    if values is None and claim in ("optimal", "feasible"):
-        claim = "no_solution"
+    values = _values(variables, formulation.lower) if claim.solved else None
+    if values is None and claim.solved:
+        claim = Status.NO_SOLUTION
     bound = _cbc_bound(log, _objective(formulation, values)) if values is not None else None
     if progress is not None and values is not None:
         progress(_objective(formulation, values), bound, time.perf_counter() - start)
@@ -242,19 +243,19 @@ def solve_highs(
     )
     problem.solve(command)
     claim = _claim(problem)
-    values = _values(variables, formulation.lower) if claim in ("optimal", "feasible") else None
-    if values is None and claim in ("optimal", "feasible"):
-        claim = "no_solution"
+    values = _values(variables, formulation.lower) if claim.solved else None
+    if values is None and claim.solved:
+        claim = Status.NO_SOLUTION
     bound = None
     highs = getattr(problem, "solverModel", None)
     if highs is not None and values is not None:
         info = highs.getInfo()
         # PuLP does not hand the objective's constant to HiGHS: add it back to HiGHS' bound.
         offset = _objective(formulation, values) - float(info.objective_function_value)
-        import highspy
-
         # What PuLP hands HiGHS can be a plain LP (every integer variable dropped as unused):
         # then there is no MIP bound, and the LP optimum is the bound.
+        import highspy
+
         is_mip = any(kind == highspy.HighsVarType.kInteger for kind in highs.getLp().integrality_)
         bound = float(info.mip_dual_bound if is_mip else info.objective_function_value) + offset
         log.append(

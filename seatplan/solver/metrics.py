@@ -1,0 +1,223 @@
+"""The figures of a solve, computed once: metrics.json is them, and the terminal summary and
+`compare` read them (from a Result, or from a run folder's metrics.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seatplan.models.data import distance_hundredths
+from seatplan.models.rules import RULES
+
+if TYPE_CHECKING:
+    from seatplan.solver.result import Result
+
+VERSION = "0.1.0"
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def choice_numbers(positions: np.ndarray, placed: np.ndarray) -> dict[str, float]:
+    """First-choice and top-three shares (of all students) and the mean position (placed students
+    at a school they listed)."""
+    n = max(1, len(placed))
+    listed = positions[placed & (positions > 0)]
+    return {
+        "first_choice_pct": 100.0 * float(np.sum(positions == 1)) / n,
+        "top3_pct": 100.0 * float(np.sum((positions >= 1) & (positions <= 3))) / n,
+        "mean_position": float(listed.mean()) if len(listed) else 0.0,
+    }
+
+
+def build_metrics(result: Result) -> dict[str, Any]:
+    """Everything metrics.json holds: status, objective and terms, counts, each rule's figures, and
+    the schools and clusters tables."""
+    instance, config, evaluation = result.instance, result.config, result.evaluation
+    assert result.placement is not None and evaluation is not None
+    school = result.placement.school
+    placed = school >= 0
+    positions = evaluation.positions
+    n = instance.n_students
+    numbers = choice_numbers(positions, placed)
+    figures = evaluation.figures
+    return {
+        "seatplan_version": VERSION,
+        "name": config.name,
+        "mechanism": config.mechanism,
+        "status": str(result.status),
+        "backend": result.backend,
+        "fallback": result.fallback,
+        "objective": evaluation.objective / 100,
+        "bound": result.bound,
+        "gap": None if result.gap is None else round(result.gap, 6),
+        "terms": {name: evaluation.terms.get(name, 0) / 100 for name in RULES.terms()},
+        "students": n,
+        "assigned": int(placed.sum()),
+        "unassigned": int(n - placed.sum()),
+        "position_counts": _position_counts(positions, placed),
+        "first_choice_pct": round(numbers["first_choice_pct"], 2),
+        "top3_pct": round(numbers["top3_pct"], 2),
+        "mean_position": round(numbers["mean_position"], 3),
+        "mean_distance_km": _mean_distance(result, placed),
+        "compacts": figures["compacts"],
+        "blocking_pairs": figures["blocking_pairs"],
+        "split_families": figures["split_families"],
+        "diversity": figures["diversity"],
+        **_tables(result),
+        "model": result.model_size,
+        "solver": {
+            "time_limit": config.solver.time_limit,
+            "gap": config.solver.gap,
+            "workers": config.solver.workers,
+            "seed": config.solver.seed,
+        },
+        "seconds": result.seconds,
+        "trajectory": [list(point) for point in result.trajectory],
+    }
+
+
+def _position_counts(positions: np.ndarray, placed: np.ndarray) -> dict[str, int]:
+    """Placed students by position; compact placements at a school the student did not list as `unlisted`."""
+    counts: dict[str, int] = {}
+    for value, count in zip(*np.unique(positions[placed], return_counts=True), strict=True):
+        if value > 0:
+            counts[str(int(value))] = int(count)
+    if np.any(positions[placed] == 0):
+        counts["unlisted"] = int(np.sum(positions[placed] == 0))
+    return counts
+
+
+def _mean_distance(result: Result, placed: np.ndarray) -> float | None:
+    instance = result.instance
+    assert result.placement is not None
+    if (
+        not placed.any()
+        or not np.isfinite(instance.student_lat[placed]).all()
+        or not np.isfinite(instance.school_lat).all()
+    ):
+        return None
+    students = np.flatnonzero(placed)
+    return round(float(distance_hundredths(instance, students, result.placement.school[students]).mean()) / 100, 2)
+
+
+def _tables(result: Result) -> dict[str, list[dict[str, Any]]]:
+    """Per school and per cluster: seats, students placed, compact members, and the share of every
+    category a diversity rule names."""
+    instance, config = result.instance, result.config
+    assert result.placement is not None and result.evaluation is not None
+    school = result.placement.school
+    placed = np.flatnonzero(school >= 0)
+    through = result.evaluation.through_compact
+    per_school_placed = np.bincount(school[placed], minlength=instance.n_schools)
+    per_school_compact = np.bincount(school[through], minlength=instance.n_schools)
+    categories = list(dict.fromkeys((rule.attribute, rule.category) for rule in config.diversity))
+    per_school_category = {
+        f"{a}={c}": np.bincount(
+            school[placed], weights=(instance.attributes[a][placed] == c), minlength=instance.n_schools
+        )
+        for a, c in categories
+    }
+    capacity = instance.total_capacity
+    schools = []
+    for j in range(instance.n_schools):
+        row: dict[str, Any] = {
+            "school_id": str(instance.school_ids[j]),
+            "name": str(instance.school_names[j]),
+            "cluster": instance.clusters[instance.school_cluster[j]] if instance.school_cluster[j] >= 0 else "",
+            "sector": instance.sectors[instance.school_sector[j]] if instance.school_sector[j] >= 0 else "",
+            "capacity": int(capacity[j]),
+            "placed": int(per_school_placed[j]),
+            "compact_members": int(per_school_compact[j]),
+            "under_selected": bool(instance.under_selected[j]),
+            "first_choices": int(instance.first_choices[j]),
+        }
+        if instance.has_grades:
+            row["capacity_by_grade"] = {g: int(instance.capacity[j, k]) for k, g in enumerate(instance.grades)}
+        row["shares"] = {key: _pct(values[j], per_school_placed[j]) for key, values in per_school_category.items()}
+        schools.append(row)
+    inside = np.zeros(instance.n_students, dtype=bool)
+    inside[placed] = instance.school_cluster[school[placed]] == instance.home_cluster[placed]
+    clusters = []
+    for c, cluster in enumerate(instance.clusters):
+        members = instance.school_cluster == c
+        total_placed = int(per_school_placed[members].sum())
+        home = instance.home_cluster == c
+        clusters.append(
+            {
+                "cluster": cluster,
+                "schools": int(members.sum()),
+                "capacity": int(capacity[members].sum()),
+                "placed": total_placed,
+                "compact_members": int(per_school_compact[members].sum()),
+                "home_students": int(home.sum()),
+                "home_students_placed_inside": int((home & inside).sum()),
+                "shares": {
+                    key: _pct(values[members].sum(), total_placed) for key, values in per_school_category.items()
+                },
+            }
+        )
+    return {"schools": schools, "clusters": clusters}
+
+
+def summary_text(result: Result, folder: Path | None) -> str:
+    """The short table printed after a solve: its metrics, said in a few lines."""
+    metrics, config = result.metrics, result.config
+    lines = summary_lines(metrics)
+    if config.stability.mode != "off" or config.mechanism == "deferred_acceptance":
+        lines.append(f"  {'blocking pairs':<18}{metrics['blocking_pairs']:>12,}   (stability {config.stability.mode})")
+    if config.families.together != "off":
+        lines.append(
+            f"  {'split families':<18}{metrics['split_families']:>12,}   (families together {config.families.together})"
+        )
+    if folder is not None:
+        lines.append(f"  {'run folder':<18}{folder}")
+    return "\n".join(lines)
+
+
+def summary_lines(metrics: dict[str, Any]) -> list[str]:
+    """The objective, its terms, placements, choices, compacts and bands, from a run's metrics."""
+    status = metrics["status"]
+    proof = {
+        "optimal": " — proven: no assignment costs less",
+        "feasible": " — the best found, not proven optimal",
+        "stable": " — deferred acceptance: the student-optimal stable matching, without compacts or bands",
+    }.get(status, "")
+    how = metrics["backend"] + (", after fallback" if metrics.get("fallback") else "")
+    seconds = metrics.get("seconds", {}).get("total", 0)
+    lines = [f"{metrics['name']}: {status} ({how}) in {seconds:.1f} s{proof}"]
+    if metrics.get("bound") is not None:
+        bound = f"bound {metrics['bound']:,.2f}, gap {metrics['gap']:.2%}"
+    else:
+        bound = "what the config's weights make of it" if status == "stable" else "no bound known"
+    lines.append(f"  {'objective':<18}{metrics['objective']:>12,.2f}   ({bound})")
+    lines += [f"    {name:<16}{value:>12,.2f}" for name, value in metrics["terms"].items() if value]
+    n, placed = metrics["students"], metrics["assigned"]
+    lines.append(f"  {'students':<18}{n:>12,}   placed {placed:,}, unplaced {n - placed:,}")
+    lines.append(
+        f"  {'first choice':<18}{metrics['first_choice_pct']:>11.1f}%   top three "
+        f"{metrics['top3_pct']:.1f}%, mean position {metrics['mean_position']:.2f}"
+    )
+    compacts = metrics["compacts"]
+    if compacts["total"]:
+        lines.append(
+            f"  {'compacts':<18}{compacts['honored']:>12,}   honored of {compacts['total']:,} "
+            f"({compacts['families_honored']:,} of {compacts['families']:,} families)"
+        )
+    for number, rule in enumerate(metrics["diversity"]):
+        lo, hi = rule["band"]
+        outside = sum(1 for unit in rule["units"] if unit["shortfall"] > 0)
+        worst = rule["worst"]
+        scope = rule["scope"]
+        detail = (
+            f"{outside} {scope}{'s' if outside != 1 else ''} outside [{lo}, {hi}]%, "
+            f"worst {worst['unit']} short by {worst['shortfall'] / 100:g} students"
+            if worst
+            else f"every {scope} inside [{lo}, {hi}]%"
+        )
+        label = "diversity" if number == 0 else ""
+        lines.append(f"  {label:<18}{rule['attribute']}={rule['category']} by {scope} ({rule['mode']}): {detail}")
+    return lines
