@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 
 from seatplan.audit import audit_run
 from seatplan.solver.cli import main
-from seatplan.solver.run import write_run
 from seatplan.solver.result import Result
+from seatplan.solver.run import write_run
 from tests.oracles.contract import breaches, terms
 from tests.oracles.instances import SMALL, Case, Source, cases, random_case
 from tests.oracles.test_brute_force import solve_case, solver_assignment
