@@ -13,18 +13,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from seatplan.models.errors import ConfigError, Problem, in_order
 from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml
 
-BACKENDS = ("auto", "cpsat", "pulp", "highs")
-PULP_SOLVERS = ("cbc", "highs")
-CLUSTER_MODES = ("off", "soft", "hard")
-RULE_MODES = ("off", "soft", "hard")
-SCOPES = ("school", "cluster", "sector")
+#: How a rule applies: not at all, as a cost in the objective, or as a hard rule.
+Mode = Literal["off", "soft", "hard"]
+#: What a diversity band is measured over.
+Scope = Literal["school", "cluster", "sector"]
+#: How the assignment is made: optimised, or by deferred acceptance (the district's usual mechanism).
+Mechanism = Literal["optimize", "deferred_acceptance"]
+Backend = Literal["auto", "cpsat", "pulp", "highs"]
+PulpSolver = Literal["cbc", "highs"]
+
+BACKENDS: tuple[str, ...] = get_args(Backend)
+PULP_SOLVERS: tuple[str, ...] = get_args(PulpSolver)
+CLUSTER_MODES: tuple[str, ...] = get_args(Mode)
+RULE_MODES: tuple[str, ...] = get_args(Mode)
+SCOPES: tuple[str, ...] = get_args(Scope)
+MECHANISMS: tuple[str, ...] = get_args(Mechanism)
 DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priorities")
-MECHANISMS = ("optimize", "deferred_acceptance")
 REQUIRED_DATA_FILES = ("students", "schools", "preferences")
 
 
@@ -60,7 +69,7 @@ class ClusterSettings:
     """Community clusters: `off`, `soft` (a cost per student outside), or `hard` (forbidden); and
     the priority a school gives the students of the schools that feed it."""
 
-    mode: str = "off"
+    mode: Mode = "off"
     feeder_priority: int = 0
 
 
@@ -68,7 +77,7 @@ class ClusterSettings:
 class StabilitySettings:
     """No justified envy: `hard` forbids blocking pairs, `soft` costs `weight` per pair."""
 
-    mode: str = "off"
+    mode: Mode = "off"
     weight: int = 1
 
 
@@ -76,7 +85,7 @@ class StabilitySettings:
 class FamilySettings:
     """Siblings at one school: `hard` forbids splitting a family, `soft` costs `weight` per split family."""
 
-    together: str = "off"
+    together: Mode = "off"
     weight: int = 1
 
 
@@ -86,10 +95,10 @@ class DiversityRule:
 
     attribute: str
     category: str
-    scope: str = "school"
+    scope: Scope = "school"
     band: tuple[int, int] | None = None
     around_district: int | None = None
-    mode: str = "soft"
+    mode: Mode = "soft"
     weight: int = 1
     line: int | None = None
 
@@ -114,12 +123,12 @@ class ObjectiveWeights:
 class SolverSettings:
     """How to solve: backend, limits, reproducibility."""
 
-    backend: str = "auto"
+    backend: Backend = "auto"
     time_limit: float = 60.0
     gap: float = 0.0
     workers: int = 2
     seed: int = 0
-    pulp_solver: str = "cbc"
+    pulp_solver: PulpSolver = "cbc"
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ class Config:
     solver: SolverSettings = SolverSettings()
     stability: StabilitySettings = StabilitySettings()
     families: FamilySettings = FamilySettings()
-    mechanism: str = "optimize"
+    mechanism: Mechanism = "optimize"
     data_sha256: Mapping[str, str] = field(default_factory=dict)
     lines: Mapping[Path_, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -432,7 +441,9 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
         },
     )
     mechanism = (
-        check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize") if "mechanism" in top else "optimize"
+        cast(Mechanism, check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize"))
+        if "mechanism" in top
+        else "optimize"
     )
     diversity = _read_diversity(check, top.get("diversity"))
     objective = _read_section(
@@ -555,8 +566,8 @@ def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
             check.problem(base, f"expected diversity[{index}] to name a category")
         else:
             category = check.text((*base, "category"), section["category"], "")
-        scope = check.choice((*base, "scope"), section.get("scope", "school"), SCOPES, "school")
-        mode = check.choice((*base, "mode"), section.get("mode", "soft"), RULE_MODES, "soft")
+        scope = cast(Scope, check.choice((*base, "scope"), section.get("scope", "school"), SCOPES, "school"))
+        mode = cast(Mode, check.choice((*base, "mode"), section.get("mode", "soft"), RULE_MODES, "soft"))
         weight = check.integer((*base, "weight"), section.get("weight", 1), 1, 0)
         band: tuple[int, int] | None = None
         around: int | None = None

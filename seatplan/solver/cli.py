@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
+from seatplan.models.config import Backend
 from seatplan.models.data import load_inputs
 from seatplan.models.errors import SeatplanError
 from seatplan.models.formulation import build_model
@@ -135,7 +136,7 @@ def solve(
         click.echo(f"solving {settings.name} …", err=True)
     if backend is not None:
         # Into the config, so the run folder's config.yaml records the backend that was asked for.
-        settings = replace(settings, solver=replace(settings.solver, backend=backend))
+        settings = replace(settings, solver=replace(settings.solver, backend=cast(Backend, backend)))
     result = run_solve(settings, instance=instance, time_limit=time_limit, progress=progress, read_seconds=read_seconds)
     # Infeasible or no solution: the error says so (exit 1) and nothing is written.
     result.save(folder, overwrite=overwrite)
