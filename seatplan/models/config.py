@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -34,12 +35,24 @@ RULE_MODES: tuple[str, ...] = get_args(Mode)
 SCOPES: tuple[str, ...] = get_args(Scope)
 MECHANISMS: tuple[str, ...] = get_args(Mechanism)
 DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priorities")
+#: File name endings read as Excel workbooks, whose path may name a sheet: `students.xlsx#Sheet1`.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 REQUIRED_DATA_FILES = ("students", "schools", "preferences")
+
+
+def split_sheet(written: str) -> tuple[str, str | None]:
+    """`students.xlsx#Sheet1` -> (`students.xlsx`, `Sheet1`): a sheet is named after the last `#`
+    of an Excel file's name only; any other path is kept whole."""
+    file, mark, sheet = written.rpartition("#")
+    if mark and file.lower().endswith(EXCEL_SUFFIXES):
+        return file, sheet
+    return written, None
 
 
 @dataclass(frozen=True)
 class DataFiles:
-    """Where the CSV files are: absolute paths, resolved against the config file's folder."""
+    """Where the data files are: absolute paths, resolved against the config file's folder, and the
+    sheet named for an Excel file (by data key; the first sheet when none is named)."""
 
     students: Path
     schools: Path
@@ -47,10 +60,15 @@ class DataFiles:
     seats: Path | None = None
     compacts: Path | None = None
     priorities: Path | None = None
+    sheets: Mapping[str, str] = field(default_factory=dict)
 
     def named(self) -> dict[str, Path]:
         """The files that are set, by their key in the config."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        return {key: getattr(self, key) for key in DATA_FILES if getattr(self, key) is not None}
+
+    def written(self, key: str, path: str) -> str:
+        """`path` as the config writes it: with `#sheet` when the key names one."""
+        return f"{path}#{self.sheets[key]}" if key in self.sheets else path
 
 
 @dataclass(frozen=True)
@@ -521,6 +539,7 @@ def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
     section = check.mapping(("data",), value, DATA_FILES)
     base = source.parent
     paths: dict[str, Path] = {}
+    sheets: dict[str, str] = {}
     for key, raw in section.items():
         if not isinstance(raw, str) or not raw.strip():
             check.problem(
@@ -528,7 +547,10 @@ def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
                 f"expected data.{key} to be a file path, got {check.got(('data', key), raw)}",
             )
             continue
-        paths[key] = (base / raw).resolve() if not Path(raw).is_absolute() else Path(raw)
+        file, sheet = split_sheet(raw)
+        if sheet is not None:
+            sheets[key] = sheet
+        paths[key] = (base / file).resolve() if not Path(file).is_absolute() else Path(file)
     missing = [k for k in REQUIRED_DATA_FILES if k not in section]
     if missing:
         check.problem(
@@ -537,7 +559,7 @@ def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
         )
     if any(k not in paths for k in REQUIRED_DATA_FILES):
         return None
-    return DataFiles(**paths)
+    return DataFiles(**paths, sheets=sheets)
 
 
 def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
@@ -615,8 +637,6 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
     def where(path: Path) -> str:
         if run_folder is None:
             return str(path)
-        import os
-
         return os.path.relpath(path, run_folder.resolve())
 
     def plain(value: Any) -> Any:
@@ -626,7 +646,7 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
 
     out: dict[str, Any] = {
         "name": config.name,
-        "data": {key: where(path) for key, path in config.data.named().items()},
+        "data": {key: config.data.written(key, where(path)) for key, path in config.data.named().items()},
         "compacts": {f.name: plain(getattr(config.compacts, f.name)) for f in fields(config.compacts)},
         "mechanism": config.mechanism,
         "clusters": {

@@ -1,13 +1,13 @@
-"""The CSV files, checked against each other and the config, read into one immutable `Instance`.
+"""The data files, checked against each other and the config, read into one immutable `Instance`.
 
-Ids are interned: students, schools, families, grades, clusters and sectors become integer indexes,
-and per-student data are numpy arrays, so that the formulation never touches a DataFrame.
-Every problem in every file is collected first and raised once, as a DataError.
+One reader per file (students, schools, seats, preferences, compacts, priorities), each returning
+arrays with ids interned; every problem in every file is collected first and raised once, as a
+DataError. A file may be CSV, Parquet or an Excel sheet (tables.py reads all three as text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,177 +15,26 @@ import numpy as np
 import pandas as pd
 
 from seatplan.models.config import Config, display_path, load_config
-from seatplan.models.csvfiles import (
-    CsvTable,
+from seatplan.models.errors import ConfigError, DataError, Problem, in_order
+from seatplan.models.instance import Instance, distance_hundredths, haversine_km
+from seatplan.models.tables import (
+    Table,
     check_non_empty,
+    file_kind,
     check_unique,
     first_lines,
     lookup,
     parse_booleans,
     parse_floats,
     parse_integers,
-    read_csv,
+    read_table,
     repeated_keys,
     repeated_rows,
     report_rows,
     require_columns,
 )
-from seatplan.models.errors import ConfigError, DataError, Problem, in_order
 
-EARTH_RADIUS_KM = 6371.0
-
-
-@dataclass(frozen=True, eq=False)
-class Instance:
-    """Everything the formulation needs, as arrays indexed by student, school, family, grade, compact.
-
-    Preferences are stored row-compressed: the list of student s is
-    `pref_school[pref_start[s]:pref_start[s+1]]`, in order, so position = offset + 1.
-    """
-
-    student_ids: np.ndarray  # (S,) str
-    family: np.ndarray  # (S,) int, index into family_ids
-    family_ids: np.ndarray  # (F,) str
-    grade: np.ndarray  # (S,) int, index into grades; all 0 without a grade column
-    grades: tuple[str, ...]  # ("",) when students have no grade column
-    has_grades: bool
-    home_cluster: np.ndarray  # (S,) int, index into clusters, -1 for none
-    student_lat: np.ndarray  # (S,) float, NaN when missing
-    student_lon: np.ndarray
-    attributes: Mapping[str, np.ndarray]  # column -> (S,) str, for the columns the config names
-
-    school_ids: np.ndarray  # (J,) str
-    school_names: np.ndarray  # (J,) str
-    school_cluster: np.ndarray  # (J,) int, index into clusters, -1 for a citywide school
-    clusters: tuple[str, ...]
-    school_sector: np.ndarray  # (J,) int, index into sectors, -1 for none
-    sectors: tuple[str, ...]
-    capacity: np.ndarray  # (J, G) int, seats per school and grade
-    under_selected: np.ndarray  # (J,) bool
-    first_choices: np.ndarray  # (J,) int, students listing the school first
-    school_lat: np.ndarray
-    school_lon: np.ndarray
-
-    pref_start: np.ndarray  # (S+1,) int
-    pref_school: np.ndarray  # (P,) int
-
-    compact_ids: np.ndarray  # (C,) str
-    compact_school: np.ndarray  # (C,) int
-    compact_family_count: np.ndarray  # (C,) int
-    compact_of_student: np.ndarray  # (S,) int, -1 when not in a compact
-
-    # School-choice data: who each school prefers (priorities.csv, feeders, the lottery).
-    lottery_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) 0 = best
-    priority_student: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
-    priority_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
-    priority_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
-    school_feeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (J,) -1 for none
-    current_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) -1 for none
-
-    warnings: tuple[Problem, ...] = field(default=())
-
-    @property
-    def n_students(self) -> int:
-        return len(self.student_ids)
-
-    @property
-    def n_schools(self) -> int:
-        return len(self.school_ids)
-
-    @property
-    def n_compacts(self) -> int:
-        return len(self.compact_ids)
-
-    @property
-    def total_capacity(self) -> np.ndarray:
-        """Seats per school, all grades together."""
-        return self.capacity.sum(axis=1)
-
-    @property
-    def list_length(self) -> np.ndarray:
-        return np.diff(self.pref_start)
-
-    def pref_student(self) -> np.ndarray:
-        """The student of each preference entry, aligned with `pref_school`."""
-        return np.repeat(np.arange(self.n_students), self.list_length)
-
-    def pref_position(self) -> np.ndarray:
-        """The position (1 = first choice) of each preference entry."""
-        return np.arange(len(self.pref_school)) - np.repeat(self.pref_start[:-1], self.list_length) + 1
-
-    def list_position(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
-        """Position of each school in each student's list, 0 where the student did not list it."""
-        if len(students) == 0 or len(self.pref_school) == 0:
-            return np.zeros(len(students), np.int64)
-        n = self.n_schools
-        keys = self.pref_student() * n + self.pref_school
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
-        at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
-        found = sorted_keys[at] == wanted
-        return np.where(found, self.pref_position()[order][at], 0).astype(np.int64)
-
-    def positions_of(self, school: np.ndarray) -> np.ndarray:
-        """Position (1 = first) of each student's school in its own list; 0 when unplaced or not listed."""
-        placed = np.flatnonzero(school >= 0)
-        out = np.zeros(len(school), dtype=np.int64)
-        out[placed] = self.list_position(placed, school[placed])
-        return out
-
-    def compact_members(self) -> list[np.ndarray]:
-        """Students of each compact, in student order."""
-        order = np.argsort(self.compact_of_student, kind="stable")
-        keys = self.compact_of_student[order]
-        start = np.searchsorted(keys, np.arange(self.n_compacts + 1))
-        return [order[start[c] : start[c + 1]] for c in range(self.n_compacts)]
-
-    def priority(self, students: np.ndarray, schools: np.ndarray, feeder_priority: int = 0) -> np.ndarray:
-        """Priority of each (student, school) pair: priorities.csv (0 when not listed), plus
-        `feeder_priority` when the student's current school feeds that school."""
-        out = np.zeros(len(students), dtype=np.int64)
-        if len(self.priority_student):
-            n = self.n_schools
-            keys = self.priority_student * n + self.priority_school
-            order = np.argsort(keys)
-            wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
-            at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
-            found = keys[order][at] == wanted
-            out[found] = self.priority_value[order][at][found]
-        if feeder_priority and len(self.current_school):
-            current = self.current_school[students]
-            feeds = np.where(current >= 0, self.school_feeds[np.maximum(current, 0)], -1)
-            out += np.where(feeds == schools, feeder_priority, 0)
-        return out
-
-    def student_index(self) -> dict[str, int]:
-        return {sid: i for i, sid in enumerate(self.student_ids)}
-
-    def school_index(self) -> dict[str, int]:
-        return {sid: i for i, sid in enumerate(self.school_ids)}
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km on a sphere of radius 6371.0 km."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlambda = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def distance_hundredths(instance: Instance, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
-    """Distance of each (student, school) pair in hundredths of a km, each rounded half up."""
-    km = haversine_km(
-        instance.student_lat[students],
-        instance.student_lon[students],
-        instance.school_lat[schools],
-        instance.school_lon[schools],
-    )
-    return np.floor(km * 100.0 + 0.5).astype(np.int64)
-
-
-# --------------------------------------------------------------------------------------------
+__all__ = ["Instance", "distance_hundredths", "haversine_km", "load_inputs", "load_instance", "lottery_from_seed"]
 
 
 def load_inputs(path: str | Path) -> tuple[Config, Instance]:
@@ -210,392 +59,454 @@ def load_inputs(path: str | Path) -> tuple[Config, Instance]:
 def load_instance(config: Config) -> Instance:
     """Read and cross-check every data file the config names. Raises DataError with every problem."""
     problems: list[Problem] = []
-    files = config.data
-    display = {key: display_path(path) for key, path in files.named().items()}
-    tables: dict[str, CsvTable | None] = {}
-    for key, path in files.named().items():
-        if not path.exists():
-            # Said where the planner can fix it: the config line that names the file.
-            problems.append(
-                Problem(
-                    config.display_name,
-                    config.line("data", key),
-                    f"expected data.{key} to name an existing file, got {display[key]} (no such file)",
-                )
-            )
-            tables[key] = None
-        elif path.is_dir():
-            problems.append(
-                Problem(
-                    config.display_name,
-                    config.line("data", key),
-                    f"expected data.{key} to name a CSV file, got a folder: {display[key]}",
-                )
-            )
-            tables[key] = None
-        else:
-            tables[key] = read_csv(path, display[key], problems)
-    students = tables["students"]
-    schools = tables["schools"]
-    preferences = tables["preferences"]
-    if students is None or schools is None:
+    tables = _read_tables(config, problems)
+    if tables["students"] is None or tables["schools"] is None:
         raise DataError(in_order(problems))
-
-    # ---- students ------------------------------------------------------------------------
-    attributes_needed = {rule.attribute: rule for rule in config.diversity if rule.attribute}
-    ok = require_columns(students, ["student_id"], problems)
-    for attribute, rule in attributes_needed.items():
-        require_columns(
-            students,
-            [attribute],
-            problems,
-            f" for the diversity rule at {config.display_name}:{rule.line}",
-        )
-    if not ok:
-        raise DataError(in_order(problems))
-    if len(students) == 0:
-        problems.append(Problem(students.file, 1, "expected at least one student, got only the header"))
-    check_non_empty(students, "student_id", problems)
-    check_unique(students, "student_id", problems, "student_id")
-    sframe = students.frame
-    student_ids = sframe["student_id"].to_numpy(dtype=object)
-    n_students = len(student_ids)
-    student_index = pd.Index(student_ids)
-    if not student_index.is_unique:
-        # Later lookups need unique ids; the duplicates are already reported.
-        student_index = pd.Index(pd.Series(student_ids).drop_duplicates())
-
-    family_text = sframe["family_id"].to_numpy(dtype=object) if students.has("family_id") else student_ids
-    family_text = np.where(family_text == "", student_ids, family_text)
-    family_codes, family_ids = pd.factorize(pd.Series(family_text, dtype=object))
-    family_ids = np.asarray(family_ids, dtype=object)
-
-    has_grades = students.has("grade")
-    if has_grades:
-        check_non_empty(students, "grade", problems)
-        grade_codes, grade_values = pd.factorize(sframe["grade"])
-        grades = tuple(str(g) for g in grade_values)
-    else:
-        grade_codes = np.zeros(n_students, dtype=np.int64)
-        grades = ("",)
-
-    attributes = {name: sframe[name].to_numpy(dtype=object) for name in attributes_needed if students.has(name)}
-    student_lat = (
-        parse_floats(students, "lat", problems, -90, 90) if students.has("lat") else np.full(n_students, np.nan)
+    students = _read_students(tables["students"], config, problems)
+    schools = _read_schools(tables["schools"], students, problems)
+    capacity = _read_capacity(tables.get("seats"), config, students, schools, problems)
+    pref_start, pref_school = _read_preferences(tables["preferences"], students, schools, problems)
+    first_choices = np.zeros(schools.n, dtype=np.int64)
+    np.add.at(first_choices, pref_school[pref_start[:-1][np.diff(pref_start) > 0]], 1)
+    under_selected, not_under_why = _under_selected(config, schools, capacity, first_choices, problems)
+    compacts = _compacts(
+        tables.get("compacts"), config, students, schools, capacity, under_selected, not_under_why, problems
     )
-    student_lon = (
-        parse_floats(students, "lon", problems, -180, 180) if students.has("lon") else np.full(n_students, np.nan)
-    )
-
-    # ---- schools ---------------------------------------------------------------------------
-    if not require_columns(schools, ["school_id"], problems):
-        raise DataError(in_order(problems))
-    if len(schools) == 0:
-        problems.append(Problem(schools.file, 1, "expected at least one school, got only the header"))
-    check_non_empty(schools, "school_id", problems)
-    check_unique(schools, "school_id", problems, "school_id")
-    jframe = schools.frame
-    school_ids = jframe["school_id"].to_numpy(dtype=object)
-    n_schools = len(school_ids)
-    school_index = pd.Index(school_ids)
-    if not school_index.is_unique:
-        school_index = pd.Index(pd.Series(school_ids).drop_duplicates())
-    names = jframe["name"].to_numpy(dtype=object) if schools.has("name") else school_ids.copy()
-
-    cluster_text = jframe["cluster"] if schools.has("cluster") else pd.Series([""] * n_schools)
-    home_text = sframe["home_cluster"] if students.has("home_cluster") else pd.Series([""] * n_students)
-    # A home cluster no school is in is still a cluster: its students are outside every clustered
-    # school (rule 5 leaves them the citywide schools), not free of clusters.
-    school_cluster_values = set(cluster_text.unique())
-    home_cluster_values = set(home_text.unique())
-    cluster_values = sorted((school_cluster_values | home_cluster_values) - {""})
-    clusters = tuple(cluster_values)
-    cluster_index = pd.Index(list(clusters), dtype=object)
-    school_cluster = np.where(cluster_text.to_numpy() == "", -1, cluster_index.get_indexer(cluster_text))
-    home_cluster = (
-        np.where(home_text.to_numpy() == "", -1, cluster_index.get_indexer(home_text))
-        if clusters
-        else np.full(n_students, -1)
-    )
-    schoolless = sorted(home_cluster_values - school_cluster_values - {""})
-    warnings: list[Problem] = []
-    if schoolless:
-        count = int(np.isin(home_text.to_numpy(), schoolless).sum())
-        warnings.append(
-            Problem(
-                students.file,
-                None,
-                f"{count:,} students have a home_cluster that no school is in "
-                f"({', '.join(schoolless[:5])}{', …' if len(schoolless) > 5 else ''}); every clustered school "
-                f"is outside their cluster",
-            )
-        )
-
-    sector_text = jframe["sector"] if schools.has("sector") else pd.Series([""] * n_schools)
-    sectors = tuple(sorted(set(sector_text.unique()) - {""}))
-    sector_index = pd.Index(list(sectors), dtype=object)
-    school_sector = np.where(sector_text.to_numpy() == "", -1, sector_index.get_indexer(sector_text))
-
-    school_lat = parse_floats(schools, "lat", problems, -90, 90) if schools.has("lat") else np.full(n_schools, np.nan)
-    school_lon = parse_floats(schools, "lon", problems, -180, 180) if schools.has("lon") else np.full(n_schools, np.nan)
-
-    # ---- capacity: schools.csv without grades, seats.csv with them ---------------------------
-    capacity = np.zeros((n_schools, len(grades)), dtype=np.int64)
-    # Schools whose capacity could be read; where it could not (already reported), checks that need
-    # it stay quiet rather than repeat the problem in other words.
-    capacity_known = np.zeros(n_schools, dtype=bool)
-    seats = tables.get("seats")
-    if not has_grades:
-        if files.seats is not None:
-            problems.append(
-                Problem(
-                    config.display_name,
-                    config.line("data", "seats"),
-                    f"expected a grade column in {students.file} because data.seats is given "
-                    f"(without grades, remove data.seats: capacity then comes from schools.csv)",
-                )
-            )
-        if require_columns(schools, ["capacity"], problems, " (an integer ≥ 0: seats at the school)"):
-            values, good = parse_integers(schools, "capacity", problems, non_negative=True)
-            capacity[:, 0] = np.where(good, values, 0)
-            capacity_known = good
-    else:
-        if files.seats is None:
-            problems.append(
-                Problem(
-                    config.display_name,
-                    config.line("data"),
-                    f"expected data.seats (a seats.csv with school_id,grade,capacity) because "
-                    f"{students.file} has a grade column",
-                )
-            )
-        elif seats is not None and require_columns(seats, ["school_id", "grade", "capacity"], problems):
-            where_school = lookup(seats, "school_id", school_index, problems, "school", schools.file)
-            check_non_empty(seats, "grade", problems)
-            key = seats.frame["school_id"] + "\x1f" + seats.frame["grade"]
-            repeated = key.duplicated().to_numpy()
-            if repeated.any():
-                first_seen = first_lines(seats, key)
-                report_rows(
-                    seats,
-                    repeated,
-                    np.array(
-                        [
-                            f"expected one row per school and grade, got school '{j}' grade '{g}' again "
-                            f"(first on line {f})"
-                            for j, g, f in zip(
-                                seats.frame["school_id"],
-                                seats.frame["grade"],
-                                first_seen,
-                                strict=True,
-                            )
-                        ],
-                        dtype=object,
-                    ),
-                    problems,
-                )
-            values, good = parse_integers(seats, "capacity", problems, non_negative=True)
-            # Grades only seats.csv names (no student in them) still count in a school's total
-            # capacity: the share cap and the under-selected test are about all of its seats.
-            idle = [g for g in seats.frame["grade"].unique() if g != "" and g not in grades]
-            if idle:
-                grades = grades + tuple(idle)
-                capacity = np.zeros((n_schools, len(grades)), dtype=np.int64)
-            grade_of_row = pd.Index(list(grades), dtype=object).get_indexer(seats.frame["grade"])
-            use = good & (where_school >= 0) & (grade_of_row >= 0) & ~repeated
-            capacity[where_school[use], grade_of_row[use]] = values[use]
-            capacity_known[:] = True
-            capacity_known[where_school[~good & (where_school >= 0)]] = False
-            offered = set(seats.frame["grade"].unique())
-            for grade in grades:
-                if grade not in offered and grade != "":
-                    # Reported on the first student of that grade: seats.csv has no line to point at.
-                    first_student = int(np.flatnonzero(grade_codes == grades.index(grade))[0])
-                    count = int(np.sum(grade_codes == grades.index(grade)))
-                    problems.append(
-                        Problem(
-                            students.file,
-                            int(students.lines()[first_student]),
-                            f"expected seats for grade '{grade}' in {seats.file}, got none "
-                            f"({count:,} student{'s' if count != 1 else ''} of this grade)",
-                        )
-                    )
-
-    # ---- preferences -----------------------------------------------------------------------
-    pref_start = np.zeros(n_students + 1, dtype=np.int64)
-    pref_school = np.zeros(0, dtype=np.int64)
-    if preferences is not None and require_columns(preferences, ["student_id", "school_id", "rank"], problems):
-        p_student = lookup(preferences, "student_id", student_index, problems, "student", students.file)
-        p_school = lookup(preferences, "school_id", school_index, problems, "school", schools.file)
-        check_non_empty(preferences, "student_id", problems)
-        check_non_empty(preferences, "school_id", problems)
-        rank, good_rank = parse_integers(preferences, "rank", problems)
-        pframe = preferences.frame
-        repeated_school, pair = repeated_keys(preferences, ["student_id", "school_id"])
-        if repeated_school.any():
-            first_seen = first_lines(preferences, pair)
-            report_rows(
-                preferences,
-                repeated_school,
-                np.array(
-                    [
-                        f"expected each school once in a student's list, got student '{s}' listing school "
-                        f"'{j}' again (first on line {f})"
-                        for s, j, f in zip(pframe["student_id"], pframe["school_id"], first_seen, strict=True)
-                    ],
-                    dtype=object,
-                ),
-                problems,
-            )
-        # Ranks compare as numbers: "1" and "01" are the same rank.
-        student_code = preferences.codes("student_id")[0]
-        repeated_rank = repeated_rows(student_code, rank) & ~repeated_school & good_rank
-        if repeated_rank.any():
-            first_seen = first_lines(preferences, pd.DataFrame({"student": student_code, "rank": rank}))
-            report_rows(
-                preferences,
-                repeated_rank,
-                np.array(
-                    [
-                        f"expected each rank once in a student's list, got student '{s}' with rank {r} "
-                        f"again (first on line {f})"
-                        for s, r, f in zip(pframe["student_id"], pframe["rank"], first_seen, strict=True)
-                    ],
-                    dtype=object,
-                ),
-                problems,
-            )
-        use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
-        s, j, r = p_student[use], p_school[use], rank[use]
-        # Lists are usually written student by student in rank order: then there is nothing to sort.
-        listed_in_order = bool(np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (r[1:] > r[:-1]))))
-        order = np.arange(len(s)) if listed_in_order else np.lexsort((r, s))
-        pref_school = j[order].astype(np.int64)
-        pref_start = np.searchsorted(s[order], np.arange(n_students + 1)).astype(np.int64)
-
-    first_choices = np.zeros(n_schools, dtype=np.int64)
-    has_list = np.diff(pref_start) > 0
-    np.add.at(first_choices, pref_school[pref_start[:-1][has_list]], 1)
-
-    # ---- under-selected schools ----------------------------------------------------------------
-    ratio = config.compacts.under_selected_ratio
-    total = capacity.sum(axis=1)
-    # fewer than ratio × capacity first choices, in exact arithmetic: count·den < num·capacity
-    computed = first_choices * ratio.denominator < ratio.numerator * total
-    under_selected = computed
-    # Why a school is not under-selected, for the compact check's message.
-    not_under_why = np.array(
-        [
-            f"{first_choices[j]:,} first choices for {total[j]:,} seats, and under-selected means fewer "
-            f"than {ratio} × seats (compacts.under_selected_ratio)"
-            for j in range(n_schools)
-        ],
-        dtype=object,
-    )
-    if schools.has("under_selected"):
-        given = parse_booleans(schools, "under_selected", problems)
-        under_selected = np.where(given >= 0, given == 1, computed)
-        capacity_known = capacity_known | (given >= 0)
-        school_lines = schools.lines()
-        for j in np.flatnonzero(given == 0):
-            not_under_why[j] = f"{schools.file}:{school_lines[j]} says under_selected {jframe['under_selected'][j]}"
-
-    # ---- compacts --------------------------------------------------------------------------------
-    compact_of_student = np.full(n_students, -1, dtype=np.int64)
-    compact_ids = np.zeros(0, dtype=object)
-    compact_school = np.zeros(0, dtype=np.int64)
-    compact_family_count = np.zeros(0, dtype=np.int64)
-    compacts = tables.get("compacts")
-    if compacts is not None and require_columns(compacts, ["compact_id", "family_id", "school_id"], problems):
-        result = _read_compacts(
-            compacts,
-            config,
-            school_index,
-            family_ids,
-            family_codes,
-            school_ids,
-            under_selected | ~capacity_known,
-            not_under_why,
-            schools.file,
-            students.file,
-            problems,
-        )
-        compact_ids, compact_school, compact_family_count, compact_of_student = result
-
-    # ---- school-choice data: priorities, the lottery, feeders ---------------------------------
-    choice = _read_choice_data(
-        config,
-        tables.get("priorities"),
-        students,
-        schools,
-        student_index,
-        school_index,
-        student_ids,
-        problems,
-    )
-
-    # ---- a run's config.yaml records the data it was solved with ------------------------------
-    for key, recorded in config.data_sha256.items():
-        named = files.named().get(key)
-        if named is not None and named.is_file() and file_sha256(named) != recorded:
-            warnings.append(
-                Problem(
-                    config.display_name,
-                    config.line("data_sha256", key),
-                    f"{display[key]} has changed since this config was written (its SHA-256 differs "
-                    f"from data_sha256.{key}); solving the data as they are now",
-                )
-            )
-
-    # ---- distance needs coordinates ----------------------------------------------------------
-    if config.objective.distance > 0:
-        where = f"{config.display_name}:{config.line('objective', 'distance')}"
-        why = f" because objective.distance is {config.objective.distance} ({where})"
-        for table in (students, schools):
-            if not (table.has("lat") and table.has("lon")):
-                require_columns(table, ["lat", "lon"], problems, why)
-            else:
-                empty = (table.frame[["lat", "lon"]] == "").any(axis=1).to_numpy()
-                report_rows(table, empty, f"expected lat and lon{why}", problems)
-
+    choice = _read_choice_data(config, tables.get("priorities"), students, schools, problems)
+    warnings = schools.warnings + _changed_since_recorded(config)
+    _check_coordinates(config, students.table, schools.table, problems)
     if problems:
         raise DataError(in_order(problems))
-
     return Instance(
-        student_ids=student_ids,
-        family=np.asarray(family_codes, dtype=np.int64),
-        family_ids=family_ids,
-        grade=np.asarray(grade_codes, dtype=np.int64),
-        grades=grades,
-        has_grades=has_grades,
-        home_cluster=np.asarray(home_cluster, dtype=np.int64),
-        student_lat=student_lat,
-        student_lon=student_lon,
-        attributes=attributes,
-        school_ids=school_ids,
-        school_names=names,
-        school_cluster=np.asarray(school_cluster, dtype=np.int64),
-        clusters=clusters,
-        school_sector=np.asarray(school_sector, dtype=np.int64),
-        sectors=sectors,
-        capacity=capacity,
-        under_selected=np.asarray(under_selected, dtype=bool),
+        student_ids=students.ids,
+        family=students.family,
+        family_ids=students.family_ids,
+        grade=students.grade,
+        grades=capacity.grades,
+        has_grades=students.has_grades,
+        home_cluster=schools.home_cluster,
+        student_lat=students.lat,
+        student_lon=students.lon,
+        attributes=students.attributes,
+        school_ids=schools.ids,
+        school_names=schools.names,
+        school_cluster=schools.cluster,
+        clusters=schools.clusters,
+        school_sector=schools.sector,
+        sectors=schools.sectors,
+        capacity=capacity.seats,
+        under_selected=under_selected,
         first_choices=first_choices,
-        school_lat=school_lat,
-        school_lon=school_lon,
+        school_lat=schools.lat,
+        school_lon=schools.lon,
         pref_start=pref_start,
         pref_school=pref_school,
-        compact_ids=compact_ids,
-        compact_school=compact_school,
-        compact_family_count=compact_family_count,
-        compact_of_student=compact_of_student,
+        compact_ids=compacts[0],
+        compact_school=compacts[1],
+        compact_family_count=compacts[2],
+        compact_of_student=compacts[3],
         **choice,
         warnings=tuple(warnings),
     )
 
 
+def _read_tables(config: Config, problems: list[Problem]) -> dict[str, Table | None]:
+    """Every data file the config names, read as text; a missing one is said on the config's line."""
+    tables: dict[str, Table | None] = {}
+    for key, path in config.data.named().items():
+        display = display_path(path)
+        # Said where the planner can fix it: the config line that names the file.
+        if not path.exists():
+            message = f"expected data.{key} to name an existing file, got {display} (no such file)"
+        elif path.is_dir():
+            message = f"expected data.{key} to name {file_kind(path)} file, got a folder: {display}"
+        else:
+            tables[key] = read_table(path, display, problems, config.data.sheets.get(key))
+            continue
+        problems.append(Problem(config.display_name, config.line("data", key), message))
+        tables[key] = None
+    tables.setdefault("preferences", None)
+    return tables
+
+
+@dataclass
+class _Students:
+    """students.csv: ids (unique), families, grades, coordinates and the attributes rules name."""
+
+    table: Table
+    ids: np.ndarray
+    index: pd.Index
+    family: np.ndarray
+    family_ids: np.ndarray
+    grade: np.ndarray
+    grades: tuple[str, ...]
+    has_grades: bool
+    attributes: dict[str, np.ndarray]
+    lat: np.ndarray
+    lon: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+def _read_students(table: Table, config: Config, problems: list[Problem]) -> _Students:
+    attributes_needed = {rule.attribute: rule for rule in config.diversity if rule.attribute}
+    ok = require_columns(table, ["student_id"], problems)
+    for attribute, rule in attributes_needed.items():
+        require_columns(table, [attribute], problems, f" for the diversity rule at {config.display_name}:{rule.line}")
+    if not ok:
+        raise DataError(in_order(problems))
+    if len(table) == 0:
+        problems.append(Problem(table.file, 1, "expected at least one student, got only the header"))
+    check_non_empty(table, "student_id", problems)
+    check_unique(table, "student_id", problems, "student_id")
+    frame = table.frame
+    ids = frame["student_id"].to_numpy(dtype=object)
+    n = len(ids)
+    family_text = frame["family_id"].to_numpy(dtype=object) if table.has("family_id") else ids
+    family_text = np.where(family_text == "", ids, family_text)
+    family_codes, family_ids = pd.factorize(pd.Series(family_text, dtype=object))
+    has_grades = table.has("grade")
+    if has_grades:
+        check_non_empty(table, "grade", problems)
+        grade_codes, grade_values = pd.factorize(frame["grade"])
+        grades = tuple(str(g) for g in grade_values)
+    else:
+        grade_codes, grades = np.zeros(n, dtype=np.int64), ("",)
+    return _Students(
+        table=table,
+        ids=ids,
+        index=_unique_index(ids),
+        family=np.asarray(family_codes, dtype=np.int64),
+        family_ids=np.asarray(family_ids, dtype=object),
+        grade=np.asarray(grade_codes, dtype=np.int64),
+        grades=grades,
+        has_grades=has_grades,
+        attributes={name: frame[name].to_numpy(dtype=object) for name in attributes_needed if table.has(name)},
+        lat=parse_floats(table, "lat", problems, -90, 90) if table.has("lat") else np.full(n, np.nan),
+        lon=parse_floats(table, "lon", problems, -180, 180) if table.has("lon") else np.full(n, np.nan),
+    )
+
+
+def _unique_index(ids: np.ndarray) -> pd.Index:
+    """An index for id lookups; with repeated ids (reported already), their first rows."""
+    index = pd.Index(ids)
+    return index if index.is_unique else pd.Index(pd.Series(ids).drop_duplicates())
+
+
+@dataclass
+class _Schools:
+    """schools.csv with the clusters of schools and of students' homes, sectors and coordinates."""
+
+    table: Table
+    ids: np.ndarray
+    index: pd.Index
+    names: np.ndarray
+    cluster: np.ndarray
+    clusters: tuple[str, ...]
+    home_cluster: np.ndarray
+    sector: np.ndarray
+    sectors: tuple[str, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+def _read_schools(table: Table, students: _Students, problems: list[Problem]) -> _Schools:
+    if not require_columns(table, ["school_id"], problems):
+        raise DataError(in_order(problems))
+    if len(table) == 0:
+        problems.append(Problem(table.file, 1, "expected at least one school, got only the header"))
+    check_non_empty(table, "school_id", problems)
+    check_unique(table, "school_id", problems, "school_id")
+    frame = table.frame
+    ids = frame["school_id"].to_numpy(dtype=object)
+    n = len(ids)
+    cluster_text = frame["cluster"] if table.has("cluster") else pd.Series([""] * n)
+    home_text = (
+        students.table.frame["home_cluster"] if students.table.has("home_cluster") else pd.Series([""] * students.n)
+    )
+    # A home cluster no school is in is still a cluster: its students are outside every clustered
+    # school (rule 5 leaves them the citywide schools), not free of clusters.
+    school_clusters, home_clusters = set(cluster_text.unique()), set(home_text.unique())
+    clusters = tuple(sorted((school_clusters | home_clusters) - {""}))
+    sector_text = frame["sector"] if table.has("sector") else pd.Series([""] * n)
+    sectors = tuple(sorted(set(sector_text.unique()) - {""}))
+    return _Schools(
+        table=table,
+        ids=ids,
+        index=_unique_index(ids),
+        names=frame["name"].to_numpy(dtype=object) if table.has("name") else ids.copy(),
+        cluster=_codes(cluster_text, clusters),
+        clusters=clusters,
+        home_cluster=_codes(home_text, clusters),
+        sector=_codes(sector_text, sectors),
+        sectors=sectors,
+        lat=parse_floats(table, "lat", problems, -90, 90) if table.has("lat") else np.full(n, np.nan),
+        lon=parse_floats(table, "lon", problems, -180, 180) if table.has("lon") else np.full(n, np.nan),
+        warnings=_schoolless_clusters(students.table, home_text, home_clusters - school_clusters - {""}),
+    )
+
+
+def _codes(text: pd.Series, values: tuple[str, ...]) -> np.ndarray:
+    """Each text's index in `values`, -1 where it is empty."""
+    found = pd.Index(list(values), dtype=object).get_indexer(pd.Index(text.to_numpy()))
+    return np.where(text.to_numpy() == "", -1, found).astype(np.int64)
+
+
+def _schoolless_clusters(students: Table, home_text: pd.Series, schoolless: set[str]) -> list[Problem]:
+    if not schoolless:
+        return []
+    names = sorted(schoolless)
+    count = int(np.isin(home_text.to_numpy(), names).sum())
+    return [
+        Problem(
+            students.file,
+            None,
+            f"{count:,} students have a home_cluster that no school is in "
+            f"({', '.join(names[:5])}{', …' if len(names) > 5 else ''}); every clustered school "
+            f"is outside their cluster",
+        )
+    ]
+
+
+@dataclass
+class _Capacity:
+    """Seats per school and grade; which schools' seats could be read; the grades seats name."""
+
+    seats: np.ndarray
+    known: np.ndarray
+    grades: tuple[str, ...]
+
+
+def _read_capacity(
+    seats: Table | None, config: Config, students: _Students, schools: _Schools, problems: list[Problem]
+) -> _Capacity:
+    """Seats from schools.csv's capacity without grades, from seats.csv with them. Where a school's
+    capacity cannot be read (reported), checks that need it stay quiet rather than repeat it."""
+    if not students.has_grades:
+        return _capacity_without_grades(config, students, schools, problems)
+    capacity = _Capacity(
+        np.zeros((schools.n, len(students.grades)), dtype=np.int64), np.zeros(schools.n, bool), students.grades
+    )
+    if config.data.seats is None:
+        problems.append(
+            Problem(
+                config.display_name,
+                config.line("data"),
+                f"expected data.seats (a seats.csv with school_id,grade,capacity) because "
+                f"{students.table.file} has a grade column",
+            )
+        )
+    elif seats is not None and require_columns(seats, ["school_id", "grade", "capacity"], problems):
+        capacity = _read_seats(seats, students, schools, problems)
+    return capacity
+
+
+def _capacity_without_grades(
+    config: Config, students: _Students, schools: _Schools, problems: list[Problem]
+) -> _Capacity:
+    capacity = _Capacity(np.zeros((schools.n, 1), dtype=np.int64), np.zeros(schools.n, dtype=bool), ("",))
+    if config.data.seats is not None:
+        problems.append(
+            Problem(
+                config.display_name,
+                config.line("data", "seats"),
+                f"expected a grade column in {students.table.file} because data.seats is given "
+                f"(without grades, remove data.seats: capacity then comes from schools.csv)",
+            )
+        )
+    if require_columns(schools.table, ["capacity"], problems, " (an integer ≥ 0: seats at the school)"):
+        values, good = parse_integers(schools.table, "capacity", problems, non_negative=True)
+        capacity.seats[:, 0] = np.where(good, values, 0)
+        capacity.known = good
+    return capacity
+
+
+def _read_seats(seats: Table, students: _Students, schools: _Schools, problems: list[Problem]) -> _Capacity:
+    """seats.csv: one row per school and grade. Grades only it names (no student in them) still
+    count in a school's total capacity: the share cap and the under-selected test are about all seats."""
+    frame = seats.frame
+    where_school = lookup(seats, "school_id", schools.index, problems, "school", schools.table.file)
+    check_non_empty(seats, "grade", problems)
+    key = frame["school_id"] + "\x1f" + frame["grade"]
+    repeated = key.duplicated().to_numpy()
+    if repeated.any():
+        first_seen = first_lines(seats, key)
+        messages = [
+            f"expected one row per school and grade, got school '{j}' grade '{g}' again (first on line {f})"
+            for j, g, f in zip(frame["school_id"], frame["grade"], first_seen, strict=True)
+        ]
+        report_rows(seats, repeated, np.array(messages, dtype=object), problems)
+    values, good = parse_integers(seats, "capacity", problems, non_negative=True)
+    grades = students.grades
+    idle = [g for g in frame["grade"].unique() if g != "" and g not in grades]
+    grades = grades + tuple(idle)
+    capacity = np.zeros((schools.n, len(grades)), dtype=np.int64)
+    grade_of_row = pd.Index(list(grades), dtype=object).get_indexer(pd.Index(frame["grade"].to_numpy()))
+    use = good & (where_school >= 0) & (grade_of_row >= 0) & ~repeated
+    capacity[where_school[use], grade_of_row[use]] = values[use]
+    known = np.ones(schools.n, dtype=bool)
+    known[where_school[~good & (where_school >= 0)]] = False
+    offered = set(frame["grade"].unique())
+    for number, grade in enumerate(students.grades):
+        if grade not in offered and grade != "":
+            # Reported on the first student of that grade: seats.csv has no line to point at.
+            of_grade = np.flatnonzero(students.grade == number)
+            problems.append(
+                Problem(
+                    students.table.file,
+                    int(students.table.lines()[of_grade[0]]),
+                    f"expected seats for grade '{grade}' in {seats.file}, got none "
+                    f"({len(of_grade):,} student{'s' if len(of_grade) != 1 else ''} of this grade)",
+                )
+            )
+    return _Capacity(capacity, known, grades)
+
+
+def _read_preferences(
+    table: Table | None, students: _Students, schools: _Schools, problems: list[Problem]
+) -> tuple[np.ndarray, np.ndarray]:
+    """preferences.csv as lists: student s lists pref_school[pref_start[s]:pref_start[s+1]], in rank order."""
+    pref_start = np.zeros(students.n + 1, dtype=np.int64)
+    pref_school = np.zeros(0, dtype=np.int64)
+    if table is None or not require_columns(table, ["student_id", "school_id", "rank"], problems):
+        return pref_start, pref_school
+    p_student = lookup(table, "student_id", students.index, problems, "student", students.table.file)
+    p_school = lookup(table, "school_id", schools.index, problems, "school", schools.table.file)
+    check_non_empty(table, "student_id", problems)
+    check_non_empty(table, "school_id", problems)
+    rank, good_rank = parse_integers(table, "rank", problems)
+    frame = table.frame
+    repeated_school, pair = repeated_keys(table, ["student_id", "school_id"])
+    if repeated_school.any():
+        first_seen = first_lines(table, pair)
+        messages = [
+            f"expected each school once in a student's list, got student '{s}' listing school '{j}' again "
+            f"(first on line {f})"
+            for s, j, f in zip(frame["student_id"], frame["school_id"], first_seen, strict=True)
+        ]
+        report_rows(table, repeated_school, np.array(messages, dtype=object), problems)
+    # Ranks compare as numbers: "1" and "01" are the same rank.
+    student_code = table.codes("student_id")[0]
+    repeated_rank = repeated_rows(student_code, rank) & ~repeated_school & good_rank
+    if repeated_rank.any():
+        first_seen = first_lines(table, pd.DataFrame({"student": student_code, "rank": rank}))
+        messages = [
+            f"expected each rank once in a student's list, got student '{s}' with rank {r} again (first on line {f})"
+            for s, r, f in zip(frame["student_id"], frame["rank"], first_seen, strict=True)
+        ]
+        report_rows(table, repeated_rank, np.array(messages, dtype=object), problems)
+    use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
+    s, j, r = p_student[use], p_school[use], rank[use]
+    # Lists are usually written student by student in rank order: then there is nothing to sort.
+    listed_in_order = bool(np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (r[1:] > r[:-1]))))
+    order = np.arange(len(s)) if listed_in_order else np.lexsort((r, s))
+    pref_school = j[order].astype(np.int64)
+    pref_start = np.searchsorted(s[order], np.arange(students.n + 1)).astype(np.int64)
+    return pref_start, pref_school
+
+
+def _under_selected(
+    config: Config, schools: _Schools, capacity: _Capacity, first_choices: np.ndarray, problems: list[Problem]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Under-selected schools (fewer than ratio × seats first choices, unless schools.csv says), and
+    why each school is not, for the compact check's message. A school schools.csv judges counts as
+    known (its capacity does not matter then)."""
+    ratio = config.compacts.under_selected_ratio
+    total = capacity.seats.sum(axis=1)
+    # fewer than ratio × capacity first choices, in exact arithmetic: count·den < num·capacity
+    under_selected = first_choices * ratio.denominator < ratio.numerator * total
+    not_under_why = np.array(
+        [
+            f"{first_choices[j]:,} first choices for {total[j]:,} seats, and under-selected means fewer "
+            f"than {ratio} × seats (compacts.under_selected_ratio)"
+            for j in range(schools.n)
+        ],
+        dtype=object,
+    )
+    table = schools.table
+    if table.has("under_selected"):
+        given = parse_booleans(table, "under_selected", problems)
+        under_selected = np.where(given >= 0, given == 1, under_selected)
+        capacity.known = capacity.known | (given >= 0)
+        lines, written = table.lines(), table.frame["under_selected"].to_numpy()
+        for j in np.flatnonzero(given == 0):
+            not_under_why[j] = f"{table.file}:{lines[j]} says under_selected {written[j]}"
+    return np.asarray(under_selected, dtype=bool), not_under_why
+
+
+def _compacts(
+    table: Table | None,
+    config: Config,
+    students: _Students,
+    schools: _Schools,
+    capacity: _Capacity,
+    under_selected: np.ndarray,
+    not_under_why: np.ndarray,
+    problems: list[Problem],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """compacts.csv, or no compact: (ids, school, families per compact, compact of each student)."""
+    if table is None or not require_columns(table, ["compact_id", "family_id", "school_id"], problems):
+        return (
+            np.zeros(0, dtype=object),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.full(students.n, -1, dtype=np.int64),
+        )
+    return _read_compacts(
+        table,
+        config,
+        schools.index,
+        students.family_ids,
+        students.family,
+        schools.ids,
+        under_selected | ~capacity.known,
+        not_under_why,
+        schools.table.file,
+        students.table.file,
+        problems,
+    )
+
+
+def _changed_since_recorded(config: Config) -> list[Problem]:
+    """A run's config.yaml records the data it was solved with: say which file changed since."""
+    warnings = []
+    for key, recorded in config.data_sha256.items():
+        named = config.data.named().get(key)
+        if named is not None and named.is_file() and file_sha256(named) != recorded:
+            warnings.append(
+                Problem(
+                    config.display_name,
+                    config.line("data_sha256", key),
+                    f"{display_path(named)} has changed since this config was written (its SHA-256 differs "
+                    f"from data_sha256.{key}); solving the data as they are now",
+                )
+            )
+    return warnings
+
+
+def _check_coordinates(config: Config, students: Table, schools: Table, problems: list[Problem]) -> None:
+    """Distance needs both ends of every trip."""
+    if config.objective.distance <= 0:
+        return
+    where = f"{config.display_name}:{config.line('objective', 'distance')}"
+    why = f" because objective.distance is {config.objective.distance} ({where})"
+    for table in (students, schools):
+        if not (table.has("lat") and table.has("lon")):
+            require_columns(table, ["lat", "lon"], problems, why)
+        else:
+            empty = (table.frame[["lat", "lon"]] == "").any(axis=1).to_numpy()
+            report_rows(table, empty, f"expected lat and lon{why}", problems)
+
+
 def _read_compacts(
-    table: CsvTable,
+    table: Table,
     config: Config,
     school_index: pd.Index,
     family_ids: np.ndarray,
@@ -714,8 +625,6 @@ def lottery_from_seed(student_ids: np.ndarray, seed: int) -> np.ndarray:
     """The documented draw when students.csv has no lottery column: each student's number is the
     first 16 hex digits of SHA-256("<seed>:<student_id>"), smaller is better. Anyone can redo it,
     in any language, and it does not depend on the order of the file."""
-    import hashlib
-
     sha256, prefix = hashlib.sha256, f"{seed}:"
     # The first 16 hex digits are the first 8 bytes of the digest, read big-endian.
     first_bytes = b"".join([sha256((prefix + str(sid)).encode()).digest()[:8] for sid in student_ids])
@@ -723,108 +632,100 @@ def lottery_from_seed(student_ids: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _read_choice_data(
-    config: Config,
-    priorities: CsvTable | None,
-    students: CsvTable,
-    schools: CsvTable,
-    student_index: pd.Index,
-    school_index: pd.Index,
-    student_ids: np.ndarray,
-    problems: list[Problem],
+    config: Config, priorities: Table | None, students: _Students, schools: _Schools, problems: list[Problem]
 ) -> dict[str, np.ndarray]:
-    """Priorities, lottery order, feeders and current schools (issue: school-choice mechanics)."""
-    n_students, n_schools = len(student_ids), len(schools.frame)
-    out: dict[str, np.ndarray] = {}
-    if "lottery" in students.frame.columns:
-        text = students.frame["lottery"]
-        numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(numbers)
-        report_rows(
-            students,
-            bad,
-            np.array(
-                [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()],
-                dtype=object,
-            )
-            if bad.any()
-            else "",
-            problems,
-        )
-        repeated = pd.Series(numbers).duplicated(keep="first").to_numpy() & ~bad
-        if repeated.any():
-            # Rows that are not numbers have no group, so the lines come back as floats (NaN there).
-            first = np.nan_to_num(first_lines(students, pd.Series(numbers)).astype(float)).astype(np.int64)
-            report_rows(
-                students,
-                repeated,
-                np.array(
-                    [
-                        f'expected a different lottery number for each student, got "{v}" again (first on line {f})'
-                        for v, f in zip(text.to_numpy(), first, strict=True)
-                    ],
-                    dtype=object,
-                ),
-                problems,
-            )
-        order = np.argsort(np.where(bad, np.inf, numbers), kind="stable")
-    else:
-        order = np.argsort(lottery_from_seed(student_ids, config.solver.seed), kind="stable")
-    rank = np.empty(n_students, dtype=np.int64)
-    rank[order] = np.arange(n_students)
-    out["lottery_rank"] = rank
+    """School choice: the lottery order, feeders and current schools, and priorities.csv."""
+    return {
+        "lottery_rank": _lottery_rank(config, students, problems),
+        **_feeders(students, schools, problems),
+        **_read_priorities(priorities, students, schools, problems),
+    }
 
-    feeds = np.full(n_schools, -1, dtype=np.int64)
-    if "feeds" in schools.frame.columns:
+
+def _lottery_rank(config: Config, students: _Students, problems: list[Problem]) -> np.ndarray:
+    """Each student's place in the lottery (0 = best): students.csv's lottery column, or the draw."""
+    table = students.table
+    if table.has("lottery"):
+        order = np.argsort(_lottery_numbers(table, problems), kind="stable")
+    else:
+        order = np.argsort(lottery_from_seed(students.ids, config.solver.seed), kind="stable")
+    rank = np.empty(students.n, dtype=np.int64)
+    rank[order] = np.arange(students.n)
+    return rank
+
+
+def _lottery_numbers(table: Table, problems: list[Problem]) -> np.ndarray:
+    """The lottery column as numbers (a bad one is reported and sorts last); each must differ."""
+    text = table.frame["lottery"]
+    numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        messages = [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()]
+        report_rows(table, bad, np.array(messages, dtype=object), problems)
+    repeated = pd.Series(numbers).duplicated(keep="first").to_numpy() & ~bad
+    if repeated.any():
+        # Rows that are not numbers have no group, so the lines come back as floats (NaN there).
+        first = np.nan_to_num(first_lines(table, pd.Series(numbers)).astype(float)).astype(np.int64)
+        messages = [
+            f'expected a different lottery number for each student, got "{v}" again (first on line {f})'
+            for v, f in zip(text.to_numpy(), first, strict=True)
+        ]
+        report_rows(table, repeated, np.array(messages, dtype=object), problems)
+    return np.where(bad, np.inf, numbers)
+
+
+def _feeders(students: _Students, schools: _Schools, problems: list[Problem]) -> dict[str, np.ndarray]:
+    """The school each school feeds (schools.csv's feeds) and each student's current school. A
+    current school that is not in schools.csv is outside the match: it feeds nothing."""
+    feeds = np.full(schools.n, -1, dtype=np.int64)
+    if schools.table.has("feeds"):
         found = lookup(
-            schools,
+            schools.table,
             "feeds",
-            school_index,
+            schools.index,
             problems,
             "school",
-            f"{schools.file}: expected feeds to name a school_id",
+            f"{schools.table.file}: expected feeds to name a school_id",
         )
-        feeds = np.where(schools.frame["feeds"].to_numpy() == "", -1, found)
-    out["school_feeds"] = np.asarray(feeds, dtype=np.int64)
-    current = np.full(n_students, -1, dtype=np.int64)
-    if "current_school" in students.frame.columns:
-        # A school outside the match (a current school that is not in schools.csv) feeds nothing.
-        current = school_index.get_indexer(students.frame["current_school"]).astype(np.int64)
-    out["current_school"] = current
+        feeds = np.where(schools.table.frame["feeds"].to_numpy() == "", -1, found).astype(np.int64)
+    current = np.full(students.n, -1, dtype=np.int64)
+    if students.table.has("current_school"):
+        current = schools.index.get_indexer(pd.Index(students.table.frame["current_school"].to_numpy())).astype(
+            np.int64
+        )
+    return {"school_feeds": feeds, "current_school": current}
 
-    out["priority_student"] = np.zeros(0, np.int64)
-    out["priority_school"] = np.zeros(0, np.int64)
-    out["priority_value"] = np.zeros(0, np.int64)
-    if priorities is not None and require_columns(priorities, ["student_id", "school_id", "priority"], problems):
-        p_student = lookup(priorities, "student_id", student_index, problems, "student", students.file)
-        p_school = lookup(priorities, "school_id", school_index, problems, "school", schools.file)
-        value, good = parse_integers(priorities, "priority", problems)
-        repeated, key = repeated_keys(priorities, ["student_id", "school_id"])
-        if repeated.any():
-            first = first_lines(priorities, key)
-            pair = priorities.frame
-            report_rows(
-                priorities,
-                repeated,
-                np.array(
-                    [
-                        f"expected one priority per student and school, got '{s}' at '{j}' again (first on line {f})"
-                        for s, j, f in zip(pair["student_id"], pair["school_id"], first, strict=True)
-                    ],
-                    dtype=object,
-                ),
-                problems,
-            )
-        use = (p_student >= 0) & (p_school >= 0) & good & ~repeated
-        out["priority_student"] = p_student[use].astype(np.int64)
-        out["priority_school"] = p_school[use].astype(np.int64)
-        out["priority_value"] = value[use].astype(np.int64)
-    return out
+
+def _read_priorities(
+    table: Table | None, students: _Students, schools: _Schools, problems: list[Problem]
+) -> dict[str, np.ndarray]:
+    """priorities.csv: one integer per (student, school) it lists; 0 for the pairs it does not."""
+    empty = np.zeros(0, np.int64)
+    out = {"priority_student": empty, "priority_school": empty, "priority_value": empty}
+    if table is None or not require_columns(table, ["student_id", "school_id", "priority"], problems):
+        return out
+    p_student = lookup(table, "student_id", students.index, problems, "student", students.table.file)
+    p_school = lookup(table, "school_id", schools.index, problems, "school", schools.table.file)
+    value, good = parse_integers(table, "priority", problems)
+    repeated, key = repeated_keys(table, ["student_id", "school_id"])
+    if repeated.any():
+        first = first_lines(table, key)
+        frame = table.frame
+        messages = [
+            f"expected one priority per student and school, got '{s}' at '{j}' again (first on line {f})"
+            for s, j, f in zip(frame["student_id"], frame["school_id"], first, strict=True)
+        ]
+        report_rows(table, repeated, np.array(messages, dtype=object), problems)
+    use = (p_student >= 0) & (p_school >= 0) & good & ~repeated
+    return {
+        "priority_student": p_student[use].astype(np.int64),
+        "priority_school": p_school[use].astype(np.int64),
+        "priority_value": value[use].astype(np.int64),
+    }
 
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, as hex."""
-    import hashlib
-
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -15,7 +15,7 @@ import numpy as np
 
 from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
-from seatplan.models.data import Instance
+from seatplan.models.instance import Instance
 from seatplan.models.rules import RULES, Outcome
 
 

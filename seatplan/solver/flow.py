@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
+from seatplan.models.instance import Instance
 from seatplan.models.ir import TRANSPORTATION_ROLES
 
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
+from seatplan.models.instance import Instance
 from seatplan.models.ir import TRANSPORTATION_ROLES
 from seatplan.solver.flow import seat_flow
 

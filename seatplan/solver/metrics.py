@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seatplan.models.data import distance_hundredths
+from seatplan.models.instance import distance_hundredths
 from seatplan.models.rules import RULES
 
 if TYPE_CHECKING:

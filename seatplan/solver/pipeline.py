@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from seatplan.models.config import Config
-from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
+from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, Role
 from seatplan.models.rules import RULES, Shortcut
 from seatplan.models.rules.compacts import share_limit

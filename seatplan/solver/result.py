@@ -12,9 +12,9 @@ import pandas as pd
 
 from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
-from seatplan.models.data import Instance
 from seatplan.models.errors import InfeasibleError, NoSolutionError
 from seatplan.models.evaluate import Evaluation
+from seatplan.models.instance import Instance
 from seatplan.solver.metrics import build_metrics
 from seatplan.solver.run import assignment_columns, write_run
 from seatplan.solver.status import Status

@@ -15,10 +15,11 @@ from dataclasses import replace
 import numpy as np
 
 from seatplan.models.config import Config
-from seatplan.models.data import Instance, load_instance
+from seatplan.models.data import load_instance
 from seatplan.models.errors import BackendUnavailable
 from seatplan.models.evaluate import evaluate
 from seatplan.models.formulation import Model, build_model
+from seatplan.models.instance import Instance
 from seatplan.solver.backends import BackendResult, Progress, SolveSettings, get_backend
 from seatplan.solver.da import deferred_acceptance
 from seatplan.solver.pipeline import DEFAULT_OPTIONS, PipelineOptions, solve_ortools

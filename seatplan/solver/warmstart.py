@@ -15,8 +15,8 @@ from dataclasses import replace
 import numpy as np
 
 from seatplan.models.config import Config, DiversityRule
-from seatplan.models.data import Instance
 from seatplan.models.formulation import Model
+from seatplan.models.instance import Instance
 from seatplan.models.ir import TRANSPORTATION_ROLES
 from seatplan.models.rules.compacts import share_limit
 from seatplan.models.rules.diversity import band, in_category, units

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from seatplan.models.config import Config, load_config
-from seatplan.models.data import Instance, load_inputs
+from seatplan.models.data import load_inputs
+from seatplan.models.instance import Instance
 from seatplan.models.ir import term_from_pairs
 from seatplan.models.rules import RULES, Build, Measures, Outcome, Rule, Shortcut
 from seatplan.solver.compare import rows

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from seatplan.models.config import Config
-from seatplan.models.data import Instance, distance_hundredths
+from seatplan.models.instance import Instance, distance_hundredths
 from seatplan.models.ir import term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from seatplan.models.config import Config, DiversityRule
-from seatplan.models.data import Instance
+from seatplan.models.instance import Instance
 from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from seatplan.models.config import Config
-from seatplan.models.data import Instance
+from seatplan.models.instance import Instance
 from seatplan.models.ir import Role, labels_from, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seatplan.models.config import Config
-from seatplan.models.data import Instance
+from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 

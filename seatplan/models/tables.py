@@ -1,21 +1,30 @@
-"""Reading one CSV file as text, with the line number of every row, and vectorised checks that
-report the offending rows as `file:line: message`.
+"""Reading one data file — CSV, Parquet or an Excel sheet — as text, with the line of every row,
+and vectorised checks that report the offending rows as `file:line: message`.
 
 Every value is read as a stripped string (ids are strings: "007" stays "007"); numbers are parsed
 by the checks below so that a bad value is reported with its line instead of silently becoming NaN.
+Parquet and Excel cells are turned into the text a planner would have typed (`text_of`), so that
+the three formats go through the very same checks. A Parquet row's line is counted as in a CSV
+file (header line 1, first row line 2); an Excel row's is the sheet's own row number, and the
+file is named `file.xlsx#Sheet`.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import math
 import re
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from seatplan.models.config import EXCEL_SUFFIXES
 from seatplan.models.errors import Problem
 
 #: At most this many rows are listed for one kind of problem in one file; the rest are counted.
@@ -27,8 +36,8 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 
 
-class CsvTable:
-    """A CSV file read as text. `frame` has one column per header field and a `_line` column."""
+class Table:
+    """A data file read as text. `frame` has one column per header field and a `_line` column."""
 
     def __init__(self, path: Path, display: str, frame: pd.DataFrame) -> None:
         self.path = path
@@ -60,14 +69,176 @@ class CsvTable:
         return self._codes[column]
 
 
-def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | None:
-    """Read `path`; on failure record one problem (with the line where it can be known) and return None."""
+#: File name endings read as Parquet; as Excel, EXCEL_SUFFIXES; anything else is read as CSV.
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def read_table(path: Path, display: str, problems: list[Problem], sheet: str | None = None) -> Table | None:
+    """Read a data file by its extension (CSV, Parquet, Excel); on failure record one problem (with
+    the line where it can be known) and return None."""
+    kind = file_kind(path)
     if not path.exists():
-        problems.append(Problem(display, None, "expected a CSV file, got no file at this path"))
+        problems.append(Problem(display, None, f"expected {kind} file, got no file at this path"))
         return None
     if path.is_dir():
-        problems.append(Problem(display, None, "expected a CSV file, got a folder"))
+        problems.append(Problem(display, None, f"expected {kind} file, got a folder"))
         return None
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        problems.append(
+            Problem(display, None, "expected an .xlsx workbook, got an .xls file (save it as Excel Workbook .xlsx)")
+        )
+        return None
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path, display, problems)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, display, sheet, problems)
+    return _read_csv(path, display, problems)
+
+
+def file_kind(path: Path) -> str:
+    """What a data file is read as, by its name: "a CSV", "a Parquet" or "an Excel" (file)."""
+    suffix = path.suffix.lower()
+    return "a Parquet" if suffix in PARQUET_SUFFIXES else "an Excel" if suffix in EXCEL_SUFFIXES else "a CSV"
+
+
+def text_of(value: Any) -> str:
+    """A cell as the text a planner would have typed: empty for a missing value, true/false, an
+    integer's digits (also for a whole-number float: 25.0 is "25"), the shortest text of any other
+    number, a date in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _from_rows(
+    path: Path,
+    display: str,
+    header: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    first_line: int,
+    problems: list[Problem],
+) -> Table | None:
+    """A table from a header and rows of cells (Excel): text of every cell, numbered from `first_line`."""
+    names = [text_of(name).strip() for name in header]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        problems.append(Problem(display, first_line - 1, "expected a header row, got an empty row"))
+        return None
+    if not _unique_header(names, display, problems):
+        return None
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    lines: list[int] = []
+    for line, row in enumerate(rows, start=first_line):
+        extra = [text_of(cell) for cell in row[width:]]
+        if any(cell.strip() for cell in extra):
+            problems.append(
+                Problem(display, line, f"expected {width} columns, as in the header, got a value past the last one")
+            )
+            return None
+        cells = [text_of(cell) for cell in row[:width]]
+        cells += [""] * (width - len(cells))
+        for column, cell in zip(columns, cells, strict=True):
+            column.append(cell)
+        lines.append(line)
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(names, columns, strict=True)})
+    return _finish(path, display, frame, 1, np.asarray(lines, dtype=np.int64))
+
+
+def _unique_header(names: list[str], display: str, problems: list[Problem], line: int = 1) -> bool:
+    seen: set[str] = set()
+    ok = True
+    for name in names:
+        if name in seen and name:
+            problems.append(Problem(display, line, f"expected each column once, got '{name}' twice"))
+            ok = False
+        seen.add(name)
+    return ok
+
+
+def _read_excel(path: Path, display: str, sheet: str | None, problems: list[Problem]) -> Table | None:
+    """One sheet of a workbook (the first unless named); the header is its row 1."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        problems.append(
+            Problem(display, None, f"expected an Excel workbook (.xlsx), got a file that is not one ({reason})")
+        )
+        return None
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is not None and sheet not in names:
+            problems.append(
+                Problem(f"{display}#{sheet}", None, f"expected a sheet named '{sheet}', got only: {', '.join(names)}")
+            )
+            return None
+        worksheet = workbook[sheet if sheet is not None else names[0]]
+        where = f"{display}#{worksheet.title}"
+        rows = worksheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            problems.append(Problem(where, 1, "expected a header row, got an empty sheet"))
+            return None
+        return _from_rows(path, where, header, rows, 2, problems)
+    finally:
+        workbook.close()
+
+
+def _read_parquet(path: Path, display: str, problems: list[Problem]) -> Table | None:
+    """A Parquet file, each column turned into text; row i is line i + 2, as in a CSV file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        data = pq.read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        problems.append(Problem(display, None, f"expected a Parquet file, got one that cannot be read ({reason})"))
+        return None
+    names = [str(name).strip() for name in data.column_names]
+    if not _unique_header(names, display, problems):
+        return None
+    frame = pd.DataFrame({name: _column_text(data.column(i)) for i, name in enumerate(names)})
+    return _finish(path, display, frame, 1)
+
+
+def _column_text(column: Any) -> pd.Series:
+    """A Parquet column as text, by `text_of`'s rules (vectorised for integers and strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pd.Series(column.to_pandas(), dtype=object).fillna("")
+    if pa.types.is_integer(kind):
+        text = pc.cast(column, pa.string())
+        return pd.Series(text.to_pandas(), dtype=object).fillna("")
+    return pd.Series([text_of(value) for value in column.to_pylist()], dtype=object)
+
+
+def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None:
+    """A CSV file, decoded and parsed here so that every error is located on its line."""
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -85,15 +256,7 @@ def read_csv(path: Path, display: str, problems: list[Problem]) -> CsvTable | No
         problems.append(Problem(display, 1, "expected a header row, got an empty file"))
         return None
     header = next(csv.reader(io.StringIO(text, newline="")), [])
-    names = [name.strip() for name in header]
-    seen: set[str] = set()
-    duplicated = False
-    for name in names:
-        if name in seen and name:
-            problems.append(Problem(display, 1, f"expected each column once, got '{name}' twice"))
-            duplicated = True
-        seen.add(name)
-    if duplicated:
+    if not _unique_header([name.strip() for name in header], display, problems):
         return None
     frame = _read_plain(raw, len(header)) if _is_plain(raw) else None
     if frame is not None:
@@ -135,7 +298,7 @@ def _finish(
     header_lines: int,
     starts: np.ndarray | None = None,
     strip: bool = True,
-) -> CsvTable:
+) -> Table:
     """Strip every value (unless the caller knows there is nothing to strip), number the rows by
     line, drop blank rows."""
     if starts is None:
@@ -150,7 +313,7 @@ def _finish(
         blank = (frame[data_columns] == "").all(axis=1)
         if blank.any():
             frame = frame.loc[~blank].reset_index(drop=True)
-    return CsvTable(path, display, frame)
+    return Table(path, display, frame)
 
 
 def _is_plain(raw: bytes) -> bool:
@@ -209,7 +372,7 @@ def _locate_malformed_row(text: str, fields: int, error: str) -> tuple[int | Non
     return None, ""
 
 
-def require_columns(table: CsvTable, columns: Iterable[str], problems: list[Problem], why: str = "") -> bool:
+def require_columns(table: Table, columns: Iterable[str], problems: list[Problem], why: str = "") -> bool:
     """Each missing column is one problem, reported on the header line."""
     ok = True
     for column in columns:
@@ -221,7 +384,7 @@ def require_columns(table: CsvTable, columns: Iterable[str], problems: list[Prob
     return ok
 
 
-def report_rows(table: CsvTable, mask: np.ndarray, message: object, problems: list[Problem]) -> None:
+def report_rows(table: Table, mask: np.ndarray, message: object, problems: list[Problem]) -> None:
     """One problem per row where `mask` holds; `message` is a string or a per-row sequence of strings.
 
     Past MAX_ROWS_PER_PROBLEM rows, the rest are summed up in one line.
@@ -245,7 +408,7 @@ def report_rows(table: CsvTable, mask: np.ndarray, message: object, problems: li
         )
 
 
-def check_non_empty(table: CsvTable, column: str, problems: list[Problem]) -> np.ndarray:
+def check_non_empty(table: Table, column: str, problems: list[Problem]) -> np.ndarray:
     """Rows whose `column` is empty are reported; returns the mask of good rows."""
     values = table.frame[column]
     bad = (values == "").to_numpy()
@@ -253,7 +416,7 @@ def check_non_empty(table: CsvTable, column: str, problems: list[Problem]) -> np
     return ~bad
 
 
-def check_unique(table: CsvTable, column: str, problems: list[Problem], what: str = "") -> None:
+def check_unique(table: Table, column: str, problems: list[Problem], what: str = "") -> None:
     """Each repeat of a value already seen in `column` is reported, naming the first line."""
     values = table.frame[column]
     repeated = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
@@ -277,7 +440,7 @@ def check_unique(table: CsvTable, column: str, problems: list[Problem], what: st
     report_rows(table, repeated, messages, problems)
 
 
-def repeated_keys(table: CsvTable, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def repeated_keys(table: Table, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Rows whose values in `columns` repeat an earlier row's, and the key as a frame of integer codes
     (for first_lines): codes, not strings, because these files run to a million rows."""
     key = pd.DataFrame({column: table.codes(column)[0] for column in columns})
@@ -307,7 +470,7 @@ def repeated_rows(*columns: np.ndarray) -> np.ndarray:
     return repeated
 
 
-def first_lines(table: CsvTable, key: pd.Series | pd.DataFrame) -> np.ndarray:
+def first_lines(table: Table, key: pd.Series | pd.DataFrame) -> np.ndarray:
     """For each row, the line of the first row with the same `key` (to say where a repeat was first seen).
 
     `key` is a column, or a frame of columns that together make the key, aligned with the table's rows.
@@ -317,7 +480,7 @@ def first_lines(table: CsvTable, key: pd.Series | pd.DataFrame) -> np.ndarray:
 
 
 def parse_integers(
-    table: CsvTable,
+    table: Table,
     column: str,
     problems: list[Problem],
     non_negative: bool = False,
@@ -367,7 +530,7 @@ def _to_int64(text: pd.Series) -> np.ndarray | None:
         return None
 
 
-def parse_floats(table: CsvTable, column: str, problems: list[Problem], low: float, high: float) -> np.ndarray:
+def parse_floats(table: Table, column: str, problems: list[Problem], low: float, high: float) -> np.ndarray:
     """Parse an optional numeric column; empty fields are NaN, anything else unparsable is reported."""
     text = table.frame[column]
     # A copy: pandas may hand back a read-only view, and bad values are blanked below.
@@ -383,7 +546,7 @@ def parse_floats(table: CsvTable, column: str, problems: list[Problem], low: flo
     return values
 
 
-def parse_booleans(table: CsvTable, column: str, problems: list[Problem]) -> np.ndarray:
+def parse_booleans(table: Table, column: str, problems: list[Problem]) -> np.ndarray:
     """An optional true/false column: returns 1, 0, or -1 where the field is empty."""
     text = table.frame[column].str.lower()
     out = np.full(len(text), -1, dtype=np.int8)
@@ -398,7 +561,7 @@ def parse_booleans(table: CsvTable, column: str, problems: list[Problem]) -> np.
 
 
 def lookup(
-    table: CsvTable,
+    table: Table,
     column: str,
     index: pd.Index,
     problems: list[Problem],
@@ -408,7 +571,7 @@ def lookup(
     """Map a column of ids to positions in `index`; unknown ids are reported and become -1."""
     values = table.frame[column]
     codes, distinct = table.codes(column)
-    found = index.get_indexer(distinct)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    found = index.get_indexer(pd.Index(distinct))[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     bad = (found < 0) & (values != "").to_numpy()
     if bad.any():
         messages = np.array([f"unknown {what} '{v}' (not in {where})" for v in values.to_numpy()], dtype=object)

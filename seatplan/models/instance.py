@@ -1,0 +1,166 @@
+"""The district as the model sees it: one immutable `Instance` of numpy arrays.
+
+Ids are interned: students, schools, families, grades, clusters and sectors become integer indexes,
+and per-student data are arrays, so that the formulation never touches a DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seatplan.models.errors import Problem
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """Everything the formulation needs, as arrays indexed by student, school, family, grade, compact.
+
+    Preferences are stored row-compressed: the list of student s is
+    `pref_school[pref_start[s]:pref_start[s+1]]`, in order, so position = offset + 1.
+    """
+
+    student_ids: np.ndarray  # (S,) str
+    family: np.ndarray  # (S,) int, index into family_ids
+    family_ids: np.ndarray  # (F,) str
+    grade: np.ndarray  # (S,) int, index into grades; all 0 without a grade column
+    grades: tuple[str, ...]  # ("",) when students have no grade column
+    has_grades: bool
+    home_cluster: np.ndarray  # (S,) int, index into clusters, -1 for none
+    student_lat: np.ndarray  # (S,) float, NaN when missing
+    student_lon: np.ndarray
+    attributes: Mapping[str, np.ndarray]  # column -> (S,) str, for the columns the config names
+
+    school_ids: np.ndarray  # (J,) str
+    school_names: np.ndarray  # (J,) str
+    school_cluster: np.ndarray  # (J,) int, index into clusters, -1 for a citywide school
+    clusters: tuple[str, ...]
+    school_sector: np.ndarray  # (J,) int, index into sectors, -1 for none
+    sectors: tuple[str, ...]
+    capacity: np.ndarray  # (J, G) int, seats per school and grade
+    under_selected: np.ndarray  # (J,) bool
+    first_choices: np.ndarray  # (J,) int, students listing the school first
+    school_lat: np.ndarray
+    school_lon: np.ndarray
+
+    pref_start: np.ndarray  # (S+1,) int
+    pref_school: np.ndarray  # (P,) int
+
+    compact_ids: np.ndarray  # (C,) str
+    compact_school: np.ndarray  # (C,) int
+    compact_family_count: np.ndarray  # (C,) int
+    compact_of_student: np.ndarray  # (S,) int, -1 when not in a compact
+
+    # School-choice data: who each school prefers (priorities.csv, feeders, the lottery).
+    lottery_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) 0 = best
+    priority_student: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
+    priority_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
+    priority_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
+    school_feeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (J,) -1 for none
+    current_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) -1 for none
+
+    warnings: tuple[Problem, ...] = field(default=())
+
+    @property
+    def n_students(self) -> int:
+        return len(self.student_ids)
+
+    @property
+    def n_schools(self) -> int:
+        return len(self.school_ids)
+
+    @property
+    def n_compacts(self) -> int:
+        return len(self.compact_ids)
+
+    @property
+    def total_capacity(self) -> np.ndarray:
+        """Seats per school, all grades together."""
+        return self.capacity.sum(axis=1)
+
+    @property
+    def list_length(self) -> np.ndarray:
+        return np.diff(self.pref_start)
+
+    def pref_student(self) -> np.ndarray:
+        """The student of each preference entry, aligned with `pref_school`."""
+        return np.repeat(np.arange(self.n_students), self.list_length)
+
+    def pref_position(self) -> np.ndarray:
+        """The position (1 = first choice) of each preference entry."""
+        return np.arange(len(self.pref_school)) - np.repeat(self.pref_start[:-1], self.list_length) + 1
+
+    def list_position(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+        """Position of each school in each student's list, 0 where the student did not list it."""
+        if len(students) == 0 or len(self.pref_school) == 0:
+            return np.zeros(len(students), np.int64)
+        n = self.n_schools
+        keys = self.pref_student() * n + self.pref_school
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
+        found = sorted_keys[at] == wanted
+        return np.where(found, self.pref_position()[order][at], 0).astype(np.int64)
+
+    def positions_of(self, school: np.ndarray) -> np.ndarray:
+        """Position (1 = first) of each student's school in its own list; 0 when unplaced or not listed."""
+        placed = np.flatnonzero(school >= 0)
+        out = np.zeros(len(school), dtype=np.int64)
+        out[placed] = self.list_position(placed, school[placed])
+        return out
+
+    def compact_members(self) -> list[np.ndarray]:
+        """Students of each compact, in student order."""
+        order = np.argsort(self.compact_of_student, kind="stable")
+        keys = self.compact_of_student[order]
+        start = np.searchsorted(keys, np.arange(self.n_compacts + 1))
+        return [order[start[c] : start[c + 1]] for c in range(self.n_compacts)]
+
+    def priority(self, students: np.ndarray, schools: np.ndarray, feeder_priority: int = 0) -> np.ndarray:
+        """Priority of each (student, school) pair: priorities.csv (0 when not listed), plus
+        `feeder_priority` when the student's current school feeds that school."""
+        out = np.zeros(len(students), dtype=np.int64)
+        if len(self.priority_student):
+            n = self.n_schools
+            keys = self.priority_student * n + self.priority_school
+            order = np.argsort(keys)
+            wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
+            at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+            found = keys[order][at] == wanted
+            out[found] = self.priority_value[order][at][found]
+        if feeder_priority and len(self.current_school):
+            current = self.current_school[students]
+            feeds = np.where(current >= 0, self.school_feeds[np.maximum(current, 0)], -1)
+            out += np.where(feeds == schools, feeder_priority, 0)
+        return out
+
+    def student_index(self) -> dict[str, int]:
+        return {sid: i for i, sid in enumerate(self.student_ids)}
+
+    def school_index(self) -> dict[str, int]:
+        return {sid: i for i, sid in enumerate(self.school_ids)}
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km on a sphere of radius 6371.0 km."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlambda = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def distance_hundredths(instance: Instance, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+    """Distance of each (student, school) pair in hundredths of a km, each rounded half up."""
+    km = haversine_km(
+        instance.student_lat[students],
+        instance.student_lon[students],
+        instance.school_lat[schools],
+        instance.school_lon[schools],
+    )
+    return np.floor(km * 100.0 + 0.5).astype(np.int64)
