@@ -18,6 +18,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from seatplan.audit.errors import AuditInputError, Problems
+from seatplan.audit.tables import split_sheet
 
 DATA_REQUIRED = ("students", "schools", "preferences")
 COMPACT_KEYS = (
@@ -79,7 +80,7 @@ class DiversityRule:
 @dataclass(frozen=True)
 class AuditConfig:
     path: Path
-    data: dict[str, Path]
+    data: dict[str, Path]  # the files themselves: what is opened and hashed
     data_lines: dict[str, int]
     min_families: int = 2
     max_families: int = 11
@@ -99,6 +100,8 @@ class AuditConfig:
     data_sha256: dict[str, str] | None = None
     data_sha256_line: int | None = None
     notes: tuple[str, ...] = ()
+    # The sheet a data file's `book.xlsx#Sheet` path names; absent: the workbook's first sheet.
+    data_sheets: dict[str, str] = field(default_factory=dict)
 
     @property
     def deferred_acceptance(self) -> bool:
@@ -251,7 +254,7 @@ def read_config(path: Path) -> AuditConfig:
         notes.append(f"config keys the auditor does not use were ignored: {', '.join(ignored)}")
     settings: dict[str, Any] = {}
 
-    data, data_lines = _read_data(top, path, reader)
+    data, data_lines, data_sheets = _read_data(top, path, reader)
     settings.update(_read_compacts(top, reader))
     settings.update(_read_clusters(top, reader))
     settings.update(_read_choice(top, reader))
@@ -264,6 +267,7 @@ def read_config(path: Path) -> AuditConfig:
         path=path,
         data=data,
         data_lines=data_lines,
+        data_sheets=data_sheets,
         weights=weights,
         data_sha256=digests,
         data_sha256_line=digests_line,
@@ -272,27 +276,33 @@ def read_config(path: Path) -> AuditConfig:
     )
 
 
-def _read_data(top: dict, path: Path, reader: _Reader) -> tuple[dict[str, Path], dict[str, int]]:
+def _read_data(top: dict, path: Path, reader: _Reader) -> tuple[dict[str, Path], dict[str, int], dict[str, str]]:
+    """Each data file's path, the line naming it, and the sheet a workbook path names."""
     data: dict[str, Path] = {}
     lines: dict[str, int] = {}
+    sheets: dict[str, str] = {}
     if "data" not in top:
         reader.problems.add(reader.where, "missing key data (the students, schools and preferences files)")
-        return data, lines
+        return data, lines, sheets
     key_node, node = top["data"]
     entries = reader.mapping(node, "data")
     if entries is None:
-        return data, lines
+        return data, lines, sheets
     for name, (key, value) in entries.items():
         written = reader.text(value, f"data.{name}")
         if written is None:
             continue
+        # `book.xlsx#Sheet`: the file is what exists and is hashed; the sheet is read from it.
+        file, sheet = split_sheet(written)
+        if sheet is not None:
+            sheets[name] = sheet
         # Paths are relative to the config file's folder (a run folder's config.yaml too).
-        data[name] = Path(path.parent, written) if not Path(written).is_absolute() else Path(written)
+        data[name] = Path(path.parent, file) if not Path(file).is_absolute() else Path(file)
         lines[name] = _line(key)
     for name in DATA_REQUIRED:
         if name not in entries:
             reader.add(key_node, f"missing key data.{name}")
-    return data, lines
+    return data, lines, sheets
 
 
 def _read_compacts(top: dict, reader: _Reader) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from seatplan.audit.config import AuditConfig
 from seatplan.audit.errors import Problems
-from seatplan.audit.tables import Table, read_table
+from seatplan.audit.tables import Table, read_data_table
 
 _NATURAL = re.compile(r"\+?\d+")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -123,6 +123,7 @@ class District:
 
 def _data_where(config: AuditConfig, key: str) -> str:
     # Shown, not opened: a run folder's "../district/x.csv" reads better resolved.
+    # A workbook's reader adds "#<sheet>" itself: only it knows the first sheet's name.
     return os.path.normpath(config.data[key])
 
 
@@ -242,7 +243,7 @@ def _read(config: AuditConfig, key: str, required: tuple[str, ...], problems: Pr
             config.data_lines.get(key),
         )
         return None
-    return read_table(path, problems, required, _data_where(config, key))
+    return read_data_table(path, problems, required, _data_where(config, key), config.data_sheets.get(key))
 
 
 def _coordinate(text: str, low: float, high: float) -> float | None:

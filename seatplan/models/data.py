@@ -20,8 +20,8 @@ from seatplan.models.instance import Instance, distance_hundredths, haversine_km
 from seatplan.models.tables import (
     Table,
     check_non_empty,
-    file_kind,
     check_unique,
+    file_kind,
     first_lines,
     lookup,
     parse_booleans,

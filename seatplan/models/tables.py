@@ -71,6 +71,7 @@ class Table:
 
 #: File name endings read as Parquet; as Excel, EXCEL_SUFFIXES; anything else is read as CSV.
 PARQUET_SUFFIXES = (".parquet", ".pq")
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 
 def read_table(path: Path, display: str, problems: list[Problem], sheet: str | None = None) -> Table | None:
@@ -133,31 +134,22 @@ def _from_rows(
     first_line: int,
     problems: list[Problem],
 ) -> Table | None:
-    """A table from a header and rows of cells (Excel): text of every cell, numbered from `first_line`."""
+    """A table from a header and rows of cells (Excel): text of every cell, numbered from `first_line`.
+    A column without a header is left out, as a note beside the table would be."""
     names = [text_of(name).strip() for name in header]
-    while names and not names[-1]:
-        names.pop()
-    if not names:
+    named = [i for i, name in enumerate(names) if name]
+    if not named:
         problems.append(Problem(display, first_line - 1, "expected a header row, got an empty row"))
         return None
-    if not _unique_header(names, display, problems):
+    if not _unique_header([names[i] for i in named], display, problems, first_line - 1):
         return None
-    width = len(names)
-    columns: list[list[str]] = [[] for _ in names]
+    columns: list[list[str]] = [[] for _ in named]
     lines: list[int] = []
     for line, row in enumerate(rows, start=first_line):
-        extra = [text_of(cell) for cell in row[width:]]
-        if any(cell.strip() for cell in extra):
-            problems.append(
-                Problem(display, line, f"expected {width} columns, as in the header, got a value past the last one")
-            )
-            return None
-        cells = [text_of(cell) for cell in row[:width]]
-        cells += [""] * (width - len(cells))
-        for column, cell in zip(columns, cells, strict=True):
-            column.append(cell)
+        for column, i in zip(columns, named, strict=True):
+            column.append(text_of(row[i]) if i < len(row) else "")
         lines.append(line)
-    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(names, columns, strict=True)})
+    frame = pd.DataFrame({names[i]: pd.Series(values, dtype=object) for i, values in zip(named, columns, strict=True)})
     return _finish(path, display, frame, 1, np.asarray(lines, dtype=np.int64))
 
 
@@ -214,10 +206,12 @@ def _read_parquet(path: Path, display: str, problems: list[Problem]) -> Table | 
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         problems.append(Problem(display, None, f"expected a Parquet file, got one that cannot be read ({reason})"))
         return None
-    names = [str(name).strip() for name in data.column_names]
+    # pandas writes an unnamed index as `__index_level_0__`: its row numbering, not data.
+    kept = [i for i, name in enumerate(data.column_names) if not _PANDAS_INDEX.fullmatch(str(name))]
+    names = [str(data.column_names[i]).strip() for i in kept]
     if not _unique_header(names, display, problems):
         return None
-    frame = pd.DataFrame({name: _column_text(data.column(i)) for i, name in enumerate(names)})
+    frame = pd.DataFrame({name: _column_text(data.column(i)) for i, name in zip(kept, names, strict=True)})
     return _finish(path, display, frame, 1)
 
 
