@@ -1,1 +1,47 @@
-"""seatplan: place students in schools from ranked choices, as one integer program."""
+"""seatplan: place students in schools from ranked choices — with parent compacts, community
+clusters and diversity bands — as one integer program, and audit any assignment independently.
+
+The Python API (see seatplan/api.py and the README):
+
+    import seatplan
+    result = seatplan.solve("configs/demo.yaml", solver__time_limit=30)
+    result.status, result.objective, result.assignment
+    result.save("runs/demo")
+    seatplan.audit("runs/demo").passed
+    seatplan.compare(["runs/deferred_acceptance", "runs/demo"])
+"""
+
+from seatplan.api import Scenario, SeatplanWarning, audit, compare, load, solve
+from seatplan.auditor import Report
+from seatplan.models.errors import (
+    BackendUnavailable,
+    ConfigError,
+    DataError,
+    InfeasibleError,
+    InputError,
+    NoSolutionError,
+    SeatplanError,
+)
+from seatplan.solver.result import Result
+from seatplan.solver.status import Status
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendUnavailable",
+    "ConfigError",
+    "DataError",
+    "InfeasibleError",
+    "InputError",
+    "NoSolutionError",
+    "Report",
+    "Result",
+    "Scenario",
+    "SeatplanError",
+    "SeatplanWarning",
+    "Status",
+    "audit",
+    "compare",
+    "load",
+    "solve",
+]

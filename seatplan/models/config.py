@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from seatplan.models.errors import ConfigError, Problem, in_order
-from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml
+from seatplan.models.yamlnodes import LocatedYaml, Path_, dotted, load_yaml
 
 #: How a rule applies: not at all, as a cost in the objective, or as a hard rule.
 Mode = Literal["off", "soft", "hard"]
@@ -203,14 +203,16 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def problem(self, path: Path_, message: str) -> None:
-        self.problems.append(Problem(self.file, self.doc.line(path), message))
+        overridden = self.doc.override_of(path)
+        if overridden is not None:
+            # Said where the planner wrote it: the override, not the file.
+            self.problems.append(Problem(f"override {dotted(overridden)}", None, message))
+        else:
+            self.problems.append(Problem(self.file, self.doc.line(path), message))
 
     @staticmethod
     def dotted(path: Path_) -> str:
-        out = ""
-        for part in path:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        return out
+        return dotted(path)
 
     def got(self, path: Path_, value: Any) -> str:
         raw = self.doc.raw.get(path)
@@ -360,8 +362,46 @@ TOP_KEYS = (
 )
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and check a YAML config. Raises ConfigError listing every problem found."""
+Overrides = Mapping[str, Any]
+
+
+def override_paths(overrides: Overrides) -> list[tuple[Path_, Any]]:
+    """Overrides as (key path, value): `solver__time_limit=30` or `solver={"time_limit": 30}` is
+    (("solver", "time_limit"), 30); `diversity__0__weight=5` is (("diversity", 0, "weight"), 5). A
+    mapping value is merged key by key into what the file says; any other value replaces it."""
+    out: list[tuple[Path_, Any]] = []
+
+    def walk(path: Path_, value: Any) -> None:
+        if isinstance(value, Mapping) and value:
+            for key, inner in value.items():
+                walk((*path, str(key)), inner)
+        else:
+            out.append((path, _plain(value)))
+
+    for key, value in overrides.items():
+        parts = tuple(int(part) if part.isdigit() else part for part in str(key).split("__"))
+        walk(parts, value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A Python value as YAML would have given it: paths as text, tuples as lists, numpy numbers
+    as Python numbers."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+def load_config(path: str | os.PathLike[str], overrides: Overrides | None = None) -> Config:
+    """Read and check a YAML config, with `overrides` (see override_paths) set in place of what the
+    file says. Raises ConfigError listing every problem found."""
     source = Path(path)
     file = display_path(source)
     if source.is_dir():
@@ -387,6 +427,13 @@ def load_config(path: str | Path) -> Config:
             ]
         ) from None
     doc = load_yaml(text, file)
+    problems = []
+    for key_path, value in override_paths(overrides or {}):
+        refused = doc.override(key_path, value)
+        if refused is not None:
+            problems.append(Problem(f"override {dotted(key_path)}", None, refused))
+    if problems:
+        raise ConfigError(problems)
     return parse_config(doc, source)
 
 

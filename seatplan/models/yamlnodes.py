@@ -28,6 +28,8 @@ class LocatedYaml:
     lines: dict[Path_, int] = field(default_factory=dict)
     raw: dict[Path_, str] = field(default_factory=dict)
     quoted: set[Path_] = field(default_factory=set)
+    #: Paths whose value was set by an override, not read from the file.
+    overridden: set[Path_] = field(default_factory=set)
 
     def line(self, path: Path_) -> int | None:
         """The line of `path`, or of its nearest written ancestor."""
@@ -36,6 +38,68 @@ class LocatedYaml:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), None)
+
+    def override_of(self, path: Path_) -> Path_ | None:
+        """The overridden path that `path` is (or lies under), if any."""
+        while path:
+            if path in self.overridden:
+                return path
+            path = path[:-1]
+        return None
+
+    def override(self, path: Path_, value: Any) -> str | None:
+        """Set `path` to `value` in place of what the file says (creating mappings on the way).
+        Returns why it cannot be set, or None."""
+        if not path:
+            return "expected a key path, got nothing"
+        if self.value is None:
+            self.value = {}
+        node = self.value
+        for depth, part in enumerate(path[:-1]):
+            child = _child(node, part)
+            if child is _MISSING:
+                if isinstance(node, dict) and isinstance(part, str):
+                    node[part] = {}
+                    child = node[part]
+                else:
+                    return _cannot(path[: depth + 1], node)
+            node = child
+        last = path[-1]
+        if _child(node, last) is _MISSING and not (isinstance(node, dict) and isinstance(last, str)):
+            return _cannot(path, node)
+        node[last] = value
+        for known in (self.lines, self.raw):
+            for key in [key for key in known if key[: len(path)] == path]:
+                del known[key]
+        self.quoted -= {key for key in self.quoted if key[: len(path)] == path}
+        self.overridden.add(path)
+        return None
+
+
+_MISSING = object()
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict) and isinstance(part, str):
+        return node.get(part, _MISSING)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _MISSING
+
+
+def _cannot(path: Path_, node: Any) -> str:
+    where = dotted(path)
+    if isinstance(node, list):
+        return f"expected an index from 0 to {len(node) - 1} at {where}, got {path[-1]!r}"
+    return f"expected {dotted(path[:-1]) or 'the config'} to be a mapping to set {where} in, got {type(node).__name__}"
+
+
+def dotted(path: Path_) -> str:
+    """A key path as written in messages: `diversity[0].weight`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def load_yaml(text: str, file: str) -> LocatedYaml:

@@ -7,7 +7,6 @@ rules cannot all hold or no solution was found); anything else is a bug and keep
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from seatplan.auditor.cli import audit_command
 from seatplan.models.config import Backend
 from seatplan.models.data import load_inputs
 from seatplan.models.errors import SeatplanError
@@ -46,24 +46,7 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class _Commands(click.Group):
-    """The commands; `audit` (the independent auditor's own, audit/cli.py) is imported only when it
-    runs, so `seatplan solve` does not load the auditor."""
-
-    lazy = {"audit": ("seatplan.audit.cli", "audit_command")}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy:
-            module, name = self.lazy[cmd_name]
-            command: click.Command = getattr(importlib.import_module(module), name)
-            return command
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="seatplan")
 def main() -> None:
     """Place students in schools from ranked choices, with parent compacts, community clusters
@@ -237,6 +220,8 @@ def generate(
     config_path = write_district(spec, outdir, overwrite=overwrite, config_path=config_path)
     click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; config {config_path}")
 
+
+main.add_command(audit_command)
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,17 @@ def rows() -> tuple[tuple[str, str], ...]:
 UNPLACED = 10**9
 
 
-def collect(sources: tuple[Path, ...], time_limit: float | None = None) -> list[tuple[str, dict[str, Any]]]:
+def collect(
+    sources: tuple[Path, ...], time_limit: float | None = None, labels: Sequence[str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(label, metrics) for each run folder (read) or config (solved here, nothing written).
 
-    A label is the run folder's name or the config's stem, or the path as given when two would
-    otherwise share a name (two `config.yaml` in different folders).
+    A label is the one given, else the run folder's name or the config's stem, or the path as given
+    when two would otherwise share a name (two `config.yaml` in different folders).
     """
-    names = [source.name if source.is_dir() else source.stem for source in sources]
-    labels = [name if names.count(name) == 1 else str(source) for name, source in zip(names, sources, strict=True)]
+    if labels is None:
+        names = [source.name if source.is_dir() else source.stem for source in sources]
+        labels = [name if names.count(name) == 1 else str(source) for name, source in zip(names, sources, strict=True)]
     columns = []
     for label, source in zip(labels, sources, strict=True):
         if source.is_dir():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from seatplan.audit.cli import audit_command
+from seatplan.auditor.cli import audit_command
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "audit"
 

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from seatplan.audit import AuditInputError, Report, audit_files
-from seatplan.audit.config import read_config
-from seatplan.audit.tables import cell_text, data_format, split_sheet
+from seatplan.auditor import AuditInputError, Report, audit_files
+from seatplan.auditor.config import read_config
+from seatplan.auditor.tables import cell_text, data_format, split_sheet
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "audit"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-AUDIT = Path(__file__).resolve().parents[2] / "seatplan" / "audit"
+AUDIT = Path(__file__).resolve().parents[2] / "seatplan" / "auditor"
 #: Module prefixes the auditor may not import: the solver's own code and its solvers.
 FORBIDDEN = ("seatplan.models", "seatplan.solver", "seatplan.api", "models", "solver", "ortools", "pulp", "highspy")
 #: What it may import besides the standard library.
-ALLOWED = ("seatplan.audit", "pandas", "numpy", "yaml", "click")
+ALLOWED = ("seatplan.auditor", "pandas", "numpy", "yaml", "click")
 
 
 def _under(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -24,8 +24,8 @@ def imported_modules(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                # `.x` stays inside seatplan/audit; `..x` climbs to seatplan/ and names what it takes.
-                package = "seatplan.audit" if node.level == 1 else "seatplan"
+                # `.x` stays inside seatplan/auditor; `..x` climbs to seatplan/ and names what it takes.
+                package = "seatplan.auditor" if node.level == 1 else "seatplan"
                 base = f"{package}.{node.module}" if node.module else package
                 found.update(f"{base}.{alias.name}" for alias in node.names)
             elif node.module:
@@ -61,7 +61,7 @@ def test_the_check_itself_catches_a_forbidden_import(tmp_path: Path) -> None:
     assert {"seatplan.models.config", "ortools.sat"} <= found
     assert sorted(m for m in found if _under(m, FORBIDDEN)) == sorted(m for m in found if m != "os")
     # The package itself is allowed only through its audit part.
-    assert _under("seatplan.audit.tables", ALLOWED) and not _under("seatplan", ALLOWED)
+    assert _under("seatplan.auditor.tables", ALLOWED) and not _under("seatplan", ALLOWED)
     sneaky = tmp_path / "sneaky.py"
     sneaky.write_text("from ..models import config\nfrom .. import solver\nfrom .tables import Table\n")
-    assert imported_modules(sneaky) == {"seatplan.models.config", "seatplan.solver", "seatplan.audit.tables.Table"}
+    assert imported_modules(sneaky) == {"seatplan.models.config", "seatplan.solver", "seatplan.auditor.tables.Table"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seatplan.audit import AuditInputError, audit_files, audit_run
+from seatplan.auditor import AuditInputError, audit_files, audit_run
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "audit"
 

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 import seatplan.solver.cli as solver_cli
-from seatplan.audit import audit_run
+from seatplan.auditor import audit_run
 
 # (name, generate options, config overrides): small, but every rule family switched on somewhere.
 DISTRICTS = [

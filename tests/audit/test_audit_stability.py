@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from seatplan.audit import Report, audit_files, audit_run
-from seatplan.audit.cli import audit_command
-from seatplan.audit.district import District, School
-from seatplan.audit.rules import Placements
-from seatplan.audit.stability import blocking_pairs, deferred_acceptance
+from seatplan.auditor import Report, audit_files, audit_run
+from seatplan.auditor.cli import audit_command
+from seatplan.auditor.district import District, School
+from seatplan.auditor.rules import Placements
+from seatplan.auditor.stability import blocking_pairs, deferred_acceptance
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "audit"
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from seatplan.audit import audit_run
+from seatplan.auditor import audit_run
 from seatplan.models.data import load_inputs
 from seatplan.models.errors import DataError
 from seatplan.models.generate import DistrictSpec, write_district

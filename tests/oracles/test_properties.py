@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from seatplan.audit import audit_run
+from seatplan.auditor import audit_run
 from seatplan.solver.cli import main
 from seatplan.solver.result import Result
 from seatplan.solver.run import write_run

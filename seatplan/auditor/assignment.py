@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from seatplan.audit.errors import Problems
-from seatplan.audit.tables import read_table
+from seatplan.auditor.errors import Problems
+from seatplan.auditor.tables import read_table
 
 COLUMNS = ("student_id", "school_id", "position", "compact_id")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from seatplan.audit.config import TERMS, AuditConfig
-from seatplan.audit.district import District
-from seatplan.audit.rules import Placements, diversity_units, outside_cluster
+from seatplan.auditor.config import TERMS, AuditConfig
+from seatplan.auditor.district import District
+from seatplan.auditor.rules import Placements, diversity_units, outside_cluster
 
 EARTH_RADIUS_KM = 6371.0
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from seatplan.audit.config import AuditConfig
-from seatplan.audit.errors import Problems
-from seatplan.audit.tables import Table, read_data_table
+from seatplan.auditor.config import AuditConfig
+from seatplan.auditor.errors import Problems
+from seatplan.auditor.tables import Table, read_data_table
 
 _NATURAL = re.compile(r"\+?\d+")
 _INTEGER = re.compile(r"[+-]?\d+")

@@ -10,10 +10,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from seatplan.audit.assignment import Row
-from seatplan.audit.config import AuditConfig, DiversityRule
-from seatplan.audit.district import District
-from seatplan.audit.report import PRINT_LIMIT, RuleResult
+from seatplan.auditor.assignment import Row
+from seatplan.auditor.config import AuditConfig, DiversityRule
+from seatplan.auditor.district import District
+from seatplan.auditor.report import PRINT_LIMIT, RuleResult
 
 
 @dataclass

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from seatplan.audit.config import AuditConfig
-from seatplan.audit.district import District
-from seatplan.audit.report import RuleResult
-from seatplan.audit.rules import NOT_APPLIED, Placements, not_applied
+from seatplan.auditor.config import AuditConfig
+from seatplan.auditor.district import District
+from seatplan.auditor.report import RuleResult
+from seatplan.auditor.rules import NOT_APPLIED, Placements, not_applied
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from seatplan.audit.config import FIRST_TERMS, TERMS, AuditConfig
-from seatplan.audit.district import District
-from seatplan.audit.errors import Problems
-from seatplan.audit.objective import money
-from seatplan.audit.report import RuleResult
-from seatplan.audit.rules import Placements, diversity_units
+from seatplan.auditor.config import FIRST_TERMS, TERMS, AuditConfig
+from seatplan.auditor.district import District
+from seatplan.auditor.errors import Problems
+from seatplan.auditor.objective import money
+from seatplan.auditor.report import RuleResult
+from seatplan.auditor.rules import Placements, diversity_units
 
 REQUIRED = ("status", "objective", "terms", "students", "assigned", "unassigned")
 

@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from seatplan.audit import rules, stability
-from seatplan.audit.assignment import read_assignment
-from seatplan.audit.config import AuditConfig, read_config
-from seatplan.audit.district import District, load_district
-from seatplan.audit.errors import AuditInputError, Problems
-from seatplan.audit.metrics import compare_counts, compare_objective, read_metrics, solver_status
-from seatplan.audit.objective import objective_cents
-from seatplan.audit.report import Report, RuleResult
+from seatplan.auditor import rules, stability
+from seatplan.auditor.assignment import read_assignment
+from seatplan.auditor.config import AuditConfig, read_config
+from seatplan.auditor.district import District, load_district
+from seatplan.auditor.errors import AuditInputError, Problems
+from seatplan.auditor.metrics import compare_counts, compare_objective, read_metrics, solver_status
+from seatplan.auditor.objective import objective_cents
+from seatplan.auditor.report import Report, RuleResult
 
 
 def audit_run(run_dir: Path) -> Report:

@@ -4,8 +4,8 @@ It imports nothing from models/ or solver/ (a test enforces it), so a mistake in
 solver's formulation cannot hide in a shared helper.
 """
 
-from seatplan.audit.check import audit_files, audit_run
-from seatplan.audit.errors import AuditInputError
-from seatplan.audit.report import Report, RuleResult, Violation
+from seatplan.auditor.check import audit_files, audit_run
+from seatplan.auditor.errors import AuditInputError
+from seatplan.auditor.report import Report, RuleResult, Violation
 
 __all__ = ["AuditInputError", "Report", "RuleResult", "Violation", "audit_files", "audit_run"]

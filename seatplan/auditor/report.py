@@ -80,6 +80,11 @@ class Report:
     def passed(self) -> bool:
         return all(rule.passed for rule in self.rules)
 
+    @property
+    def verdicts(self) -> dict[str, bool]:
+        """Each rule's verdict: True when it holds."""
+        return {rule.rule: rule.passed for rule in self.rules}
+
     def rule(self, name: str) -> RuleResult:
         """The result of the rule called `name` (KeyError when there is none)."""
         for result in self.rules:

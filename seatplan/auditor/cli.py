@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from seatplan.audit.check import audit_files, audit_run
-from seatplan.audit.errors import AuditInputError
+from seatplan.auditor.check import audit_files, audit_run
+from seatplan.auditor.errors import AuditInputError
 
 EXIT_PASS, EXIT_BROKEN, EXIT_INPUT = 0, 1, 2
 

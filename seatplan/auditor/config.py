@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from seatplan.audit.errors import AuditInputError, Problems
-from seatplan.audit.tables import split_sheet
+from seatplan.auditor.errors import AuditInputError, Problems
+from seatplan.auditor.tables import split_sheet
 
 DATA_REQUIRED = ("students", "schools", "preferences")
 COMPACT_KEYS = (

@@ -1,0 +1,232 @@
+"""The Python API, for notebooks: load a scenario, solve it, audit and compare runs.
+
+    import seatplan
+    scenario = seatplan.load("configs/demo.yaml", solver__time_limit=30)
+    result = seatplan.solve(scenario)
+    result.status, result.objective, result.assignment.head()
+    result.save("runs/demo")
+    seatplan.audit("runs/demo").passed
+
+Overrides use the config's own key paths, with `__` between keys (as scikit-learn's parameters do):
+`solver__time_limit=30`, `diversity__0__weight=5`; or a mapping merged into a section:
+`solver={"time_limit": 30}`. They are checked like the file itself; a bad one raises ConfigError
+naming `override solver.time_limit`. Everything else raises the same errors the command line prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from seatplan.auditor import Report, audit_files, audit_run
+from seatplan.auditor.errors import AuditInputError
+from seatplan.models.config import Config, load_config, override_paths
+from seatplan.models.data import load_instance
+from seatplan.models.errors import ConfigError, DataError, InputError, Problem
+from seatplan.models.instance import Instance
+from seatplan.solver.backends import Progress
+from seatplan.solver.compare import collect, rows, table_rows
+from seatplan.solver.result import Result
+from seatplan.solver.solve import solve as solve_config
+
+PathLike = str | os.PathLike[str]
+
+#: Overrides that change only how a scenario is solved, never how its data are read: with only
+#: these, a loaded scenario keeps its data (the lottery seed is read into the data, so it is not one).
+SOLVE_ONLY = frozenset(
+    {
+        ("solver", "backend"),
+        ("solver", "time_limit"),
+        ("solver", "gap"),
+        ("solver", "workers"),
+        ("solver", "pulp_solver"),
+        ("name",),
+    }
+)
+
+
+class SeatplanWarning(UserWarning):
+    """Something in the data a planner should know, that does not stop the solve."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated config and the district data it names, ready to solve."""
+
+    config: Config
+    instance: Instance
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def with_overrides(self, **overrides: Any) -> Scenario:
+        """The same config with more overrides; the data are read again only when they must be."""
+        if not overrides:
+            return self
+        merged = {**self.overrides, **overrides}
+        config = load_config(self.config.source, merged)
+        solve_only = all(path in SOLVE_ONLY for path, _ in override_paths(overrides))
+        instance = self.instance if solve_only else _read_data(config)
+        return Scenario(config, instance, merged)
+
+    def __repr__(self) -> str:
+        instance = self.instance
+        return (
+            f"<seatplan Scenario {self.name}: {instance.n_students:,} students, {instance.n_schools:,} schools, "
+            f"{instance.n_compacts} compacts>"
+        )
+
+
+def load(config: PathLike, **overrides: Any) -> Scenario:
+    """Read and check a config and every data file it names, with `overrides` in place of what the
+    file says. Raises ConfigError or DataError carrying every problem (`.problems`, each with its
+    file and line), as `seatplan validate` prints them."""
+    try:
+        loaded = load_config(config, overrides)
+    except ConfigError as error:
+        if error.partial is None:
+            raise
+        # Read the data too, so that every problem of both comes in one error.
+        try:
+            load_instance(error.partial)
+        except DataError as data_error:
+            raise ConfigError([*error.problems, *data_error.problems]) from None
+        raise
+    return Scenario(loaded, _read_data(loaded), dict(overrides))
+
+
+def _read_data(config: Config) -> Instance:
+    instance = load_instance(config)
+    for problem in instance.warnings:
+        warnings.warn(str(problem), SeatplanWarning, stacklevel=3)
+    return instance
+
+
+def solve(scenario: Scenario | PathLike, progress: Progress | None = None, **overrides: Any) -> Result:
+    """Solve a scenario (or the config at a path), with `overrides`. The result has `.status`,
+    `.objective`, `.bound`, `.gap`, `.assignment` (a DataFrame of assignment.csv's columns),
+    `.metrics` (metrics.json's dict) and `.save(folder, overwrite=False)`.
+
+    Infeasible or out of time is a status, not an error: `.status` says which, and `.assignment`,
+    `.metrics` and `.save()` then raise InfeasibleError or NoSolutionError. `progress`, if given, is
+    called with (best objective in cents, proven bound in cents, seconds) as the search improves."""
+    chosen = scenario.with_overrides(**overrides) if isinstance(scenario, Scenario) else load(scenario, **overrides)
+    return solve_config(chosen.config, instance=chosen.instance, progress=progress)
+
+
+def audit(
+    run: Result | PathLike,
+    assignment: pd.DataFrame | PathLike | None = None,
+    metrics: Mapping[str, Any] | PathLike | None = None,
+) -> Report:
+    """The independent audit of a run: a run folder, a Result (saved to a temporary folder first),
+    or a config with an `assignment` made anywhere (assignment.csv's columns, as a file or a
+    DataFrame) and optionally its metrics (metrics.json, as a file or a dict).
+
+    The report has `.passed`, `.verdicts` (rule -> passed), `.rules` (each with its violations) and
+    `.to_text()`. Input the auditor cannot read raises InputError with every problem."""
+    try:
+        if isinstance(run, Result):
+            if assignment is not None or metrics is not None:
+                raise TypeError("a Result carries its own assignment and metrics")
+            return _audit_result(run)
+        if assignment is None:
+            if metrics is not None:
+                raise TypeError("metrics go with a config and an assignment; a run folder has its own")
+            return audit_run(Path(run))
+        with tempfile.TemporaryDirectory(prefix="seatplan-audit-") as folder:
+            return audit_files(Path(run), _as_file(assignment, folder), _metrics_file(metrics, folder))
+    except AuditInputError as error:
+        raise InputError(_problems(error.lines())) from None
+
+
+def _audit_result(result: Result) -> Report:
+    with tempfile.TemporaryDirectory(prefix="seatplan-audit-") as folder:
+        return audit_run(result.save(Path(folder) / "run"))
+
+
+def _as_file(assignment: pd.DataFrame | PathLike, folder: str) -> Path:
+    if not isinstance(assignment, pd.DataFrame):
+        return Path(assignment)
+    path = Path(folder) / "assignment.csv"
+    assignment.to_csv(path, index=False)
+    return path
+
+
+def _metrics_file(metrics: Mapping[str, Any] | PathLike | None, folder: str) -> Path | None:
+    if metrics is None or isinstance(metrics, str | os.PathLike):
+        return None if metrics is None else Path(metrics)
+    path = Path(folder) / "metrics.json"
+    path.write_text(json.dumps(dict(metrics)), encoding="utf-8")
+    return path
+
+
+def _problems(lines: Iterable[str]) -> list[Problem]:
+    """The auditor's `file:line: message` lines as Problems (its own errors share no code)."""
+    problems = []
+    for line in lines:
+        where, _, message = line.partition(": ")
+        file, _, number = where.rpartition(":")
+        if number.isdigit() and file:
+            problems.append(Problem(file, int(number), message))
+        else:
+            problems.append(Problem(where, None, message))
+    return problems
+
+
+def compare(
+    runs: Iterable[Result | PathLike] | Mapping[str, Result | PathLike], time_limit: float | None = None
+) -> pd.DataFrame:
+    """The `seatplan compare` table: one row per measure, one column per run (a run folder, a
+    config solved here without writing anything, or a Result). Students better off, worse off and
+    the same are counted against the first run. Given a mapping, its keys name the columns;
+    otherwise a column is named after its run folder, config or Result (numbered when two agree)."""
+    named = dict(runs) if isinstance(runs, Mapping) else None
+    items = list(named.values()) if named is not None else list(runs)
+    labels = list(named) if named is not None else _labels(items)
+    with tempfile.TemporaryDirectory(prefix="seatplan-compare-") as folder:
+        sources = [_as_source(run, Path(folder) / str(number)) for number, run in enumerate(items)]
+        columns = collect(tuple(sources), time_limit=time_limit, labels=labels)
+    # Rows named as in `seatplan compare --format csv`: a term of the objective reads `term: rank`.
+    row_labels = [f"term: {label.strip()}" if key.startswith("terms.") else label for label, key in rows()]
+    return pd.DataFrame(
+        [row[1:] for row in table_rows(columns)],
+        index=pd.Index(row_labels, name="metric"),
+        columns=labels,
+    )
+
+
+def _labels(runs: list[Result | PathLike]) -> list[str]:
+    names = [run.config.name if isinstance(run, Result) else _stem(Path(run)) for run in runs]
+    return [name if names.count(name) == 1 else f"{name} ({number + 1})" for number, name in enumerate(names)]
+
+
+def _stem(path: Path) -> str:
+    return path.name if path.is_dir() else path.stem
+
+
+def _as_source(run: Result | PathLike, folder: Path) -> Path:
+    if isinstance(run, Result):
+        return run.save(folder / "run")
+    return Path(run)
+
+
+__all__ = [
+    "PathLike",
+    "Scenario",
+    "SeatplanWarning",
+    "audit",
+    "compare",
+    "load",
+    "solve",
+]
