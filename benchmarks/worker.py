@@ -50,6 +50,7 @@ def first_solution(trajectory: list[tuple[float, float | None, float | None]]) -
 
 
 def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
+    # seatplan is imported here, after START, on purpose: importing it is part of every method's time.
     from seatplan.models.config import load_config
     from seatplan.models.data import load_instance
     from seatplan.models.formulation import build_model

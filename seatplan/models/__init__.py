@@ -1,1 +1,9 @@
-"""What the problem is: configuration, data, the neutral integer program. No solver imports here."""
+"""What the problem is: configuration, data, the neutral integer program. No solver imports here.
+
+Every rule family registers itself, and the config section it owns, when its module is imported:
+the package imports them all, so that no config is ever read without them.
+"""
+
+from seatplan.models import rules
+
+__all__ = ["rules"]

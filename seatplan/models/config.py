@@ -14,10 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, get_args
 
 from seatplan.models.errors import ConfigError, Problem, in_order
 from seatplan.models.yamlnodes import LocatedYaml, Path_, dotted, load_yaml
+
+if TYPE_CHECKING:
+    from seatplan.models.rules.families import FamilySettings
+    from seatplan.models.rules.stability import StabilitySettings
 
 #: How a rule applies: not at all, as a cost in the objective, or as a hard rule.
 Mode = Literal["off", "soft", "hard"]
@@ -92,22 +96,6 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
-class StabilitySettings:
-    """No justified envy: `hard` forbids blocking pairs, `soft` costs `weight` per pair."""
-
-    mode: Mode = "off"
-    weight: int = 1
-
-
-@dataclass(frozen=True)
-class FamilySettings:
-    """Siblings at one school: `hard` forbids splitting a family, `soft` costs `weight` per split family."""
-
-    together: Mode = "off"
-    weight: int = 1
-
-
-@dataclass(frozen=True)
 class DiversityRule:
     """One band on the share of a category of students, at every school, cluster or sector."""
 
@@ -161,11 +149,19 @@ class Config:
     diversity: tuple[DiversityRule, ...] = ()
     objective: ObjectiveWeights = ObjectiveWeights()
     solver: SolverSettings = SolverSettings()
-    stability: StabilitySettings = StabilitySettings()
-    families: FamilySettings = FamilySettings()
     mechanism: Mechanism = "optimize"
     data_sha256: Mapping[str, str] = field(default_factory=dict)
+    #: The settings of the sections rule families declare (see `Section`), by their key.
+    sections: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[Path_, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def stability(self) -> StabilitySettings:
+        return SECTIONS["stability"].of(self)
+
+    @property
+    def families(self) -> FamilySettings:
+        return SECTIONS["families"].of(self)
 
     @property
     def display_name(self) -> str:
@@ -194,7 +190,7 @@ def display_path(path: Path) -> str:
 # reading
 
 
-class _Checker:
+class Checker:
     """Type checks that record a problem (with the line of the offending key) and return a default."""
 
     def __init__(self, file: str, doc: LocatedYaml) -> None:
@@ -347,19 +343,118 @@ def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
 
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
-TOP_KEYS = (
-    "name",
-    "data",
-    "mechanism",
+Settings = TypeVar("Settings")
+#: Reads one key of a section: (checker, key path, value as written, default) -> value.
+FieldReader = Callable[[Checker, Path_, Any, Any], Any]
+
+
+def mode_reader(options: tuple[str, ...] = RULE_MODES) -> FieldReader:
+    """A key whose value is one of `options` (`mode: off` as written, though YAML reads it false).
+    Reader factories like this one are what a rule's `Section` is declared with."""
+    return lambda check, path, value, default: check.choice(path, value, options, default)
+
+
+def integer_reader(minimum: int | None = 0, maximum: int | None = None) -> FieldReader:
+    return lambda check, path, value, default: check.integer(path, value, default, minimum, maximum)
+
+
+def boolean_reader() -> FieldReader:
+    return lambda check, path, value, default: check.boolean(path, value, default)
+
+
+@dataclass(frozen=True)
+class Section(Generic[Settings]):
+    """A top-level config section a rule family owns, declared in its module: its key, its
+    settings (a frozen dataclass whose defaults are the section's), and how each key is read. The
+    config reads it, checks it, writes it out in a run's config.yaml, and `of(config)` gives it back."""
+
+    key: str
+    settings: type[Settings]
+    readers: Mapping[str, FieldReader]
+
+    def read(self, check: Checker, value: Any) -> Settings:
+        section = check.mapping((self.key,), value, tuple(self.readers))
+        defaults = self.settings()
+        values = {
+            name: self.readers[name](check, (self.key, name), raw, getattr(defaults, name))
+            for name, raw in section.items()
+        }
+        return self.settings(**values)
+
+    def write(self, settings: Settings) -> dict[str, Any]:
+        return {f.name: _plain_number(getattr(settings, f.name)) for f in fields(settings)}  # type: ignore[arg-type]
+
+    def of(self, config: Config) -> Settings:
+        found = config.sections.get(self.key)
+        return found if found is not None else self.settings()
+
+
+def number_reader(minimum: float | None = None, maximum: float | None = None, positive: bool = False) -> FieldReader:
+    return lambda check, path, value, default: check.number(path, value, default, minimum, maximum, positive)
+
+
+def exact_reader(minimum: int, maximum: int | None = None) -> FieldReader:
+    """A number kept exact as written (a Fraction), so that floors of it are reproducible."""
+    return lambda check, path, value, default: check.exact(path, value, default, minimum, maximum)
+
+
+COMPACTS_SECTION = Section(
     "compacts",
-    "clusters",
-    "diversity",
-    "stability",
-    "families",
-    "objective",
-    "solver",
-    "data_sha256",
+    CompactSettings,
+    {
+        "min_families": integer_reader(1),
+        "max_families": integer_reader(1),
+        "require_under_selected": boolean_reader(),
+        "under_selected_ratio": exact_reader(0),
+        "max_share": exact_reader(0, 100),
+    },
 )
+CLUSTERS_SECTION = Section(
+    "clusters", ClusterSettings, {"mode": mode_reader(CLUSTER_MODES), "feeder_priority": integer_reader(0)}
+)
+OBJECTIVE_SECTION = Section(
+    "objective", ObjectiveWeights, {f.name: integer_reader(0) for f in fields(ObjectiveWeights)}
+)
+SOLVER_SECTION = Section(
+    "solver",
+    SolverSettings,
+    {
+        "backend": mode_reader(BACKENDS),
+        "time_limit": number_reader(positive=True),
+        "gap": number_reader(0.0, 1.0),
+        "workers": integer_reader(1),
+        "seed": integer_reader(0),
+        "pulp_solver": mode_reader(PULP_SOLVERS),
+    },
+)
+
+#: The sections rule families declare, in registry order (rule modules add theirs when imported;
+#: importing seatplan.models imports every rule module).
+SECTIONS: dict[str, Section[Any]] = {}
+
+
+def register_section(section: Section[Settings]) -> Section[Settings]:
+    """Add a rule family's config section (at import of its module)."""
+    if section.key in CORE_KEYS or (section.key in SECTIONS and SECTIONS[section.key] is not section):
+        raise ValueError(f"config section {section.key!r} is declared twice")
+    SECTIONS[section.key] = section
+    return section
+
+
+#: The keys config.py reads itself, in the order messages list them; rule sections go after diversity.
+CORE_KEYS = ("name", "data", "mechanism", "compacts", "clusters", "diversity", "objective", "solver", "data_sha256")
+
+
+def top_keys() -> tuple[str, ...]:
+    """Every key a config may have: the core ones, with the rule families' sections after diversity."""
+    at = CORE_KEYS.index("diversity") + 1
+    return (*CORE_KEYS[:at], *SECTIONS, *CORE_KEYS[at:])
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
 
 
 Overrides = Mapping[str, Any]
@@ -440,7 +535,7 @@ def load_config(path: str | os.PathLike[str], overrides: Overrides | None = None
 def parse_config(doc: LocatedYaml, source: Path) -> Config:
     """Build a Config from YAML already read; every problem is collected, then raised at once."""
     file = display_path(source)
-    check = _Checker(file, doc)
+    check = Checker(file, doc)
     if doc.value is None:
         raise ConfigError(
             [
@@ -451,87 +546,28 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
                 )
             ]
         )
-    top = check.mapping((), doc.value, TOP_KEYS)
+    top = check.mapping((), doc.value, top_keys())
     if check.problems and not isinstance(doc.value, dict):
         raise ConfigError(check.problems)
 
     name = check.text(("name",), top["name"], source.stem) if "name" in top else source.stem
     data = _read_data(check, top.get("data"), source)
-    compacts = _read_section(
-        check,
-        "compacts",
-        top.get("compacts"),
-        CompactSettings,
-        {
-            "min_families": lambda p, v, d: check.integer(p, v, d, 1),
-            "max_families": lambda p, v, d: check.integer(p, v, d, 1),
-            "require_under_selected": check.boolean,
-            "under_selected_ratio": lambda p, v, d: check.exact(p, v, d, 0),
-            "max_share": lambda p, v, d: check.exact(p, v, d, 0, 100),
-        },
-    )
+    compacts = COMPACTS_SECTION.read(check, top.get("compacts"))
     if compacts.min_families > compacts.max_families:
         check.problem(
             ("compacts", "min_families"),
             f"expected compacts.min_families ≤ max_families, got {compacts.min_families} > {compacts.max_families}",
         )
-    clusters = _read_section(
-        check,
-        "clusters",
-        top.get("clusters"),
-        ClusterSettings,
-        {
-            "mode": lambda p, v, d: check.choice(p, v, CLUSTER_MODES, d),
-            "feeder_priority": lambda p, v, d: check.integer(p, v, d, 0),
-        },
-    )
-    stability = _read_section(
-        check,
-        "stability",
-        top.get("stability"),
-        StabilitySettings,
-        {
-            "mode": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
-            "weight": lambda p, v, d: check.integer(p, v, d, 0),
-        },
-    )
-    families = _read_section(
-        check,
-        "families",
-        top.get("families"),
-        FamilySettings,
-        {
-            "together": lambda p, v, d: check.choice(p, v, RULE_MODES, d),
-            "weight": lambda p, v, d: check.integer(p, v, d, 0),
-        },
-    )
+    clusters = CLUSTERS_SECTION.read(check, top.get("clusters"))
+    sections = {key: section.read(check, top.get(key)) for key, section in SECTIONS.items()}
     mechanism = (
         cast(Mechanism, check.choice(("mechanism",), top["mechanism"], MECHANISMS, "optimize"))
         if "mechanism" in top
         else "optimize"
     )
     diversity = _read_diversity(check, top.get("diversity"))
-    objective = _read_section(
-        check,
-        "objective",
-        top.get("objective"),
-        ObjectiveWeights,
-        {key: (lambda p, v, d: check.integer(p, v, d, 0)) for key in _field_names(ObjectiveWeights)},
-    )
-    solver = _read_section(
-        check,
-        "solver",
-        top.get("solver"),
-        SolverSettings,
-        {
-            "backend": lambda p, v, d: check.choice(p, v, BACKENDS, d),
-            "time_limit": lambda p, v, d: check.number(p, v, d, positive=True),
-            "gap": lambda p, v, d: check.number(p, v, d, 0.0, 1.0),
-            "workers": lambda p, v, d: check.integer(p, v, d, 1),
-            "seed": lambda p, v, d: check.integer(p, v, d, 0),
-            "pulp_solver": lambda p, v, d: check.choice(p, v, PULP_SOLVERS, d),
-        },
-    )
+    objective = OBJECTIVE_SECTION.read(check, top.get("objective"))
+    solver = SOLVER_SECTION.read(check, top.get("solver"))
     sha = top.get("data_sha256") or {}
     if not isinstance(sha, dict) or not all(isinstance(v, str) for v in sha.values()):
         check.problem(("data_sha256",), "expected data_sha256 to map data keys to hex digests")
@@ -548,10 +584,9 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
         diversity=diversity,
         objective=objective,
         solver=solver,
-        stability=stability,
-        families=families,
         mechanism=mechanism,
         data_sha256=dict(sha),
+        sections=sections,
         lines=dict(doc.lines),
     )
     if check.problems:
@@ -559,24 +594,7 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
     return config
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
-
-
-def _read_section(
-    check: _Checker,
-    key: str,
-    value: Any,
-    cls: type,
-    readers: Mapping[str, Callable[[Path_, Any, Any], Any]],
-) -> Any:
-    section = check.mapping((key,), value, tuple(readers))
-    defaults = cls()
-    kwargs = {name: readers[name]((key, name), raw, getattr(defaults, name)) for name, raw in section.items()}
-    return cls(**kwargs)
-
-
-def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
+def _read_data(check: Checker, value: Any, source: Path) -> DataFiles | None:
     if value is None:
         check.problem((), "expected a 'data' mapping naming students, schools and preferences files")
         return None
@@ -609,7 +627,7 @@ def _read_data(check: _Checker, value: Any, source: Path) -> DataFiles | None:
     return DataFiles(**paths, sheets=sheets)
 
 
-def _read_diversity(check: _Checker, value: Any) -> tuple[DiversityRule, ...]:
+def _read_diversity(check: Checker, value: Any) -> tuple[DiversityRule, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -686,15 +704,10 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
             return str(path)
         return os.path.relpath(path, run_folder.resolve())
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, Fraction):
-            return int(value) if value.denominator == 1 else float(value)
-        return value
-
     out: dict[str, Any] = {
         "name": config.name,
         "data": {key: config.data.written(key, where(path)) for key, path in config.data.named().items()},
-        "compacts": {f.name: plain(getattr(config.compacts, f.name)) for f in fields(config.compacts)},
+        "compacts": {f.name: _plain_number(getattr(config.compacts, f.name)) for f in fields(config.compacts)},
         "mechanism": config.mechanism,
         "clusters": {
             "mode": config.clusters.mode,
@@ -712,8 +725,7 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
             }
             for rule in config.diversity
         ],
-        "stability": {"mode": config.stability.mode, "weight": config.stability.weight},
-        "families": {"together": config.families.together, "weight": config.families.weight},
+        **{key: section.write(section.of(config)) for key, section in SECTIONS.items()},
         "objective": {f.name: getattr(config.objective, f.name) for f in fields(config.objective)},
         "solver": {f.name: getattr(config.solver, f.name) for f in fields(config.solver)},
     }

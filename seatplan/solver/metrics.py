@@ -43,7 +43,6 @@ def build_metrics(result: Result) -> dict[str, Any]:
     positions = evaluation.positions
     n = instance.n_students
     numbers = choice_numbers(positions, placed)
-    figures = evaluation.figures
     return {
         "seatplan_version": VERSION,
         "name": config.name,
@@ -63,10 +62,8 @@ def build_metrics(result: Result) -> dict[str, Any]:
         "top3_pct": round(numbers["top3_pct"], 2),
         "mean_position": round(numbers["mean_position"], 3),
         "mean_distance_km": _mean_distance(result, placed),
-        "compacts": figures["compacts"],
-        "blocking_pairs": figures["blocking_pairs"],
-        "split_families": figures["split_families"],
-        "diversity": figures["diversity"],
+        # Each rule's own figures (compacts, diversity, blocking_pairs, split_families, …).
+        **evaluation.figures,
         **_tables(result),
         "model": result.model_size,
         "solver": {

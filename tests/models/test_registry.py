@@ -6,16 +6,20 @@ shortcut off: seatplan may then be slower, never wrong. The shortcuts are seen i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from seatplan.models.config import Config, load_config
+from seatplan.models.config import SECTIONS, Config, Section, integer_reader, load_config, resolved_config
 from seatplan.models.data import load_inputs
+from seatplan.models.errors import ConfigError
 from seatplan.models.instance import Instance
-from seatplan.models.ir import term_from_pairs
+from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules import RULES, Build, Measures, Outcome, Rule, Shortcut
 from seatplan.solver.compare import rows
 from seatplan.solver.solve import solve
@@ -72,21 +76,43 @@ class Inactive(Rule):
         return False
 
 
+@dataclass(frozen=True)
+class FeeSettings:
+    weight: int = 3
+
+
+FEE_SECTION = Section("fee", FeeSettings, {"weight": integer_reader(0)})
+
+
+@contextmanager
+def fee_section() -> Iterator[None]:
+    """The new rule's config section, declared for the duration (a rule module does it once)."""
+    SECTIONS["fee"] = FEE_SECTION
+    try:
+        yield
+    finally:
+        del SECTIONS["fee"]
+
+
 class PerSchoolFee(Rule):
-    """A new objective term written only here: a fee of 3 per student placed at school Z."""
+    """A new objective term and config section written only here: `fee: {weight: W}` costs W per
+    student placed at school Z."""
 
     name = "fee"
+    section = "fee"
     terms = ("school_fee",)
     order = 98
 
     def build(self, build: Build) -> None:
         seats = build.seats
+        weight = 100 * FEE_SECTION.of(build.config).weight
         at_z = seats.school == int(np.flatnonzero(build.instance.school_ids == "Z")[0])
-        build.formulation.add_term(term_from_pairs("school_fee", seats.var[at_z], np.full(int(at_z.sum()), 300)))
+        build.formulation.add_term(term_from_pairs("school_fee", seats.var[at_z], np.full(int(at_z.sum()), weight)))
 
     def measure(self, outcome: Outcome) -> Measures:
         z = int(np.flatnonzero(outcome.instance.school_ids == "Z")[0])
-        return Measures(terms={"school_fee": 300 * int((outcome.school == z).sum())})
+        weight = 100 * FEE_SECTION.of(outcome.config).weight
+        return Measures(terms={"school_fee": weight * int((outcome.school == z).sum())})
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
         return shortcut == Shortcut.TRANSPORTATION  # a cost per placement keeps the flow a flow
@@ -178,19 +204,23 @@ def test_a_rule_that_does_not_declare_the_student_optimal_shortcut_refuses_it(tm
 
 
 def test_a_new_term_is_solved_measured_reported_and_compared_from_its_rule_alone(tmp_path: Path) -> None:
-    config_path = pure_case(tmp_path)
-    _, plain = solved_log(config_path)
-    with RULES.registered(PerSchoolFee()):
+    config_path = pure_case(tmp_path, fee={"weight": 5})
+    with fee_section(), RULES.registered(PerSchoolFee()):
         log, result = solved_log(config_path)
         assert "school_fee" in RULES.terms()
         assert ("  school_fee", "terms.school_fee") in rows()
         metrics = result.metrics
-    # The flow still applies (the rule says so), and the fee moves someone off Z when it can.
+        # The section is checked like any other, and written out in a run's config.yaml.
+        assert resolved_config(result.config)["fee"] == {"weight": 5}
+        with pytest.raises(ConfigError, match="unknown key 'wieght' in fee; did you mean 'weight'"):
+            load_config(pure_case(tmp_path / "typo", fee={"wieght": 5}))
+    # The flow still applies (the rule says so); the fee is what the assignment pays.
     assert FLOW in log
-    assert metrics["terms"]["school_fee"] == 3.0 * result.assignment["school_id"].eq("Z").sum()
+    assert metrics["terms"]["school_fee"] == 5.0 * result.assignment["school_id"].eq("Z").sum() > 0
     assert sum(metrics["terms"].values()) == pytest.approx(metrics["objective"])
-    assert result.objective > plain.objective or metrics["terms"]["school_fee"] == 0
     assert "school_fee" not in RULES.terms()
+    with pytest.raises(ConfigError, match="unknown key 'fee'"):
+        load_config(config_path)
 
 
 def test_a_term_built_but_not_measured_stops_the_solve(tmp_path: Path) -> None:
@@ -200,7 +230,7 @@ def test_a_term_built_but_not_measured_stops_the_solve(tmp_path: Path) -> None:
         def measure(self, outcome: Outcome) -> Measures:
             return Measures(terms={"school_fee": 0})
 
-    with RULES.registered(Unmeasured()), pytest.raises(RuntimeError, match="term school_fee"):
+    with fee_section(), RULES.registered(Unmeasured()), pytest.raises(RuntimeError, match="term school_fee"):
         solve(load_config(pure_case(tmp_path, objective={"unassigned": 100})))
 
 
@@ -212,3 +242,33 @@ def test_the_registry_refuses_a_second_rule_of_a_name_or_term() -> None:
     with pytest.raises(ValueError, match="rank"):
         RULES.add(clash)
     assert "clash" not in [rule.name for rule in RULES]
+
+
+class AtMostOneAtZ(Rule):
+    """A side row that happens to be called `capacity`: at most one student at school Z. It even
+    claims, wrongly, to keep the program a flow; its row's role says otherwise."""
+
+    name = "one_at_z"
+    order = 99
+
+    def build(self, build: Build) -> None:
+        seats = build.seats
+        at_z = np.flatnonzero(seats.school == int(np.flatnonzero(build.instance.school_ids == "Z")[0]))
+        build.formulation.add_rows(
+            rows_from_triplets(
+                "capacity", Role.SIDE, 1, np.zeros(len(at_z)), seats.var[at_z], np.ones(len(at_z)), -np.inf, 1, str
+            )
+        )
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        return True
+
+
+def test_rows_are_chosen_by_role_not_by_name(tmp_path: Path) -> None:
+    config_path = pure_case(tmp_path)
+    with RULES.registered(AtMostOneAtZ()):
+        log, result = solved_log(config_path)
+    # The flow would ignore a side row: the structure, read by role, keeps it out of the shortcut.
+    assert FLOW not in log
+    assert int(result.assignment["school_id"].eq("Z").sum()) == 1
+    assert result.status == "optimal"

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seatplan.models.assignment import Assignment
-from seatplan.models.config import Config
+from seatplan.models.config import SECTIONS, Config
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation
 
@@ -229,9 +229,14 @@ def register(rule: Rule) -> Rule:
 
 
 def load_rules() -> Registry:
-    """Import every module of models/rules/, so that each registers its rule; returns the registry."""
+    """Import every module of models/rules/, so that each registers its rule (and its config
+    section); returns the registry. Config sections are then put in the rules' order."""
     package = importlib.import_module("seatplan.models.rules")
     for module in pkgutil.iter_modules(package.__path__):
         if module.name != "base":
             importlib.import_module(f"seatplan.models.rules.{module.name}")
+    order = {rule.section: number for number, rule in enumerate(RULES)}
+    ordered = sorted(SECTIONS.items(), key=lambda item: order.get(item[0], len(order)))
+    SECTIONS.clear()
+    SECTIONS.update(ordered)
     return RULES

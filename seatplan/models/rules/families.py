@@ -11,12 +11,27 @@ A compact's seat is the same variable for all its members, so a compact keeps it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from seatplan.models.config import Config
+from seatplan.models.config import Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
+
+
+@dataclass(frozen=True)
+class FamilySettings:
+    """Siblings at one school: `hard` forbids splitting a family, `soft` costs `weight` per split family."""
+
+    together: Mode = "off"
+    weight: int = 1
+
+
+SETTINGS = register_section(
+    Section("families", FamilySettings, {"together": mode_reader(), "weight": integer_reader(0)})
+)
 
 
 def split_families(instance: Instance, school: np.ndarray) -> np.ndarray:

@@ -33,10 +33,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seatplan.models.config import Config
+from seatplan.models.config import Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
+
+
+@dataclass(frozen=True)
+class StabilitySettings:
+    """No justified envy: `hard` forbids blocking pairs, `soft` costs `weight` per pair."""
+
+    mode: Mode = "off"
+    weight: int = 1
+
+
+SETTINGS = register_section(
+    Section("stability", StabilitySettings, {"mode": mode_reader(), "weight": integer_reader(0)})
+)
 
 
 def order_key(instance: Instance, config: Config, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
@@ -73,7 +86,7 @@ def listed_pairs(instance: Instance, config: Config) -> ListedPairs:
 
 
 def blocking_pairs(
-    instance: Instance, config: Config, school: np.ndarray, via_compact: np.ndarray
+    instance: Instance, config: Config, school: np.ndarray, through_compact: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The blocking pairs of an assignment, as (students, schools), straight from the definition."""
     pairs = listed_pairs(instance, config)
@@ -84,7 +97,7 @@ def blocking_pairs(
     positions = instance.positions_of(placed_at)
     unplaced = placed_at < 0
     own = np.where(unplaced, np.iinfo(np.int64).max, positions)
-    envious = ~via_compact[pairs.student] & (placed_at[pairs.student] != pairs.school)
+    envious = ~through_compact[pairs.student] & (placed_at[pairs.student] != pairs.school)
     envious &= pairs.position < own[pairs.student]
     # A placement at a school the student did not list is a compact's; it never envies (above).
     envious &= pairs.seats > 0
@@ -95,7 +108,7 @@ def blocking_pairs(
     np.add.at(load, placed_at[placed] * n_grades + grade[placed], 1)
     free = load[cell] < pairs.seats
     # The school's lowest-ranked student held there not through a compact, per grade.
-    regular = placed[~via_compact[placed]]
+    regular = placed[~through_compact[placed]]
     held_key = order_key(instance, config, regular, placed_at[regular])
     worst = np.full(instance.n_schools * n_grades, -1, dtype=np.int64)
     np.maximum.at(worst, placed_at[regular] * n_grades + grade[regular], held_key)
