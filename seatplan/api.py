@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,56 +29,48 @@ import pandas as pd
 
 from seatplan.auditor import Report, audit_files, audit_run
 from seatplan.auditor.errors import AuditInputError
-from seatplan.models.config import Config, load_config, override_paths
-from seatplan.models.data import load_instance
-from seatplan.models.errors import ConfigError, DataError, InputError, Problem
+from seatplan.models.config import Config, OverridePaths, load_config, override_paths
+from seatplan.models.data import data_inputs, load_inputs, load_instance
+from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
 from seatplan.solver.backends import Progress
-from seatplan.solver.compare import collect, rows, table_rows
+from seatplan.solver.compare import collect, default_labels, rows, table_rows
 from seatplan.solver.result import Result
 from seatplan.solver.solve import solve as solve_config
 
 PathLike = str | os.PathLike[str]
-
-#: Overrides that change only how a scenario is solved, never how its data are read: with only
-#: these, a loaded scenario keeps its data (the lottery seed is read into the data, so it is not one).
-SOLVE_ONLY = frozenset(
-    {
-        ("solver", "backend"),
-        ("solver", "time_limit"),
-        ("solver", "gap"),
-        ("solver", "workers"),
-        ("solver", "pulp_solver"),
-        ("name",),
-    }
-)
 
 
 class SeatplanWarning(UserWarning):
     """Something in the data a planner should know, that does not stop the solve."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scenario:
-    """A validated config and the district data it names, ready to solve."""
+    """A validated config and the district data it names, as they were when it was loaded."""
 
     config: Config
     instance: Instance
-    overrides: Mapping[str, Any] = field(default_factory=dict)
+    overrides: OverridePaths = ()
+    #: Seconds it took to read the data (reported in a solve's `seconds.read`).
+    read_seconds: float = 0.0
 
     @property
     def name(self) -> str:
         return self.config.name
 
     def with_overrides(self, **overrides: Any) -> Scenario:
-        """The same config with more overrides; the data are read again only when they must be."""
+        """The same config with more overrides (a later one wins). The data are read again only when
+        the new config reads them differently (another file, attribute, lottery seed…)."""
         if not overrides:
             return self
-        merged = {**self.overrides, **overrides}
-        config = load_config(self.config.source, merged)
-        solve_only = all(path in SOLVE_ONLY for path, _ in override_paths(overrides))
-        instance = self.instance if solve_only else _read_data(config)
-        return Scenario(config, instance, merged)
+        paths = override_paths(overrides, before=self.overrides)
+        config = load_config(self.config.source, paths)
+        if data_inputs(config) == data_inputs(self.config):
+            return Scenario(config, self.instance, paths, self.read_seconds)
+        started = time.perf_counter()
+        instance = _with_warnings(load_instance(config))
+        return Scenario(config, instance, paths, time.perf_counter() - started)
 
     def __repr__(self) -> str:
         instance = self.instance
@@ -91,22 +84,13 @@ def load(config: PathLike, **overrides: Any) -> Scenario:
     """Read and check a config and every data file it names, with `overrides` in place of what the
     file says. Raises ConfigError or DataError carrying every problem (`.problems`, each with its
     file and line), as `seatplan validate` prints them."""
-    try:
-        loaded = load_config(config, overrides)
-    except ConfigError as error:
-        if error.partial is None:
-            raise
-        # Read the data too, so that every problem of both comes in one error.
-        try:
-            load_instance(error.partial)
-        except DataError as data_error:
-            raise ConfigError([*error.problems, *data_error.problems]) from None
-        raise
-    return Scenario(loaded, _read_data(loaded), dict(overrides))
+    started = time.perf_counter()
+    paths = override_paths(overrides)
+    loaded, instance = load_inputs(config, paths)
+    return Scenario(loaded, _with_warnings(instance), paths, time.perf_counter() - started)
 
 
-def _read_data(config: Config) -> Instance:
-    instance = load_instance(config)
+def _with_warnings(instance: Instance) -> Instance:
     for problem in instance.warnings:
         warnings.warn(str(problem), SeatplanWarning, stacklevel=3)
     return instance
@@ -121,7 +105,7 @@ def solve(scenario: Scenario | PathLike, progress: Progress | None = None, **ove
     `.metrics` and `.save()` then raise InfeasibleError or NoSolutionError. `progress`, if given, is
     called with (best objective in cents, proven bound in cents, seconds) as the search improves."""
     chosen = scenario.with_overrides(**overrides) if isinstance(scenario, Scenario) else load(scenario, **overrides)
-    return solve_config(chosen.config, instance=chosen.instance, progress=progress)
+    return solve_config(chosen.config, instance=chosen.instance, progress=progress, read_seconds=chosen.read_seconds)
 
 
 def audit(
@@ -188,15 +172,15 @@ def compare(
     runs: Iterable[Result | PathLike] | Mapping[str, Result | PathLike], time_limit: float | None = None
 ) -> pd.DataFrame:
     """The `seatplan compare` table: one row per measure, one column per run (a run folder, a
-    config solved here without writing anything, or a Result). Students better off, worse off and
-    the same are counted against the first run. Given a mapping, its keys name the columns;
-    otherwise a column is named after its run folder, config or Result (numbered when two agree)."""
+    config solved here without writing anything, or a Result; an unsolved one shows its status).
+    Students better off, worse off and the same are counted against the first run. Given a mapping,
+    its keys name the columns; otherwise a column is named after its run folder, config or Result
+    (numbered when two agree)."""
     named = dict(runs) if isinstance(runs, Mapping) else None
     items = list(named.values()) if named is not None else list(runs)
-    labels = list(named) if named is not None else _labels(items)
-    with tempfile.TemporaryDirectory(prefix="seatplan-compare-") as folder:
-        sources = [_as_source(run, Path(folder) / str(number)) for number, run in enumerate(items)]
-        columns = collect(tuple(sources), time_limit=time_limit, labels=labels)
+    sources = [run if isinstance(run, Result) else Path(run) for run in items]
+    labels = list(named) if named is not None else default_labels(sources)
+    columns = collect(sources, time_limit=time_limit, labels=labels)
     # Rows named as in `seatplan compare --format csv`: a term of the objective reads `term: rank`.
     row_labels = [f"term: {label.strip()}" if key.startswith("terms.") else label for label, key in rows()]
     return pd.DataFrame(
@@ -204,21 +188,6 @@ def compare(
         index=pd.Index(row_labels, name="metric"),
         columns=labels,
     )
-
-
-def _labels(runs: list[Result | PathLike]) -> list[str]:
-    names = [run.config.name if isinstance(run, Result) else _stem(Path(run)) for run in runs]
-    return [name if names.count(name) == 1 else f"{name} ({number + 1})" for number, name in enumerate(names)]
-
-
-def _stem(path: Path) -> str:
-    return path.name if path.is_dir() else path.stem
-
-
-def _as_source(run: Result | PathLike, folder: Path) -> Path:
-    if isinstance(run, Result):
-        return run.save(folder / "run")
-    return Path(run)
 
 
 __all__ = [

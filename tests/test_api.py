@@ -235,3 +235,61 @@ def test_compare_is_the_cli_table_as_a_dataframe(demo_result: seatplan.Result, t
     assert table.loc["better off than the first", "demo"] == int(expected.loc["better off than the first", "demo"])
     # A Result compares as its run folder would.
     assert seatplan.compare([demo_result]).loc["objective"].tolist() == [3532.0]
+
+
+# ---- overrides, once more: merged in order, and data read again only when they must be -------------
+
+
+def test_later_overrides_merge_with_earlier_ones(small: Path) -> None:
+    first = seatplan.load(small, solver={"seed": 5, "gap": 0.1})
+    later = first.with_overrides(solver={"time_limit": 30})
+    solver = later.config.solver
+    assert (solver.seed, solver.gap, solver.time_limit) == (5, 0.1, 30)
+    assert later.instance is first.instance  # the same data: only how it is solved changed
+    again = later.with_overrides(solver__time_limit=60, solver={"time_limit": 45})
+    assert again.config.solver.time_limit == 45  # the last one written wins
+    assert again.with_overrides(solver__seed=6).instance is not again.instance  # a new lottery draw
+
+
+def test_an_empty_mapping_changes_nothing_and_none_removes_a_key(tmp_path: Path) -> None:
+    compacts = "compact_id,family_id,school_id\nC1,f1,B\nC1,f3,B\n"
+    config = write_case(
+        tmp_path,
+        STUDENTS,
+        "school_id,capacity,under_selected\nA,2,false\nB,2,true\n",
+        PREFERENCES,
+        compacts=compacts,
+        config={"objective": {"broken_compact": 7}},
+    )
+    assert seatplan.load(config, objective={}).config.objective.broken_compact == 7
+    without = seatplan.load(config, data__compacts=None)
+    assert without.config.data.compacts is None and without.instance.n_compacts == 0
+    with pytest.raises(seatplan.ConfigError, match="data to name the students file"):
+        seatplan.load(config, data__students=None)
+    with pytest.raises(seatplan.ConfigError, match=r"mode to 'off'"):
+        seatplan.load(DEMO, diversity__0=None)
+
+
+def test_odd_override_keys_are_clean_errors(small: Path) -> None:
+    with pytest.raises(seatplan.ConfigError, match="unknown key '²'"):
+        seatplan.load(small, **{"solver__²": 1})
+    with pytest.raises(seatplan.ConfigError, match=r"override solver\.time_limit"):
+        seatplan.load(small, solver__time_limit="soon")
+
+
+def test_scenarios_compare_by_identity(small: Path) -> None:
+    scenario = seatplan.load(small)
+    assert scenario == scenario and scenario != seatplan.load(small)
+
+
+def test_compare_shows_an_unsolved_result_by_its_status(small: Path) -> None:
+    infeasible = seatplan.solve(INFEASIBLE)
+    table = seatplan.compare({"plan": seatplan.solve(small), "impossible": infeasible})
+    assert table.loc["status"].tolist() == ["optimal", "infeasible"]
+    assert pd.isna(table.loc["objective", "impossible"])
+
+
+def test_a_solve_from_the_api_counts_the_time_it_read(small: Path) -> None:
+    result = seatplan.solve(small)
+    assert result.seconds["read"] > 0
+    assert result.seconds["total"] >= result.seconds["read"]

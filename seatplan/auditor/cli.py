@@ -52,7 +52,7 @@ def audit_command(target: Path, assignment_csv: Path | None, metrics_path: Path 
 
 
 def main() -> None:
-    """Run the command on its own (`python -m audit.cli`)."""
+    """Run the command on its own (`python -m seatplan.auditor.cli`)."""
     audit_command()
 
 

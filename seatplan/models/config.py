@@ -457,26 +457,33 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
+#: Overrides as a planner writes them: `solver__time_limit=30`, `solver={"time_limit": 30}`.
 Overrides = Mapping[str, Any]
+#: The same, as (key path, value) pairs applied in order.
+OverridePaths = tuple[tuple[Path_, Any], ...]
+
+_INDEX = re.compile(r"[0-9]+")
 
 
-def override_paths(overrides: Overrides) -> list[tuple[Path_, Any]]:
-    """Overrides as (key path, value): `solver__time_limit=30` or `solver={"time_limit": 30}` is
-    (("solver", "time_limit"), 30); `diversity__0__weight=5` is (("diversity", 0, "weight"), 5). A
-    mapping value is merged key by key into what the file says; any other value replaces it."""
-    out: list[tuple[Path_, Any]] = []
+def override_paths(overrides: Overrides, before: OverridePaths = ()) -> OverridePaths:
+    """Overrides as (key path, value) pairs, after those `before`: `solver__time_limit=30` and
+    `solver={"time_limit": 30}` are both (("solver", "time_limit"), 30); `diversity__0__weight=5` is
+    (("diversity", 0, "weight"), 5). A mapping is merged key by key into what the file says (an empty
+    one changes nothing); any other value replaces it, and `None` removes the key. A later pair wins
+    over an earlier one at the same path or under it."""
+    pairs: list[tuple[Path_, Any]] = list(before)
 
     def walk(path: Path_, value: Any) -> None:
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, Mapping):
             for key, inner in value.items():
                 walk((*path, str(key)), inner)
-        else:
-            out.append((path, _plain(value)))
+            return
+        pairs[:] = [(known, old) for known, old in pairs if known[: len(path)] != path]
+        pairs.append((path, _plain(value)))
 
     for key, value in overrides.items():
-        parts = tuple(int(part) if part.isdigit() else part for part in str(key).split("__"))
-        walk(parts, value)
-    return out
+        walk(tuple(int(part) if _INDEX.fullmatch(part) else part for part in str(key).split("__")), value)
+    return tuple(pairs)
 
 
 def _plain(value: Any) -> Any:
@@ -494,7 +501,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def load_config(path: str | os.PathLike[str], overrides: Overrides | None = None) -> Config:
+def load_config(path: str | os.PathLike[str], overrides: Overrides | OverridePaths | None = None) -> Config:
     """Read and check a YAML config, with `overrides` (see override_paths) set in place of what the
     file says. Raises ConfigError listing every problem found."""
     source = Path(path)
@@ -523,7 +530,8 @@ def load_config(path: str | os.PathLike[str], overrides: Overrides | None = None
         ) from None
     doc = load_yaml(text, file)
     problems = []
-    for key_path, value in override_paths(overrides or {}):
+    pairs = override_paths(overrides) if isinstance(overrides, Mapping) else tuple(overrides or ())
+    for key_path, value in pairs:
         refused = doc.override(key_path, value)
         if refused is not None:
             problems.append(Problem(f"override {dotted(key_path)}", None, refused))

@@ -8,13 +8,14 @@ DataError. A file may be CSV, Parquet or an Excel sheet (tables.py reads all thr
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from seatplan.models.config import Config, display_path, load_config
+from seatplan.models.config import Config, OverridePaths, Overrides, display_path, load_config
 from seatplan.models.errors import ConfigError, DataError, Problem, in_order
 from seatplan.models.instance import Instance, distance_hundredths, haversine_km
 from seatplan.models.tables import (
@@ -37,14 +38,17 @@ from seatplan.models.tables import (
 __all__ = ["Instance", "distance_hundredths", "haversine_km", "load_inputs", "load_instance", "lottery_from_seed"]
 
 
-def load_inputs(path: str | Path) -> tuple[Config, Instance]:
-    """Read a config and its data files. Every problem in both is raised at once.
+def load_inputs(
+    path: str | os.PathLike[str], overrides: Overrides | OverridePaths | None = None
+) -> tuple[Config, Instance]:
+    """Read a config (with `overrides`, see config.override_paths) and its data files. Every
+    problem in both is raised at once.
 
     A config with problems is still read as far as it goes (defaults in place of bad values); when
     its data files are known they are checked too, so a planner sees the whole list in one pass.
     """
     try:
-        config = load_config(path)
+        config = load_config(path, overrides)
     except ConfigError as error:
         if error.partial is None:
             raise
@@ -54,6 +58,21 @@ def load_inputs(path: str | Path) -> tuple[Config, Instance]:
             raise ConfigError([*error.problems, *data_error.problems]) from None
         raise
     return config, load_instance(config)
+
+
+def data_inputs(config: Config) -> tuple[object, ...]:
+    """Everything load_instance reads from a config: two configs that agree here read the same data
+    into the same Instance (as long as the files are unchanged)."""
+    attributes = sorted({rule.attribute for rule in config.diversity})
+    return (
+        config.data,
+        tuple(sorted(config.data_sha256.items())),
+        tuple(attributes),
+        config.compacts,
+        config.objective.distance > 0,
+        config.solver.seed,
+        config.source,
+    )
 
 
 def load_instance(config: Config) -> Instance:

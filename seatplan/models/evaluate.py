@@ -56,5 +56,8 @@ def evaluate(instance: Instance, config: Config, assignment: Assignment) -> Eval
         if unknown:
             raise RuntimeError(f"rule {rule.name} measured terms it does not declare: {', '.join(sorted(unknown))}")
         terms.update(measures.terms)
+        repeated = set(measures.figures) & set(figures)
+        if repeated:
+            raise RuntimeError(f"rule {rule.name} reports figures another rule reports: {', '.join(sorted(repeated))}")
         figures.update(measures.figures)
     return Evaluation(terms, figures, outcome)

@@ -16,7 +16,6 @@ import datetime
 import io
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -170,10 +169,9 @@ def _read_excel(path: Path, display: str, sheet: str | None, problems: list[Prob
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except Exception as error:  # noqa: BLE001 - whatever openpyxl refuses, the file is not a workbook
         problems.append(
-            Problem(display, None, f"expected an Excel workbook (.xlsx), got a file that is not one ({reason})")
+            Problem(display, None, f"expected an Excel workbook (.xlsx), got a file that is not one ({_reason(error)})")
         )
         return None
     try:
@@ -185,32 +183,44 @@ def _read_excel(path: Path, display: str, sheet: str | None, problems: list[Prob
             return None
         worksheet = workbook[sheet if sheet is not None else names[0]]
         where = f"{display}#{worksheet.title}"
-        rows = worksheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            problems.append(Problem(where, 1, "expected a header row, got an empty sheet"))
-            return None
-        return _from_rows(path, where, header, rows, 2, problems)
+        # A read-only workbook is parsed while its rows are read: a damaged sheet fails here.
+        rows = list(worksheet.iter_rows(values_only=True))
+    except Exception as error:  # noqa: BLE001 - a sheet openpyxl cannot parse is a damaged workbook
+        problems.append(
+            Problem(display, None, f"expected a readable Excel workbook, got a damaged one ({_reason(error)})")
+        )
+        return None
     finally:
         workbook.close()
+    if not rows:
+        problems.append(Problem(where, 1, "expected a header row, got an empty sheet"))
+        return None
+    return _from_rows(path, where, rows[0], rows[1:], 2, problems)
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of an error's words, or its kind when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else type(error).__name__
 
 
 def _read_parquet(path: Path, display: str, problems: list[Problem]) -> Table | None:
     """A Parquet file, each column turned into text; row i is line i + 2, as in a CSV file."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
+        # The schema first: a column named twice is said as in a CSV file (pyarrow refuses to read it).
+        if not _unique_header([str(name).strip() for name in pq.read_schema(path).names], display, problems):
+            return None
         data = pq.read_table(path)
-    except (pa.ArrowException, OSError, ValueError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        problems.append(Problem(display, None, f"expected a Parquet file, got one that cannot be read ({reason})"))
+    except Exception as error:  # noqa: BLE001 - whatever pyarrow refuses, the file is not readable Parquet
+        problems.append(
+            Problem(display, None, f"expected a Parquet file, got one that cannot be read ({_reason(error)})")
+        )
         return None
     # pandas writes an unnamed index as `__index_level_0__`: its row numbering, not data.
     kept = [i for i, name in enumerate(data.column_names) if not _PANDAS_INDEX.fullmatch(str(name))]
     names = [str(data.column_names[i]).strip() for i in kept]
-    if not _unique_header(names, display, problems):
-        return None
     frame = pd.DataFrame({name: _column_text(data.column(i)) for i, name in zip(kept, names, strict=True)})
     return _finish(path, display, frame, 1)
 

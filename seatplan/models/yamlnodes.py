@@ -65,9 +65,14 @@ class LocatedYaml:
                     return _cannot(path[: depth + 1], node)
             node = child
         last = path[-1]
-        if _child(node, last) is _MISSING and not (isinstance(node, dict) and isinstance(last, str)):
+        if value is None and isinstance(node, dict):
+            node.pop(last, None)  # as if the file did not say it
+        elif value is None:
+            return f"expected a value at {dotted(path)}, got None (to switch a rule off, set its mode to 'off')"
+        elif _child(node, last) is _MISSING and not (isinstance(node, dict) and isinstance(last, str)):
             return _cannot(path, node)
-        node[last] = value
+        else:
+            node[last] = value
         for known in (self.lines, self.raw):
             for key in [key for key in known if key[: len(path)] == path]:
                 del known[key]

@@ -14,6 +14,7 @@ import numpy as np
 from seatplan.models.data import load_inputs
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.rules import RULES
+from seatplan.solver.result import Result
 from seatplan.solver.solve import solve
 
 #: (label, key in metrics.json) of the rows before and after the objective's terms. Term rows are
@@ -56,19 +57,20 @@ UNPLACED = 10**9
 
 
 def collect(
-    sources: tuple[Path, ...], time_limit: float | None = None, labels: Sequence[str] | None = None
+    sources: Sequence[Path | Result], time_limit: float | None = None, labels: Sequence[str] | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(label, metrics) for each run folder (read) or config (solved here, nothing written).
+    """(label, metrics) for each run folder (read), config (solved here, nothing written) or Result.
 
-    A label is the one given, else the run folder's name or the config's stem, or the path as given
-    when two would otherwise share a name (two `config.yaml` in different folders).
+    A label is the one given, else the run folder's name, the config's stem or the Result's name, or
+    the path as given when two would otherwise share a name (two `config.yaml` in different folders).
     """
     if labels is None:
-        names = [source.name if source.is_dir() else source.stem for source in sources]
-        labels = [name if names.count(name) == 1 else str(source) for name, source in zip(names, sources, strict=True)]
+        labels = default_labels(sources)
     columns = []
     for label, source in zip(labels, sources, strict=True):
-        if source.is_dir():
+        if isinstance(source, Result):
+            columns.append((label, _metrics_of(source)))
+        elif source.is_dir():
             metrics_file = source / "metrics.json"
             if not metrics_file.exists():
                 raise InputError([Problem(str(source), None, "expected a run folder with metrics.json")])
@@ -119,9 +121,28 @@ def _compare_students(columns: list[tuple[str, dict[str, Any]]]) -> None:
         metrics["same"] = sum(1 for sid in shared if mine[sid] == first[sid])
 
 
+def default_labels(sources: Sequence[Path | Result]) -> list[str]:
+    names = [_name(source) for source in sources]
+    return [
+        name if names.count(name) == 1 else (f"{name} ({number + 1})" if isinstance(source, Result) else str(source))
+        for number, (name, source) in enumerate(zip(names, sources, strict=True))
+    ]
+
+
+def _name(source: Path | Result) -> str:
+    if isinstance(source, Result):
+        return source.config.name
+    return source.name if source.is_dir() else source.stem
+
+
 def _solve(config_path: Path, time_limit: float | None) -> dict[str, Any]:
     config, instance = load_inputs(config_path)
-    result = solve(config, instance=instance, time_limit=time_limit)
+    return _metrics_of(solve(config, instance=instance, time_limit=time_limit))
+
+
+def _metrics_of(result: Result) -> dict[str, Any]:
+    """A solved result's metrics with each student's outcome; only the status for an unsolved one."""
+    instance = result.instance
     if not result.solved:
         return {"status": str(result.status), "backend": result.backend}
     assert result.placement is not None and result.evaluation is not None

@@ -43,7 +43,7 @@ def build_metrics(result: Result) -> dict[str, Any]:
     positions = evaluation.positions
     n = instance.n_students
     numbers = choice_numbers(positions, placed)
-    return {
+    head: dict[str, Any] = {
         "seatplan_version": VERSION,
         "name": config.name,
         "mechanism": config.mechanism,
@@ -62,8 +62,8 @@ def build_metrics(result: Result) -> dict[str, Any]:
         "top3_pct": round(numbers["top3_pct"], 2),
         "mean_position": round(numbers["mean_position"], 3),
         "mean_distance_km": _mean_distance(result, placed),
-        # Each rule's own figures (compacts, diversity, blocking_pairs, split_families, …).
-        **evaluation.figures,
+    }
+    tail: dict[str, Any] = {
         **_tables(result),
         "model": result.model_size,
         "solver": {
@@ -75,6 +75,11 @@ def build_metrics(result: Result) -> dict[str, Any]:
         "seconds": result.seconds,
         "trajectory": [list(point) for point in result.trajectory],
     }
+    # Each rule's own figures (compacts, diversity, blocking_pairs, split_families, …) in between.
+    clashing = set(evaluation.figures) & (set(head) | set(tail))
+    if clashing:
+        raise RuntimeError(f"rules report figures under metrics.json's own keys: {', '.join(sorted(clashing))}")
+    return {**head, **evaluation.figures, **tail}
 
 
 def _position_counts(positions: np.ndarray, placed: np.ndarray) -> dict[str, int]:

@@ -6,8 +6,9 @@ solution and the best proven bound), which builds the one result:
    - a transportation problem is solved as one min-cost flow, whose optimality is the proof;
    - under `stability: hard` with nothing but ranks and seats, deferred acceptance's matching is
      the optimum, by theorem;
-   - under `stability: hard`, placements no stable assignment can use are closed (exact), and a
-     stable matching that is the only one left is the answer or proves there is none;
+   - under `stability: hard`, placements no stable assignment can use are closed (exact while the
+     rules allow the stable window), and a stable matching that is the only one left is the answer
+     or proves there is none;
 2. first solutions: the flow, then repair (warmstart.py); deferred acceptance when stability counts;
 3. a proven lower bound, and better solutions from it:
    - up to `lp_variable_limit` options, the LP relaxation (HiGHS; lp.py), whose prices re-run the
@@ -208,6 +209,12 @@ def exact_shortcut(search: Search, model: Model, instance: Instance, config: Con
 def within_stable_window(search: Search, model: Model, instance: Instance, config: Config) -> Model:
     """Under stability hard, the model with every placement no stable assignment uses closed (exact,
     not a heuristic). When one stable matching is all that is left, it settles the search."""
+    if config.stability.mode != "hard":
+        return model
+    refusing = RULES.refusing(Shortcut.STABLE_WINDOW, config, instance)
+    if refusing:
+        search.note(f"no stable window: {', '.join(refusing)} in force")
+        return model
     window = stable_window(model, instance, config)
     if window is None:
         return model

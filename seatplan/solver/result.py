@@ -15,6 +15,7 @@ from seatplan.models.config import Config
 from seatplan.models.errors import InfeasibleError, NoSolutionError
 from seatplan.models.evaluate import Evaluation
 from seatplan.models.instance import Instance
+from seatplan.models.rules import RULES
 from seatplan.solver.metrics import build_metrics
 from seatplan.solver.run import assignment_columns, write_run
 from seatplan.solver.status import Status
@@ -112,15 +113,5 @@ def infeasible_message(result: Result) -> str:
 
 
 def hard_rules(config: Config) -> list[str]:
-    """The config's hard settings, by their keys, for the infeasible message."""
-    rules = []
-    if config.stability.mode == "hard":
-        rules.append("stability.mode")
-    if config.families.together == "hard":
-        rules.append("families.together")
-    if config.clusters.mode == "hard":
-        rules.append("clusters.mode")
-    rules += [f"diversity[{i}].mode" for i, rule in enumerate(config.diversity) if rule.mode == "hard"]
-    if config.stability.mode == "hard" and config.data.compacts is not None:
-        rules.append("compacts: a member of a compact not honored still envies its compact's school if it listed it")
-    return rules or ["none is hard: please report this as a bug"]
+    """The config's hard settings, by their keys, for the infeasible message (each rule says its own)."""
+    return RULES.hard(config) or ["none is hard: please report this as a bug"]

@@ -253,3 +253,16 @@ def test_a_hash_in_a_csv_file_name_is_part_of_the_name(tmp_path: Path) -> None:
     )
     _, instance = load_inputs(config)
     assert instance.student_ids.tolist() == ["s1"]
+
+
+def test_a_parquet_column_named_twice_is_said_as_in_a_csv_file(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    config = tiny(tmp_path, "parquet")
+    table = pa.table([pa.array(["7", "8"]), pa.array(["x", "y"])], names=["student_id", "student_id"])
+    pq.write_table(table, tmp_path / "students.parquet")
+    lines = problems_of(config)
+    assert any(
+        line.endswith("students.parquet:1: expected each column once, got 'student_id' twice") for line in lines
+    ), lines

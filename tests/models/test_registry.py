@@ -272,3 +272,31 @@ def test_rows_are_chosen_by_role_not_by_name(tmp_path: Path) -> None:
     assert FLOW not in log
     assert int(result.assignment["school_id"].eq("Z").sum()) == 1
     assert result.status == "optimal"
+
+
+def test_a_rule_switched_on_with_nothing_to_do_leaves_the_flow_shortcut(tmp_path: Path) -> None:
+    # Every student its own family (no family_id column): families together has nothing to keep.
+    log, result = solved_log(pure_case(tmp_path, families={"together": "hard"}))
+    assert FLOW in log and result.status == "optimal"
+
+
+class WindowOnly(Rule):
+    """Active; keeps the stable window, refuses the other shortcuts."""
+
+    name = "window_only"
+    order = 96
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        return shortcut == Shortcut.STABLE_WINDOW
+
+
+def test_a_rule_that_does_not_declare_the_stable_window_refuses_it(tmp_path: Path) -> None:
+    # Without the student-optimal shortcut the window is the next exact step.
+    config_path = pure_case(tmp_path, stability={"mode": "hard"})
+    with RULES.registered(WindowOnly()):
+        windowed, plain = solved_log(config_path)
+    with RULES.registered(Silent()):
+        log, result = solved_log(config_path)
+    assert "no stable window" not in windowed
+    assert "no stable window: silent in force" in log
+    assert result.status == "optimal" and result.objective == plain.objective

@@ -13,7 +13,7 @@ A rule family is one object, registered once at the end of its module in `models
   slower, never wrong.
 
 Everything that lists rules — the terms, the evaluation, the shortcuts' conditions — reads the
-registry, so adding a rule family is its module, its twin in audit/, its tests and its README row.
+registry, so adding a rule family is its module, its twin in auditor/, its tests and its README row.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ class Shortcut(StrEnum):
     #: Under `stability: hard`, deferred acceptance's matching (the student-optimal stable one) is
     #: the optimum: every stable matching places the same students, each at least as well there.
     STUDENT_OPTIMAL = "student_optimal"
+    #: Under `stability: hard`, a placement outside the window between the student-optimal and the
+    #: school-optimal stable matchings is closed, and one stable matching left is the only answer:
+    #: exact while no rule places students off their lists or changes whom schools prefer
+    #: (compacts are bracketed: see pipeline.stable_window).
+    STABLE_WINDOW = "stable_window"
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,11 @@ class Rule:
         """Whether `shortcut` stays exact while this rule is active; None when not declared (refused)."""
         return None
 
+    def hard(self, config: Config) -> list[str]:
+        """The config keys that make this rule hard (so that it can make a config infeasible), as a
+        planner would relax them: `stability.mode`, `diversity[1].mode`."""
+        return []
+
 
 class Registry:
     """The rule families, in their order."""
@@ -202,6 +212,10 @@ class Registry:
 
     def active(self, config: Config, instance: Instance) -> tuple[Rule, ...]:
         return tuple(rule for rule in self._rules if rule.active(config, instance))
+
+    def hard(self, config: Config) -> list[str]:
+        """Every hard setting in force, by its config key, in registry order."""
+        return [key for rule in self._rules for key in rule.hard(config)]
 
     def refusing(self, shortcut: Shortcut, config: Config, instance: Instance) -> list[str]:
         """The active rules that do not support `shortcut` (empty: the shortcut is exact)."""

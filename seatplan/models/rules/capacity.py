@@ -59,7 +59,7 @@ class Capacity(Rule):
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
         # The seats are the transportation problem's, and the stable matchings' own.
-        return shortcut in (Shortcut.TRANSPORTATION, Shortcut.STUDENT_OPTIMAL)
+        return True
 
 
 CAPACITY = register(Capacity())

@@ -36,6 +36,9 @@ class Clusters(Rule):
         mode = config.clusters.mode
         return mode == "hard" or (mode == "soft" and config.objective.outside_cluster > 0)
 
+    def hard(self, config: Config) -> list[str]:
+        return ["clusters.mode"] if config.clusters.mode == "hard" else []
+
     def allows(self, config: Config, instance: Instance, student: np.ndarray, school: np.ndarray) -> np.ndarray | None:
         if config.clusters.mode != "hard":
             return None
@@ -62,9 +65,10 @@ class Clusters(Rule):
         return Measures(terms={"outside_cluster": 100 * outcome.config.objective.outside_cluster * count})
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
-        # Closed options and a cost per option keep the flow a flow. Both change which placements
-        # the model has, not the lists stability is judged by: no student-optimal shortcut.
-        return shortcut == Shortcut.TRANSPORTATION
+        # Closed options and a cost per option keep the flow a flow, and leave the lists and orders
+        # stability is judged by as they are (the window holds). But deferred acceptance's matching
+        # may use a closed option, or cost more: no student-optimal shortcut.
+        return shortcut in (Shortcut.TRANSPORTATION, Shortcut.STABLE_WINDOW)
 
 
 CLUSTERS = register(Clusters())

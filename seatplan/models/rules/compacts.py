@@ -98,8 +98,9 @@ class Compacts(Rule):
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
         # A compact is one variable on many seats (no flow), and a set-aside that changes who may
-        # be stable (no student-optimal shortcut).
-        return False
+        # be stable (no student-optimal shortcut); the stable window brackets every set of honored
+        # compacts (pipeline.stable_window).
+        return shortcut == Shortcut.STABLE_WINDOW
 
 
 def compact_sizes(instance: Instance) -> np.ndarray:

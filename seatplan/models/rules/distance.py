@@ -39,8 +39,8 @@ class Distance(Rule):
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
         # A cost on each placement keeps the flow a flow; it is no student's own order, so stable
-        # matchings may differ in it.
-        return shortcut == Shortcut.TRANSPORTATION
+        # matchings may differ in it. It changes no list or order: the window holds.
+        return shortcut in (Shortcut.TRANSPORTATION, Shortcut.STABLE_WINDOW)
 
 
 DISTANCE = register(Distance())

@@ -90,6 +90,11 @@ def is_active(rule: DiversityRule) -> bool:
     return rule.mode == "hard" or (rule.mode == "soft" and rule.weight > 0)
 
 
+def _can_bind(instance: Instance, rule: DiversityRule) -> bool:
+    lo, hi = band(instance, rule)
+    return (lo > 0 or hi < 100) and bool((units(instance, rule.scope).of_school >= 0).any())
+
+
 class Diversity(Rule):
     """The share of a category in each school, cluster or sector stays within a band."""
 
@@ -99,7 +104,11 @@ class Diversity(Rule):
     order = 60
 
     def active(self, config: Config, instance: Instance) -> bool:
-        return any(is_active(rule) for rule in config.diversity)
+        # Some rule is switched on, has a unit with schools, and a side of its band that can bind.
+        return any(is_active(rule) and _can_bind(instance, rule) for rule in config.diversity)
+
+    def hard(self, config: Config) -> list[str]:
+        return [f"diversity[{i}].mode" for i, rule in enumerate(config.diversity) if rule.mode == "hard"]
 
     def build(self, build: Build) -> None:
         for number, rule in enumerate(build.config.diversity):
@@ -118,8 +127,8 @@ class Diversity(Rule):
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
         # Band rows are side rows (no flow), and judge schools by who they hold, not by the
-        # students' own order (no student-optimal shortcut).
-        return False
+        # students' own order (no student-optimal shortcut). Lists and orders stay: the window holds.
+        return shortcut == Shortcut.STABLE_WINDOW
 
 
 def _figures(

@@ -53,8 +53,13 @@ class Families(Rule):
     order = 80
 
     def active(self, config: Config, instance: Instance) -> bool:
+        # Switched on, and some family has two students or more (else there is nothing to keep together).
         mode = config.families.together
-        return mode == "hard" or (mode == "soft" and config.families.weight > 0)
+        switched_on = mode == "hard" or (mode == "soft" and config.families.weight > 0)
+        return switched_on and int(np.bincount(instance.family).max(initial=0)) > 1
+
+    def hard(self, config: Config) -> list[str]:
+        return ["families.together"] if config.families.together == "hard" else []
 
     def build(self, build: Build) -> None:
         _build(build)
@@ -65,8 +70,9 @@ class Families(Rule):
         return Measures(terms={"split_families": 100 * weight * split}, figures={"split_families": split})
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
-        # Rows that tie siblings' placements together: no flow, and no stable matching keeps them.
-        return False
+        # Rows that tie siblings' placements together: no flow, and no stable matching need keep
+        # them. Lists and orders stay: the window holds.
+        return shortcut == Shortcut.STABLE_WINDOW
 
 
 def _build(build: Build) -> None:

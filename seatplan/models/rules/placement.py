@@ -113,10 +113,13 @@ class Placement(Rule):
         )
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
-        # The transportation core itself. Under stability hard, every stable matching places the
-        # same students (unassigned is one constant) and deferred acceptance places each student
-        # at least as well as any other (rank, a non-negative weight times positions, is least).
-        return shortcut in (Shortcut.TRANSPORTATION, Shortcut.STUDENT_OPTIMAL) and config.objective.rank >= 0
+        if shortcut == Shortcut.STUDENT_OPTIMAL:
+            # Every stable matching places the same students (unassigned is one constant) and
+            # deferred acceptance places each student at least as well as any other: rank, a
+            # non-negative weight times positions, is least there.
+            return config.objective.rank >= 0
+        # The transportation core itself; its options are the students' own lists.
+        return shortcut in (Shortcut.TRANSPORTATION, Shortcut.STABLE_WINDOW)
 
 
 def _one_school_rows(instance: Instance, build: Build, seats: Seats) -> None:

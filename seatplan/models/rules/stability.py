@@ -126,8 +126,18 @@ class Stability(Rule):
     order = 70
 
     def active(self, config: Config, instance: Instance) -> bool:
+        # Switched on, and some student lists a school with a seat in its grade (else nobody can envy).
         mode = config.stability.mode
-        return mode == "hard" or (mode == "soft" and config.stability.weight > 0)
+        switched_on = mode == "hard" or (mode == "soft" and config.stability.weight > 0)
+        return switched_on and bool(
+            (instance.capacity[instance.pref_school, instance.grade[instance.pref_student()]] > 0).any()
+        )
+
+    def hard(self, config: Config) -> list[str]:
+        if config.stability.mode != "hard":
+            return []
+        caveat = "compacts: a member of a compact not honored still envies its compact's school if it listed it"
+        return ["stability.mode", *([caveat] if config.data.compacts is not None else [])]
 
     def build(self, build: Build) -> None:
         _build(build.instance, build.config, build.formulation, build.seats)
@@ -140,8 +150,8 @@ class Stability(Rule):
         )
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
-        # Stability hard is the student-optimal shortcut's own premise; its rows are no flow.
-        return shortcut == Shortcut.STUDENT_OPTIMAL and config.stability.mode == "hard"
+        # Stability hard is the premise of both stable shortcuts; its rows are no flow.
+        return shortcut in (Shortcut.STUDENT_OPTIMAL, Shortcut.STABLE_WINDOW) and config.stability.mode == "hard"
 
 
 def _build(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
