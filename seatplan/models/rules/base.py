@@ -174,6 +174,10 @@ class Rule:
         planner would relax them: `stability.mode`, `diversity[1].mode`."""
         return []
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        """The rule as it is in force, in plain words for a board or a family (none when it is off)."""
+        return []
+
 
 class Registry:
     """The rule families, in their order."""
@@ -212,6 +216,10 @@ class Registry:
 
     def active(self, config: Config, instance: Instance) -> tuple[Rule, ...]:
         return tuple(rule for rule in self._rules if rule.active(config, instance))
+
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        """Every rule in force, in plain words, in registry order."""
+        return [line for rule in self._rules for line in rule.describe(config, instance)]
 
     def hard(self, config: Config) -> list[str]:
         """Every hard setting in force, by its config key, in registry order."""

@@ -57,6 +57,10 @@ class Capacity(Rule):
             )
         )
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        per = " and grade" if instance.has_grades else ""
+        return [f"No school{per} holds more students than its seats."]
+
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
         # The seats are the transportation problem's, and the stable matchings' own.
         return True

@@ -39,6 +39,17 @@ class Clusters(Rule):
     def hard(self, config: Config) -> list[str]:
         return ["clusters.mode"] if config.clusters.mode == "hard" else []
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        mode = config.clusters.mode
+        if mode == "hard":
+            return ["Students are placed only in their home cluster or at a citywide school (compacts are citywide)."]
+        if mode == "soft" and config.objective.outside_cluster > 0:
+            return [
+                f"Each student placed at a school outside their home cluster costs "
+                f"{config.objective.outside_cluster:g} (compacts are citywide)."
+            ]
+        return []
+
     def allows(self, config: Config, instance: Instance, student: np.ndarray, school: np.ndarray) -> np.ndarray | None:
         if config.clusters.mode != "hard":
             return None

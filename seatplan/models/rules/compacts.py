@@ -88,6 +88,18 @@ class Compacts(Rule):
             )
         )
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        if not self.active(config, instance):
+            return []
+        settings = config.compacts
+        where = "an under-selected school" if settings.require_under_selected else "one school"
+        return [
+            f"Parent compacts of {settings.min_families} to {settings.max_families} families applying together to "
+            f"{where} are placed there all together, or not at all; compacts take at most "
+            f"{float(settings.max_share):g}% of a school's seats. Each family of a compact not honored costs "
+            f"{config.objective.broken_compact:g}."
+        ]
+
     def measure(self, outcome: Outcome) -> Measures:
         instance, honored = outcome.instance, outcome.honored
         weight = 100 * outcome.config.objective.broken_compact

@@ -29,6 +29,11 @@ class Distance(Rule):
         hundredths = distance_hundredths(build.instance, seats.student, seats.school)
         build.formulation.add_term(term_from_pairs("distance", seats.var, build.config.objective.distance * hundredths))
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        if not self.active(config, instance):
+            return []
+        return [f"Each km from home to school costs {config.objective.distance / 100:g}."]
+
     def measure(self, outcome: Outcome) -> Measures:
         weight = outcome.config.objective.distance
         if not weight:

@@ -110,6 +110,24 @@ class Diversity(Rule):
     def hard(self, config: Config) -> list[str]:
         return [f"diversity[{i}].mode" for i, rule in enumerate(config.diversity) if rule.mode == "hard"]
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        lines = []
+        for rule in config.diversity:
+            if not is_active(rule):
+                continue
+            lo, hi = band(instance, rule)
+            around = (
+                f" ({rule.around_district} points around the district's share)"
+                if rule.around_district is not None
+                else ""
+            )
+            how = "a hard rule" if rule.mode == "hard" else f"each student-percent outside costs {rule.weight / 100:g}"
+            lines.append(
+                f"The share of {rule.attribute} = {rule.category} in every {rule.scope} stays within "
+                f"{lo}–{hi}%{around}: {how}."
+            )
+        return lines
+
     def build(self, build: Build) -> None:
         for number, rule in enumerate(build.config.diversity):
             if is_active(rule):

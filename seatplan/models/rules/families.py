@@ -61,6 +61,13 @@ class Families(Rule):
     def hard(self, config: Config) -> list[str]:
         return ["families.together"] if config.families.together == "hard" else []
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        if config.families.together == "hard":
+            return ["Siblings (one family_id) are placed at one school, or all left without one."]
+        if config.families.together == "soft" and config.families.weight > 0:
+            return [f"Each family whose children are placed at different schools costs {config.families.weight:g}."]
+        return []
+
     def build(self, build: Build) -> None:
         _build(build)
 

@@ -102,6 +102,15 @@ class Placement(Rule):
             )
         )
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        weights = config.objective
+        return [
+            "Every student is placed at most once, at a school on its family's list (or, in a parent compact, "
+            "at the compact's school).",
+            f"Each step down a family's list costs {weights.rank:g}; a student left without a school costs "
+            f"{weights.unassigned:g}.",
+        ]
+
     def measure(self, outcome: Outcome) -> Measures:
         weights = outcome.config.objective
         ranked = outcome.placed & ~outcome.through_compact

@@ -139,6 +139,20 @@ class Stability(Rule):
         caveat = "compacts: a member of a compact not honored still envies its compact's school if it listed it"
         return ["stability.mode", *([caveat] if config.data.compacts is not None else [])]
 
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        envy = (
+            "no student is kept out of a school it prefers while that school has a free seat or holds a student "
+            "it ranks lower (by priority, then lottery)"
+        )
+        if config.stability.mode == "hard":
+            return [f"No justified envy: {envy}."]
+        if config.stability.mode == "soft" and config.stability.weight > 0:
+            return [
+                f"Justified envy is counted: each time {envy.replace('no student is', 'a student is')} costs "
+                f"{config.stability.weight:g}."
+            ]
+        return []
+
     def build(self, build: Build) -> None:
         _build(build.instance, build.config, build.formulation, build.seats)
 
