@@ -121,7 +121,7 @@ class Diversity(Rule):
                 if rule.around_district is not None
                 else ""
             )
-            how = "a hard rule" if rule.mode == "hard" else f"each student-percent outside costs {rule.weight / 100:g}"
+            how = "a hard rule" if rule.mode == "hard" else f"each student a unit is short of it costs {rule.weight:g}"
             lines.append(
                 f"The share of {rule.attribute} = {rule.category} in every {rule.scope} stays within "
                 f"{lo}–{hi}%{around}: {how}."
