@@ -105,7 +105,19 @@ def solve(scenario: Scenario | PathLike, progress: Progress | None = None, **ove
     `.metrics` and `.save()` then raise InfeasibleError or NoSolutionError. `progress`, if given, is
     called with (best objective in cents, proven bound in cents, seconds) as the search improves."""
     chosen = scenario.with_overrides(**overrides) if isinstance(scenario, Scenario) else load(scenario, **overrides)
-    return solve_config(chosen.config, instance=chosen.instance, progress=progress, read_seconds=chosen.read_seconds)
+    return solve_config(
+        chosen.config,
+        instance=chosen.instance,
+        progress=progress,
+        read_seconds=chosen.read_seconds,
+        command=_python_call(chosen),
+    )
+
+
+def _python_call(scenario: Scenario) -> str:
+    """The call that made a run, for its record: `seatplan.solve('demo.yaml', solver__time_limit=30)`."""
+    overrides = [f"{'__'.join(str(part) for part in path)}={value!r}" for path, value in scenario.overrides]
+    return f"seatplan.solve({', '.join([repr(str(scenario.config.source)), *overrides])}) in Python"
 
 
 def audit(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from seatplan.models.formulation import build_model
 from seatplan.models.generate import DistrictSpec, write_district
 from seatplan.solver.compare import collect, render
 from seatplan.solver.metrics import summary_text
+from seatplan.solver.report import build_report, default_report_path
 from seatplan.solver.run import check_destination, default_run_folder
 from seatplan.solver.solve import solve as run_solve
 
@@ -56,6 +58,19 @@ def main() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # solve
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as it was given (its arguments, and the options set on the command line)."""
+    words = ctx.command_path.split()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+        elif ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE:
+            flag = param.opts[0]
+            words += [flag] if getattr(param, "is_flag", False) else [flag, str(value)]
+    return shlex.join(words)
 
 
 class ProgressPrinter:
@@ -97,6 +112,7 @@ class ProgressPrinter:
 )
 @click.option("--quiet", is_flag=True, help="No progress while solving.")
 @click.option("--overwrite", is_flag=True, help="Replace the run folder if it exists.")
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html into the run folder.")
 @reports_errors
 def solve(
     config: Path,
@@ -105,6 +121,7 @@ def solve(
     time_limit: float | None,
     quiet: bool,
     overwrite: bool,
+    with_report: bool,
 ) -> None:
     """Solve CONFIG and write a run folder."""
     started = time.perf_counter()
@@ -120,10 +137,19 @@ def solve(
     if backend is not None:
         # Into the config, so the run folder's config.yaml records the backend that was asked for.
         settings = replace(settings, solver=replace(settings.solver, backend=cast(Backend, backend)))
-    result = run_solve(settings, instance=instance, time_limit=time_limit, progress=progress, read_seconds=read_seconds)
+    result = run_solve(
+        settings,
+        instance=instance,
+        time_limit=time_limit,
+        progress=progress,
+        read_seconds=read_seconds,
+        command=command_line(click.get_current_context()),
+    )
     # Infeasible or no solution: the error says so (exit 1) and nothing is written.
-    result.save(folder, overwrite=overwrite)
+    result.save(folder, overwrite=overwrite, report=with_report)
     click.echo(summary_text(result, folder))
+    if with_report:
+        click.echo(f"  {'report':<18}{folder / 'report.html'}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +186,50 @@ def compare(runs: tuple[Path, ...], fmt: str, time_limit: float | None) -> None:
     """Metrics of run folders (read) or configs (solved here, nothing written), side by side."""
     columns = collect(runs, time_limit=time_limit)
     click.echo(render(columns, fmt))
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="HTML file to write (default: report.html in the run folder; for several runs, a file beside the first).",
+)
+@click.option(
+    "--suppress",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Show a count of fewer than N students as <N, and hide percentages computed from it (0: off).",
+)
+@click.option("--xlsx", type=click.Path(path_type=Path), help="Also write the tables as an Excel workbook.")
+@click.option("--title", type=str, help="The report's title (default: seatplan — <run name>).")
+@click.option(
+    "--allow-changed-data", is_flag=True, help="Report on a run whose data files changed since, with a warning."
+)
+@click.option("--overwrite", is_flag=True, help="Replace the report (and workbook) if they exist.")
+@reports_errors
+def report(
+    runs: tuple[Path, ...],
+    out: Path | None,
+    suppress: int,
+    xlsx: Path | None,
+    title: str | None,
+    allow_changed_data: bool,
+    overwrite: bool,
+) -> None:
+    """An HTML report of RUNS (run folders; the first is the reference the others are compared with)."""
+    folders = list(runs)
+    target = out or default_report_path(folders)
+    built = build_report(folders, suppress=suppress, title=title, allow_changed_data=allow_changed_data)
+    built.write(target, xlsx=xlsx, overwrite=overwrite)
+    for warning in built.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"wrote {target}" + (f" and {xlsx}" if xlsx is not None else ""))
 
 
 # ---------------------------------------------------------------------------------------------

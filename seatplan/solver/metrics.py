@@ -74,6 +74,7 @@ def build_metrics(result: Result) -> dict[str, Any]:
         },
         "seconds": result.seconds,
         "trajectory": [list(point) for point in result.trajectory],
+        "command": result.command,
     }
     # Each rule's own figures (compacts, diversity, blocking_pairs, split_families, …) in between.
     clashing = set(evaluation.figures) & (set(head) | set(tail))

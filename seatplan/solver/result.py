@@ -39,6 +39,8 @@ class Result:
     #: (seconds since the solve began, best objective, best bound) at each improvement, in
     #: objective units: how the search went, for planners and for benchmarks/.
     trajectory: list[tuple[float, float | None, float | None]] = field(default_factory=list)
+    #: How the run was asked for (a command line, or the Python call), for the record.
+    command: str | None = None
 
     @property
     def solved(self) -> bool:
@@ -91,11 +93,12 @@ class Result:
                 f"({self.backend}). Raise solver.time_limit or --time-limit. No run folder was written."
             )
 
-    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
-        """Write the run folder (assignment.csv, metrics.json, config.yaml, solver.log) whole, or not
-        at all; an existing folder is replaced only with `overwrite`."""
+    def save(self, folder: str | Path, overwrite: bool = False, report: bool = False) -> Path:
+        """Write the run folder (assignment.csv, metrics.json, config.yaml, solver.log, and with
+        `report` the HTML report) whole, or not at all; an existing folder is replaced only with
+        `overwrite`."""
         self.require_solution()
-        return write_run(self, Path(folder), overwrite=overwrite)
+        return write_run(self, Path(folder), overwrite=overwrite, report=report)
 
     def __repr__(self) -> str:
         objective = "" if self.objective is None else f", objective={self.objective:,.2f}"

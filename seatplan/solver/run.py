@@ -20,6 +20,7 @@ import yaml
 from seatplan.models.config import resolved_config
 from seatplan.models.data import file_sha256
 from seatplan.models.errors import InputError, Problem
+from seatplan.solver.report import build_report
 
 if TYPE_CHECKING:
     from seatplan.solver.result import Result
@@ -49,8 +50,8 @@ def check_destination(folder: Path, overwrite: bool) -> None:
         raise RunExists([Problem(str(folder), None, "expected a folder, got a file")])
 
 
-def write_run(result: Result, folder: Path, overwrite: bool = False) -> Path:
-    """Write the run folder for a solved result, atomically. Returns the folder."""
+def write_run(result: Result, folder: Path, overwrite: bool = False, report: bool = False) -> Path:
+    """Write the run folder for a solved result, atomically (with report.html when asked). Returns the folder."""
     check_destination(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
@@ -59,6 +60,11 @@ def write_run(result: Result, folder: Path, overwrite: bool = False) -> Path:
         write_metrics(result, staging / "metrics.json")
         write_config(result, folder, staging / "config.yaml")
         (staging / "solver.log").write_text("\n".join(result.log) + "\n", encoding="utf-8")
+        if report:
+            # Read back from the folder being written, as `seatplan report` would read it: the data
+            # paths in its config.yaml are relative to the final folder, a sibling of this one.
+            built = build_report([staging], labels=[folder.name], shown=[str(folder)])
+            built.write(staging / "report.html")
         os.chmod(staging, 0o755)
         _move_into_place(staging, folder)
     except BaseException:

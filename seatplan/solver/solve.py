@@ -48,10 +48,12 @@ def solve(
     progress: Progress | None = None,
     read_seconds: float = 0.0,
     options: PipelineOptions = DEFAULT_OPTIONS,
+    command: str | None = None,
 ) -> Result:
     """Load (unless given), formulate and solve; never claims more than the solver proved.
 
-    `read_seconds`: time already spent reading the data (counted in the result's seconds)."""
+    `read_seconds`: time already spent reading the data (counted in the result's seconds);
+    `command`: how the run was asked for, recorded in metrics.json."""
     started = time.perf_counter()
     if time_limit is not None:
         config = replace(config, solver=replace(config.solver, time_limit=time_limit))
@@ -66,6 +68,7 @@ def solve(
         **result.seconds,
         "total": round(result.seconds["total"] + read_seconds, 3),
     }
+    result.command = command
     return result
 
 

@@ -1,0 +1,255 @@
+"""The report's charts, drawn with plotly from the tables' public values (a suppressed or hidden
+value is NaN and is not drawn). Interactive in the browser: hover a mark for its numbers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+if TYPE_CHECKING:
+    from seatplan.solver.report.district import District
+    from seatplan.solver.report.folder import RunFolder
+
+#: Colours a colour-blind reader can tell apart (Okabe–Ito), one per run or sector.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+OUTSIDE = "#D55E00"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def _layout(figure: go.Figure, height: int = 420, **extra: object) -> go.Figure:
+    figure.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 40, "b": 60},
+        font={"family": FONT, "size": 13},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        hoverlabel={"font": {"family": FONT}},
+        **extra,
+    )
+    return figure
+
+
+def grouped_bars(frame: pd.DataFrame, x: str, series: list[tuple[str, str]], y_title: str) -> go.Figure:
+    """One bar per row and series (a run), side by side."""
+    figure = go.Figure()
+    for number, (name, column) in enumerate(series):
+        values = frame[column]
+        figure.add_bar(
+            x=frame[x],
+            y=values,
+            name=name,
+            marker_color=PALETTE[number % len(PALETTE)],
+            hovertemplate=f"<b>%{{x}}</b><br>{name}: %{{y:.1f}}%<extra></extra>",
+        )
+    figure.update_yaxes(title=y_title, ticksuffix="%", rangemode="tozero")
+    return _layout(figure, barmode="group", showlegend=len(series) > 1)
+
+
+def demand_against_seats(frame: pd.DataFrame, below: int) -> go.Figure:
+    """Each school: seats across, first-choice demand up, the line where the two are equal. A demand
+    too small to show (suppressed) is drawn as a hollow mark at the foot of the chart."""
+    figure = go.Figure()
+    seats = frame["seats"].astype(float)
+    demand = frame["first-choice demand"].astype(float)
+    under = frame["under-selected"] == "yes"
+    hidden = demand.isna()
+    top = float(np.nanmax([seats.max(), demand.max(), 1.0]))
+    figure.add_scatter(
+        x=[0, top],
+        y=[0, top],
+        mode="lines",
+        line={"dash": "dot", "color": "#888"},
+        name="demand = seats",
+        hoverinfo="skip",
+    )
+    for label, mask, color in (("over- or fully selected", ~under, PALETTE[0]), ("under-selected", under, PALETTE[1])):
+        shown = mask & ~hidden
+        figure.add_scatter(
+            x=seats[shown],
+            y=demand[shown],
+            mode="markers",
+            name=label,
+            marker={"size": 10, "color": color, "line": {"width": 1, "color": "white"}},
+            text=frame["school"][shown] + " · " + frame["name"][shown],
+            hovertemplate="<b>%{text}</b><br>seats %{x:,}<br>listed first by %{y:,}<extra></extra>",
+        )
+    small = hidden
+    if small.any():
+        figure.add_scatter(
+            x=seats[small],
+            y=np.full(int(small.sum()), below / 2),
+            mode="markers",
+            name=f"listed first by fewer than {below}",
+            marker={"size": 10, "color": "white", "line": {"width": 2, "color": PALETTE[1]}},
+            text=frame["school"][small] + " · " + frame["name"][small],
+            hovertemplate=f"<b>%{{text}}</b><br>seats %{{x:,}}<br>listed first by fewer than {below}<extra></extra>",
+        )
+    figure.update_xaxes(title="seats", range=[0, top])
+    figure.update_yaxes(title="students who listed it first", rangemode="tozero")
+    return _layout(figure, height=460)
+
+
+def band_dots(frame: pd.DataFrame, unit: str, runs: list[str], band: tuple[int, int]) -> go.Figure:
+    """A dot per unit (and run) at its share, the band shaded behind; dots outside it ringed."""
+    lo, hi = band
+    height = max(320, 24 * len(frame) + 120)
+    figure = go.Figure()
+    figure.add_vrect(x0=lo, x1=hi, fillcolor="#009E73", opacity=0.15, line_width=0)
+    for number, run in enumerate(runs):
+        share = frame[f"{run} · share %"]
+        outside = frame[f"{run} · outside"] == "yes"
+        short = frame[f"{run} · short by (students)"]
+        figure.add_scatter(
+            x=share,
+            y=frame[unit],
+            mode="markers",
+            name=run,
+            marker={
+                "size": 11,
+                "color": PALETTE[number % len(PALETTE)],
+                "line": {"width": np.where(outside, 3, 0), "color": OUTSIDE},
+            },
+            customdata=np.stack([short.fillna(-1).to_numpy()], axis=-1),
+            hovertemplate=f"<b>%{{y}}</b> ({run})<br>share %{{x:.1f}}%<br>short by %{{customdata[0]:.2f}} students"
+            f"<extra></extra>",
+        )
+    figure.update_xaxes(title=f"share of the group (band {lo}–{hi}%)", ticksuffix="%", range=[0, 100])
+    figure.update_yaxes(autorange="reversed", type="category")
+    return _layout(figure, height=height, showlegend=len(runs) > 1)
+
+
+def sector_bars(frame: pd.DataFrame, category: str, runs: list[str]) -> go.Figure:
+    """The group's share in each sector, for the district and for each cluster's students; one
+    panel per run."""
+    figure = make_subplots(rows=len(runs), cols=1, shared_xaxes=True, subplot_titles=runs if len(runs) > 1 else None)
+    sectors = list(dict.fromkeys(frame["sector"]))
+    for row, run in enumerate(runs, start=1):
+        for number, sector in enumerate(sectors):
+            part = frame[frame["sector"] == sector]
+            figure.add_bar(
+                x=part["students of"],
+                y=part[f"{run} · {category} %"],
+                name=sector,
+                legendgroup=sector,
+                showlegend=row == 1,
+                marker_color=PALETTE[number % len(PALETTE)],
+                customdata=np.stack([part[f"{run} · {category} gap (points)"].fillna(0).to_numpy()], axis=-1),
+                hovertemplate=f"<b>%{{x}}</b>, {sector} schools<br>{category}: %{{y:.1f}}%<br>"
+                f"gap %{{customdata[0]:+.1f}} points<extra></extra>",
+                row=row,
+                col=1,
+            )
+        figure.update_yaxes(title_text="share", ticksuffix="%", row=row, col=1)
+    return _layout(figure, height=320 * len(runs) + 60, barmode="group")
+
+
+def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
+    """For each school compacts applied to: seats taken by honored compacts, and seats left. Where
+    the compacts' students are too few to show, the school's seats are drawn whole, in grey."""
+    per_school = frame.groupby("school", sort=False).agg(
+        seats=("school's seats", "first"),
+        taken=(f"{run} · placed through compacts at the school", "first"),
+        left=(f"{run} · seats left for other families", "first"),
+    )
+    hidden = per_school["taken"].isna()
+    figure = go.Figure()
+    for name, values, color in (
+        ("taken by honored compacts", per_school["taken"].where(~hidden), PALETTE[1]),
+        ("left for other families", per_school["left"].where(~hidden), PALETTE[0]),
+        ("seats (compacts' part too small to show)", per_school["seats"].where(hidden), "#c8ccd0"),
+    ):
+        figure.add_bar(
+            y=per_school.index,
+            x=values,
+            orientation="h",
+            name=name,
+            marker_color=color,
+            hovertemplate=f"<b>%{{y}}</b><br>{name}: %{{x:,}}<extra></extra>",
+        )
+    figure.update_xaxes(title="seats")
+    figure.update_yaxes(type="category", autorange="reversed")
+    return _layout(figure, height=max(300, 36 * len(per_school) + 140), barmode="stack")
+
+
+def district_map(district: District, run: RunFolder, below: int, bins: int = 28) -> go.Figure:
+    """Homes counted in a grid of squares (a square with fewer than `below` students left blank),
+    schools on top, sized by seats, coloured by fill (or a group's share, by the buttons)."""
+    instance = district.instance
+    homes = np.isfinite(instance.student_lat) & np.isfinite(instance.student_lon)
+    lat, lon = instance.student_lat[homes], instance.student_lon[homes]
+    all_lat = np.concatenate([lat, instance.school_lat])
+    all_lon = np.concatenate([lon, instance.school_lon])
+    lat_edges = np.linspace(all_lat.min(), all_lat.max() + 1e-9, bins + 1)
+    lon_edges = np.linspace(all_lon.min(), all_lon.max() + 1e-9, bins + 1)
+    counts, _, _ = np.histogram2d(lat, lon, bins=[lat_edges, lon_edges])
+    counts[counts < max(below, 1)] = np.nan  # small squares (and empty ones) are not drawn
+    figure = go.Figure()
+    figure.add_heatmap(
+        z=counts,
+        x=(lon_edges[:-1] + lon_edges[1:]) / 2,
+        y=(lat_edges[:-1] + lat_edges[1:]) / 2,
+        colorscale=[[0.0, "#e4e7eb"], [1.0, "#5b6470"]],
+        zmin=0,
+        opacity=0.8,
+        showscale=False,
+        hovertemplate="%{z:,} students live here<extra></extra>",
+        name="homes",
+    )
+    placed = np.bincount(run.school[run.placed], minlength=instance.n_schools)
+    seats = instance.total_capacity
+    fill = 100 * placed / np.maximum(seats, 1)
+    colourings = [("fill %", fill)]
+    for category in district.categories:
+        members = run.placed & district.members(category)
+        k = np.bincount(run.school[members], minlength=instance.n_schools)
+        share = np.where(placed > 0, 100 * k / np.maximum(placed, 1), np.nan)
+        share[(k > 0) & (k < below)] = np.nan  # a share from a suppressed count is hidden
+        share[(placed > 0) & (placed < below)] = np.nan
+        colourings.append((f"{category.label} %", share))
+    size = 8 + 22 * np.sqrt(seats / max(seats.max(), 1))
+    names = np.char.add(np.char.add(instance.school_ids.astype(str), " · "), instance.school_names.astype(str))
+    figure.add_scatter(
+        x=instance.school_lon,
+        y=instance.school_lat,
+        mode="markers",
+        name="schools",
+        text=names,
+        customdata=np.stack([seats, fill], axis=-1),
+        marker={
+            "size": size,
+            "color": colourings[0][1],
+            "colorscale": "Viridis",
+            "cmin": 0,
+            "cmax": 100,
+            "colorbar": {"title": {"text": colourings[0][0]}, "ticksuffix": "%"},
+            "line": {"width": 1, "color": "white"},
+            "opacity": 0.9,
+        },
+        hovertemplate="<b>%{text}</b><br>seats %{customdata[0]:,}<br>fill %{customdata[1]:.0f}%<extra></extra>",
+    )
+    buttons = [
+        {
+            "label": label,
+            "method": "restyle",
+            "args": [{"marker.color": [values.tolist()], "marker.colorbar.title.text": label}, [1]],
+        }
+        for label, values in colourings
+    ]
+    figure.update_xaxes(title="longitude", showgrid=False)
+    figure.update_yaxes(
+        title="latitude", showgrid=False, scaleanchor="x", scaleratio=1 / np.cos(np.radians(float(np.mean(all_lat))))
+    )
+    return _layout(
+        figure,
+        height=620,
+        showlegend=False,
+        updatemenus=[
+            {"buttons": buttons, "direction": "right", "x": 0, "y": 1.08, "xanchor": "left", "type": "buttons"}
+        ]
+        if len(buttons) > 1
+        else [],
+    )
