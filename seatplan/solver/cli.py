@@ -62,7 +62,7 @@ def main() -> None:
 
 def command_line(ctx: click.Context) -> str:
     """The command as it was given (its arguments, and the options set on the command line)."""
-    words = ctx.command_path.split()
+    words = ["seatplan", *ctx.command_path.split()[1:]]
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
         if isinstance(param, click.Argument):
