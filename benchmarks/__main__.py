@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.instances import INSTANCES
+from benchmarks.report import main_report
 
 METHODS = ("seatplan", "textbook", "pulp_cbc", "pulp_highs", "flow")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -170,7 +171,14 @@ def main() -> None:
     run.add_argument("--resume", action="store_true", help="keep finished runs of --out and do the rest")
     show = commands.add_parser("table")
     show.add_argument("results", nargs="?", default=str(RESULTS / "latest.json"))
+    report = commands.add_parser("report", help="time `seatplan report` on solved instances")
+    report.add_argument("--instances", default="metro")
+    report.add_argument("--seeds", default="0")
+    report.add_argument("--out", default=str(RESULTS / "latest-report.json"))
     args = parser.parse_args()
+    if args.command == "report":
+        main_report(args.instances, args.seeds, Path(args.out))
+        return
     if args.command == "run":
         main_run(args)
         results = json.loads(Path(args.out).read_text())

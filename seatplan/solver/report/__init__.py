@@ -157,5 +157,7 @@ def report_of(runs: list[RunFolder], suppress: int = 10, title: str | None = Non
         for run in runs
         if run.changed
     ]
-    default_title = f"seatplan — {runs[0].metrics.get('name', runs[0].label)}"
+    names = [str(run.metrics.get("name", run.label)) for run in runs]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    default_title = f"seatplan — {listed}"
     return PlanReport(title or default_title, district, suppression, parts, summaries, warnings)

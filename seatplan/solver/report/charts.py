@@ -93,8 +93,15 @@ def demand_against_seats(frame: pd.DataFrame, below: int) -> go.Figure:
     return _layout(figure, height=460)
 
 
+#: Beyond this many units a band is drawn as a histogram of their shares, not a dot per unit.
+MOST_DOTS = 60
+
+
 def band_dots(frame: pd.DataFrame, unit: str, runs: list[str], band: tuple[int, int]) -> go.Figure:
-    """A dot per unit (and run) at its share, the band shaded behind; dots outside it ringed."""
+    """A dot per unit (and run) at its share, the band shaded behind; dots outside it ringed. With
+    many units, how many units have each share instead."""
+    if len(frame) > MOST_DOTS:
+        return band_histogram(frame, runs, band)
     lo, hi = band
     height = max(320, 24 * len(frame) + 120)
     figure = go.Figure()
@@ -122,6 +129,26 @@ def band_dots(frame: pd.DataFrame, unit: str, runs: list[str], band: tuple[int, 
     return _layout(figure, height=height, showlegend=len(runs) > 1)
 
 
+def band_histogram(frame: pd.DataFrame, runs: list[str], band: tuple[int, int]) -> go.Figure:
+    """How many units have each share of the group (in 2-point bins), the band shaded behind."""
+    lo, hi = band
+    figure = go.Figure()
+    figure.add_vrect(x0=lo, x1=hi, fillcolor="#009E73", opacity=0.15, line_width=0)
+    for number, run in enumerate(runs):
+        outside = int((frame[f"{run} · outside"] == "yes").sum())
+        figure.add_histogram(
+            x=frame[f"{run} · share %"],
+            xbins={"start": 0, "end": 100, "size": 2},
+            name=f"{run} ({outside:,} outside the band)",
+            marker_color=PALETTE[number % len(PALETTE)],
+            opacity=0.75,
+            hovertemplate="share %{x}: %{y:,} units<extra></extra>",
+        )
+    figure.update_xaxes(title=f"share of the group (band {lo}–{hi}%)", ticksuffix="%", range=[0, 100])
+    figure.update_yaxes(title="units")
+    return _layout(figure, barmode="overlay")
+
+
 def sector_bars(frame: pd.DataFrame, category: str, runs: list[str]) -> go.Figure:
     """The group's share in each sector, for the district and for each cluster's students; one
     panel per run."""
@@ -147,14 +174,22 @@ def sector_bars(frame: pd.DataFrame, category: str, runs: list[str]) -> go.Figur
     return _layout(figure, height=320 * len(runs) + 60, barmode="group")
 
 
+#: Schools shown in the compacts chart: those whose seats compacts take the most.
+MOST_BARS = 40
+
+
 def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
-    """For each school compacts applied to: seats taken by honored compacts, and seats left. Where
-    the compacts' students are too few to show, the school's seats are drawn whole, in grey."""
+    """For each school compacts applied to (the MOST_BARS whose seats compacts take the most): seats
+    taken by honored compacts, and seats left. Where the compacts' students are too few to show,
+    the school's seats are drawn whole, in grey."""
     per_school = frame.groupby("school", sort=False).agg(
         seats=("school's seats", "first"),
         taken=(f"{run} · placed through compacts at the school", "first"),
         left=(f"{run} · seats left for other families", "first"),
     )
+    if len(per_school) > MOST_BARS:
+        share = (per_school["taken"] / per_school["seats"].clip(lower=1)).fillna(0)
+        per_school = per_school.loc[share.sort_values(ascending=False, kind="stable").index[:MOST_BARS]]
     hidden = per_school["taken"].isna()
     figure = go.Figure()
     for name, values, color in (
@@ -162,6 +197,8 @@ def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
         ("left for other families", per_school["left"].where(~hidden), PALETTE[0]),
         ("seats (compacts' part too small to show)", per_school["seats"].where(hidden), "#c8ccd0"),
     ):
+        if values.isna().all():
+            continue
         figure.add_bar(
             y=per_school.index,
             x=values,

@@ -8,6 +8,7 @@ metrics.json for what only the solve knows (status, bound, objective, blocking p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,15 @@ class Section:
 def _series(runs: Any, column: str) -> list[tuple[str, str]]:
     """(run label, its column) for a chart with one series per run."""
     return [(run.label, f"{run.label} · {column}") for run in runs]
+
+
+def natural(names: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(index, name) in the order a reader expects: C2 before C10."""
+
+    def key(item: tuple[int, str]) -> list[tuple[int, object]]:
+        return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", item[1])]
+
+    return sorted(enumerate(names), key=key)
 
 
 def ordinal(position: int) -> str:
@@ -316,14 +326,22 @@ def diversity(district: District, suppression: Suppression) -> Section:
                 f"diversity-{number + 1}-chart",
                 title,
                 charts.band_dots(suppression.frame(built), rule.scope, [run.label for run in district.runs], (lo, hi)),
-                "Each dot is a unit's share of the group; the shaded strip is the band. "
-                "Red-ringed dots are outside it.",
+                _band_caption(len(built.rows)),
             )
         )
         section.add(built)
     if not section.tables:
         section.notes.append("No diversity rule is set in this run's config.")
     return section
+
+
+def _band_caption(units: int) -> str:
+    if units > charts.MOST_DOTS:
+        return (
+            f"With {units:,} units, each bar counts the units whose share falls in it (2-point steps); the "
+            f"shaded strip is the band. The table lists every unit."
+        )
+    return "Each dot is a unit's share of the group; the shaded strip is the band. Red-ringed dots are outside it."
 
 
 # ---- 5. clusters and sectors ---------------------------------------------------------------------------
@@ -390,7 +408,7 @@ def _clusters_table(district: District) -> Table:
                 ),
             ]
     seats = instance.total_capacity
-    for c, cluster in enumerate(instance.clusters):
+    for c, cluster in natural(instance.clusters):
         at = instance.school_cluster == c
         home = instance.home_cluster == c
         row: dict[str, Any] = {
@@ -444,7 +462,7 @@ def _sectors_table(district: District) -> Table | None:
                 Column(f"{category.label} gap (students)", "number", ("placed", category.label), decimals=1, group=g),
             ]
     areas = [("the whole district", np.ones(instance.n_students, dtype=bool))]
-    areas += [(f"cluster {cluster}", instance.home_cluster == c) for c, cluster in enumerate(instance.clusters)]
+    areas += [(f"cluster {cluster}", instance.home_cluster == c) for c, cluster in natural(instance.clusters)]
     for area, lives in areas:
         for s, sector in enumerate(instance.sectors):
             row: dict[str, Any] = {"students of": area, "sector": sector}
@@ -511,7 +529,7 @@ def compacts(district: District, suppression: Suppression) -> Section:
     for run in district.runs:
         g = run.label
         table.columns += [
-            Column("honored", "flag", group=g),
+            Column("honored", "text", group=g),
             Column("placed through compacts at the school", "count", group=g),
             Column(
                 "seats left for other families",
@@ -536,21 +554,31 @@ def compacts(district: District, suppression: Suppression) -> Section:
             members = instance.compact_of_student == c
             honored = bool(members.any() and run.through_compact[members].all())
             through = int((run.through_compact & (run.school == j)).sum())
-            row[f"{run.label} · honored"] = honored
+            row[f"{run.label} · honored"] = "yes" if honored else "no"
             row[f"{run.label} · placed through compacts at the school"] = through
             row[f"{run.label} · seats left for other families"] = int(seats[j]) - through
         table.row(row)
     built = table.build()
     cap_text = f"{float(config.compacts.max_share):g}%"
-    section.add(
-        Chart(
-            "compacts-chart",
-            "Seats taken by compacts at their schools",
-            charts.compact_seats(suppression.frame(built), district.runs[0].label),
-            f"Each bar is a school that compacts applied to: the part taken by honored compacts, the rest left "
-            f"for other families; the cap is {cap_text} of a school's seats. ({district.runs[0].label})",
-        )
+    public = suppression.frame(built)
+    schools_with = len(np.unique(instance.compact_school))
+    shown = (
+        f" Shown: the {charts.MOST_BARS} schools (of {schools_with:,}) where compacts take the largest share."
+        if schools_with > charts.MOST_BARS
+        else ""
     )
+    for number, run in enumerate(district.runs):
+        section.add(
+            Chart(
+                f"compacts-chart-{number + 1}",
+                f"Seats taken by compacts at their schools — {run.label}"
+                if district.several
+                else "Seats taken by compacts at their schools",
+                charts.compact_seats(public, run.label),
+                f"Each bar is a school that compacts applied to: the part taken by honored compacts, the rest left "
+                f"for other families; the cap is {cap_text} of a school's seats.{shown}",
+            )
+        )
     section.add(built)
     return section
 
@@ -713,6 +741,7 @@ class Summary:
     top_three: str
     compacts: str
     rules: list[str]
+    measured: list[str]  # rules a mechanism does not apply, only measured on its result
     version: str
     data: list[tuple[str, str, str]]  # (key, file, sha256)
     command: str
@@ -740,6 +769,7 @@ def summary(district: District, run: RunFolder, suppression: Suppression) -> Sum
         top_three=f"{100 * ((run.position >= 1) & (run.position <= 3)).sum() / max(n, 1):.1f}%",
         compacts=f"{compacts_figure.get('honored', 0)} of {compacts_figure.get('total', 0)} honored",
         rules=_rules_in_force(run),
+        measured=_rules_measured(run),
         version=str(metrics.get("seatplan_version")),
         data=[
             (key, str(path), run.config.data_sha256.get(key, "not recorded"))
@@ -778,19 +808,23 @@ def proof_words(metrics: dict[str, Any]) -> str:
 def _rules_in_force(run: RunFolder) -> list[str]:
     if run.config.mechanism != "deferred_acceptance":
         return RULES.describe(run.config, run.instance)
-    measured = [
-        line.rstrip(".")
-        for rule in RULES
-        if rule.name not in ("placement", "capacity")
-        for line in rule.describe(run.config, run.instance)
-    ]
-    lines = [
+    return [
         "Deferred acceptance: students propose to schools in the order of their lists; each school keeps the "
         "students it ranks highest (by priority, then lottery) up to its seats.",
         *RULES.named("capacity").describe(run.config, run.instance),
     ]
-    lines += [f"Not applied by deferred acceptance, only measured on its result: {line}." for line in measured]
-    return lines
+
+
+def _rules_measured(run: RunFolder) -> list[str]:
+    """Under deferred acceptance, the config's other rules: measured on its result, not applied."""
+    if run.config.mechanism != "deferred_acceptance":
+        return []
+    return [
+        line
+        for rule in RULES
+        if rule.name not in ("placement", "capacity")
+        for line in rule.describe(run.config, run.instance)
+    ]
 
 
 def _money(value: Any) -> str:
