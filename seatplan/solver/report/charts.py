@@ -14,9 +14,21 @@ if TYPE_CHECKING:
     from seatplan.solver.report.district import District
     from seatplan.solver.report.folder import RunFolder
 
-#: Colours a colour-blind reader can tell apart (Okabe–Ito), one per run or sector.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-OUTSIDE = "#D55E00"
+#: One colour per run, the same run the same colour in every chart (Okabe–Ito: a colour-blind reader
+#: can tell them apart). Other things are drawn in colours no run uses.
+RUNS = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#F0E442", "#000000")
+SECTORS = ("#7B5EA7", "#7F8C8D", "#3B8686", "#B07AA1")
+UNDER = "#CC79A7"  # under-selected schools, seats taken by compacts
+OTHER = "#A7AFB8"  # everything else: over-selected schools, seats left
+OUTSIDE = "#D55E00"  # a unit outside its band
+BAND = "#8C8C8C"
+
+
+def run_colour(runs: list[str], run: str) -> str:
+    """A run's colour: by its place among all the report's runs (not among a chart's)."""
+    return RUNS[runs.index(run) % len(RUNS)]
+
+
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -33,64 +45,63 @@ def _layout(figure: go.Figure, height: int = 420, **extra: object) -> go.Figure:
     return figure
 
 
-def grouped_bars(frame: pd.DataFrame, x: str, series: list[tuple[str, str]], y_title: str) -> go.Figure:
-    """One bar per row and series (a run), side by side."""
+def grouped_bars(
+    frame: pd.DataFrame, x: str, series: list[tuple[str, str]], y_title: str, runs: list[str]
+) -> go.Figure:
+    """One bar per row and series (a run, in its colour), side by side."""
     figure = go.Figure()
-    for number, (name, column) in enumerate(series):
-        values = frame[column]
+    for name, column in series:
         figure.add_bar(
             x=frame[x],
-            y=values,
+            y=frame[column],
             name=name,
-            marker_color=PALETTE[number % len(PALETTE)],
+            marker_color=run_colour(runs, name),
             hovertemplate=f"<b>%{{x}}</b><br>{name}: %{{y:.1f}}%<extra></extra>",
         )
     figure.update_yaxes(title=y_title, ticksuffix="%", rangemode="tozero")
-    return _layout(figure, barmode="group", showlegend=len(series) > 1)
+    return _layout(figure, barmode="group", showlegend=True)
 
 
 def demand_against_seats(frame: pd.DataFrame, below: int) -> go.Figure:
-    """Each school: seats across, first-choice demand up, the line where the two are equal. A demand
-    too small to show (suppressed) is drawn as a hollow mark at the foot of the chart."""
-    figure = go.Figure()
+    """Each school's first-choice demand as a share of its seats, schools in order: above 100%, more
+    students listed it first than it has seats. A demand too small to show (suppressed) is a grey
+    stub at the foot of the chart."""
     seats = frame["seats"].astype(float)
     demand = frame["first-choice demand"].astype(float)
-    under = frame["under-selected"] == "yes"
-    hidden = demand.isna()
-    top = float(np.nanmax([seats.max(), demand.max(), 1.0]))
-    figure.add_scatter(
-        x=[0, top],
-        y=[0, top],
-        mode="lines",
-        line={"dash": "dot", "color": "#888"},
-        name="demand = seats",
-        hoverinfo="skip",
-    )
-    for label, mask, color in (("over- or fully selected", ~under, PALETTE[0]), ("under-selected", under, PALETTE[1])):
-        shown = mask & ~hidden
-        figure.add_scatter(
-            x=seats[shown],
-            y=demand[shown],
-            mode="markers",
+    ratio = 100 * demand / seats.clip(lower=1)
+    order = ratio.fillna(-1).sort_values(ascending=False, kind="stable").index
+    frame, ratio = frame.loc[order], ratio.loc[order]
+    names = (frame["school"] + " · " + frame["name"]).tolist()
+    under = (frame["under-selected"] == "yes").to_numpy()
+    hidden = ratio.isna().to_numpy()
+    figure = go.Figure()
+    for label, mask, colour in (
+        ("over- or fully selected", ~under & ~hidden, OTHER),
+        ("under-selected", under & ~hidden, UNDER),
+    ):
+        figure.add_bar(
+            x=np.array(names)[mask],
+            y=ratio[mask],
             name=label,
-            marker={"size": 10, "color": color, "line": {"width": 1, "color": "white"}},
-            text=frame["school"][shown] + " · " + frame["name"][shown],
-            hovertemplate="<b>%{text}</b><br>seats %{x:,}<br>listed first by %{y:,}<extra></extra>",
+            marker_color=colour,
+            customdata=np.stack([seats.loc[order][mask], frame["first-choice demand"][mask]], axis=-1),
+            hovertemplate="<b>%{x}</b><br>listed first by %{customdata[1]:,} for %{customdata[0]:,} seats "
+            "(%{y:.0f}%)<extra></extra>",
         )
-    small = hidden
-    if small.any():
-        figure.add_scatter(
-            x=seats[small],
-            y=np.full(int(small.sum()), below / 2),
-            mode="markers",
+    if hidden.any():
+        figure.add_bar(
+            x=np.array(names)[hidden],
+            y=np.full(int(hidden.sum()), 2.0),
             name=f"listed first by fewer than {below}",
-            marker={"size": 10, "color": "white", "line": {"width": 2, "color": PALETTE[1]}},
-            text=frame["school"][small] + " · " + frame["name"][small],
-            hovertemplate=f"<b>%{{text}}</b><br>seats %{{x:,}}<br>listed first by fewer than {below}<extra></extra>",
+            marker_color="#D9DDE1",
+            hovertemplate=f"<b>%{{x}}</b><br>listed first by fewer than {below}<extra></extra>",
         )
-    figure.update_xaxes(title="seats", range=[0, top])
-    figure.update_yaxes(title="students who listed it first", rangemode="tozero")
-    return _layout(figure, height=460)
+    figure.add_hline(y=100, line_dash="dot", line_color="#555", annotation_text="as many first choices as seats")
+    figure.update_xaxes(
+        title="schools, most wanted first", showticklabels=len(frame) <= 60, categoryorder="array", categoryarray=names
+    )
+    figure.update_yaxes(title="students who listed it first, per 100 seats", ticksuffix="%", rangemode="tozero")
+    return _layout(figure, height=460, barmode="overlay")
 
 
 #: Beyond this many units a band is drawn as a histogram of their shares, not a dot per unit.
@@ -105,8 +116,11 @@ def band_dots(frame: pd.DataFrame, unit: str, runs: list[str], band: tuple[int, 
     lo, hi = band
     height = max(320, 24 * len(frame) + 120)
     figure = go.Figure()
-    figure.add_vrect(x0=lo, x1=hi, fillcolor="#009E73", opacity=0.15, line_width=0)
-    for number, run in enumerate(runs):
+    figure.add_vrect(x0=lo, x1=hi, fillcolor=BAND, opacity=0.18, line_width=0)
+    shares = pd.concat([frame[f"{run} · share %"] for run in runs]).dropna()
+    low = max(0.0, min(lo, float(shares.min()) if len(shares) else lo) - 5)
+    high = min(100.0, max(hi, float(shares.max()) if len(shares) else hi) + 5)
+    for run in runs:
         share = frame[f"{run} · share %"]
         outside = frame[f"{run} · outside"] == "yes"
         short = frame[f"{run} · short by (students)"]
@@ -117,14 +131,16 @@ def band_dots(frame: pd.DataFrame, unit: str, runs: list[str], band: tuple[int, 
             name=run,
             marker={
                 "size": 11,
-                "color": PALETTE[number % len(PALETTE)],
+                "color": run_colour(runs, run),
                 "line": {"width": np.where(outside, 3, 0), "color": OUTSIDE},
             },
             customdata=np.stack([short.fillna(-1).to_numpy()], axis=-1),
             hovertemplate=f"<b>%{{y}}</b> ({run})<br>share %{{x:.1f}}%<br>short by %{{customdata[0]:.2f}} students"
             f"<extra></extra>",
         )
-    figure.update_xaxes(title=f"share of the group (band {lo}–{hi}%)", ticksuffix="%", range=[0, 100])
+    figure.update_xaxes(
+        title=f"% of its students in the group (the band: {lo}–{hi}%)", ticksuffix="%", range=[low, high]
+    )
     figure.update_yaxes(autorange="reversed", type="category")
     return _layout(figure, height=height, showlegend=len(runs) > 1)
 
@@ -133,26 +149,28 @@ def band_histogram(frame: pd.DataFrame, runs: list[str], band: tuple[int, int]) 
     """How many units have each share of the group (in 2-point bins), the band shaded behind."""
     lo, hi = band
     figure = go.Figure()
-    figure.add_vrect(x0=lo, x1=hi, fillcolor="#009E73", opacity=0.15, line_width=0)
-    for number, run in enumerate(runs):
+    figure.add_vrect(x0=lo, x1=hi, fillcolor=BAND, opacity=0.18, line_width=0)
+    for run in runs:
         outside = int((frame[f"{run} · outside"] == "yes").sum())
         figure.add_histogram(
             x=frame[f"{run} · share %"],
             xbins={"start": 0, "end": 100, "size": 2},
             name=f"{run} ({outside:,} outside the band)",
-            marker_color=PALETTE[number % len(PALETTE)],
+            marker_color=run_colour(runs, run),
             opacity=0.75,
             hovertemplate="share %{x}: %{y:,} units<extra></extra>",
         )
-    figure.update_xaxes(title=f"share of the group (band {lo}–{hi}%)", ticksuffix="%", range=[0, 100])
-    figure.update_yaxes(title="units")
+    figure.update_xaxes(title=f"% of its students in the group (the band: {lo}–{hi}%)", ticksuffix="%", range=[0, 100])
+    figure.update_yaxes(title="units with that share")
     return _layout(figure, barmode="overlay")
 
 
 def sector_bars(frame: pd.DataFrame, category: str, runs: list[str]) -> go.Figure:
     """The group's share in each sector, for the district and for each cluster's students; one
     panel per run."""
-    figure = make_subplots(rows=len(runs), cols=1, shared_xaxes=True, subplot_titles=runs if len(runs) > 1 else None)
+    figure = make_subplots(
+        rows=len(runs), cols=1, subplot_titles=runs if len(runs) > 1 else None, vertical_spacing=0.12
+    )
     sectors = list(dict.fromkeys(frame["sector"]))
     for row, run in enumerate(runs, start=1):
         for number, sector in enumerate(sectors):
@@ -160,18 +178,18 @@ def sector_bars(frame: pd.DataFrame, category: str, runs: list[str]) -> go.Figur
             figure.add_bar(
                 x=part["students of"],
                 y=part[f"{run} · {category} %"],
-                name=sector,
+                name=f"{sector} schools",
                 legendgroup=sector,
                 showlegend=row == 1,
-                marker_color=PALETTE[number % len(PALETTE)],
+                marker_color=SECTORS[number % len(SECTORS)],
                 customdata=np.stack([part[f"{run} · {category} gap (points)"].fillna(0).to_numpy()], axis=-1),
                 hovertemplate=f"<b>%{{x}}</b>, {sector} schools<br>{category}: %{{y:.1f}}%<br>"
                 f"gap %{{customdata[0]:+.1f}} points<extra></extra>",
                 row=row,
                 col=1,
             )
-        figure.update_yaxes(title_text="share", ticksuffix="%", row=row, col=1)
-    return _layout(figure, height=320 * len(runs) + 60, barmode="group")
+        figure.update_yaxes(title_text=f"% {category}", ticksuffix="%", row=row, col=1)
+    return _layout(figure, height=340 * len(runs) + 60, barmode="group")
 
 
 #: Schools shown in the compacts chart: those whose seats compacts take the most.
@@ -182,9 +200,11 @@ def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
     """For each school compacts applied to (the MOST_BARS whose seats compacts take the most): seats
     taken by honored compacts, and seats left. Where the compacts' students are too few to show,
     the school's seats are drawn whole, in grey."""
-    per_school = frame.groupby("school", sort=False).agg(
+    labelled = frame.assign(label=frame["school"] + " · " + frame["school name"])
+    per_school = labelled.groupby("label", sort=False).agg(
         seats=("school's seats", "first"),
-        taken=(f"{run} · placed through compacts at the school", "first"),
+        cap=("compact cap (seats)", "first"),
+        taken=(f"{run} · students at the school through its compacts", "first"),
         left=(f"{run} · seats left for other families", "first"),
     )
     if len(per_school) > MOST_BARS:
@@ -193,9 +213,9 @@ def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
     hidden = per_school["taken"].isna()
     figure = go.Figure()
     for name, values, color in (
-        ("taken by honored compacts", per_school["taken"].where(~hidden), PALETTE[1]),
-        ("left for other families", per_school["left"].where(~hidden), PALETTE[0]),
-        ("seats (compacts' part too small to show)", per_school["seats"].where(hidden), "#c8ccd0"),
+        ("taken by honored compacts", per_school["taken"].where(~hidden), UNDER),
+        ("left for other families", per_school["left"].where(~hidden), OTHER),
+        ("seats (compacts' part too small to show)", per_school["seats"].where(hidden), "#D9DDE1"),
     ):
         if values.isna().all():
             continue
@@ -207,9 +227,17 @@ def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
             marker_color=color,
             hovertemplate=f"<b>%{{y}}</b><br>{name}: %{{x:,}}<extra></extra>",
         )
+    figure.add_scatter(
+        y=per_school.index,
+        x=per_school["cap"],
+        mode="markers",
+        name="the cap: the most compacts may take",
+        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#333"}},
+        hovertemplate="<b>%{y}</b><br>compacts may take at most %{x:,} seats<extra></extra>",
+    )
     figure.update_xaxes(title="seats")
     figure.update_yaxes(type="category", autorange="reversed")
-    return _layout(figure, height=max(300, 36 * len(per_school) + 140), barmode="stack")
+    return _layout(figure, height=max(300, 36 * len(per_school) + 160), barmode="stack")
 
 
 def district_map(district: District, run: RunFolder, below: int, bins: int = 28) -> go.Figure:
@@ -259,7 +287,7 @@ def district_map(district: District, run: RunFolder, below: int, bins: int = 28)
         marker={
             "size": size,
             "color": colourings[0][1],
-            "colorscale": "Viridis",
+            "colorscale": "RdYlBu",
             "cmin": 0,
             "cmax": 100,
             "colorbar": {"title": {"text": colourings[0][0]}, "ticksuffix": "%"},

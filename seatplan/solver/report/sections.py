@@ -86,7 +86,12 @@ def choices(district: District, suppression: Suppression) -> Section:
     )
     longest = max(int(run.position.max(initial=0)) for run in district.runs)
     labels = [ordinal(p) for p in range(1, longest + 1)] + ["compact's school (not listed)", "no school"]
-    table = TableBuilder("choices", "Students by the choice they got")
+    table = TableBuilder(
+        "choices",
+        "Students by the choice they got",
+        note="A compact member placed at its compact's school is counted at that school's place on its own list "
+        "when it listed it, and as \u201ccompact's school (not listed)\u201d when it did not.",
+    )
     table.columns.append(Column("choice", "text"))
     for run in district.runs:
         table.columns += [
@@ -112,6 +117,7 @@ def choices(district: District, suppression: Suppression) -> Section:
                 "choice",
                 [(run.label, f"{run.label} · share") for run in district.runs],
                 "% of all students",
+                [run.label for run in district.runs],
             ),
             "Each bar is the share of all students; taller bars on the left mean more students got an early choice.",
         )
@@ -128,6 +134,7 @@ def choices(district: District, suppression: Suppression) -> Section:
                 "group",
                 [(run.label, f"{run.label} · 1st choice %") for run in district.runs],
                 "% at their 1st choice",
+                [run.label for run in district.runs],
             ),
             "Compare each group's bar with \u201call students\u201d: a lower bar means the group got its first "
             "choice less often.",
@@ -253,8 +260,9 @@ def schools(district: District, suppression: Suppression) -> Section:
             "schools-demand-chart",
             "Demand against seats",
             charts.demand_against_seats(suppression.frame(built), suppression.below),
-            "Each dot is a school. Above the line, more students listed it first than it has seats "
-            "(over-selected); below, fewer (under-selected, in orange). Hover for the school and its numbers.",
+            "Each bar is a school: the students who listed it first, per 100 of its seats, most wanted first. "
+            "Above the dotted line more students want it than it can take (over-selected); below, fewer "
+            "(under-selected, in pink: where compacts may go). Hover a bar for the school and its numbers.",
         )
     )
     section.add(built)
@@ -300,7 +308,7 @@ def diversity(district: District, suppression: Suppression) -> Section:
                 Column("in group", "count", group=g),
                 Column("share %", "pct", ("placed", "in group"), group=g),
                 Column("short by (students)", "number", ("placed", "in group"), decimals=2, group=g),
-                Column("outside", "flag", group=g),
+                Column("outside", "text", group=g),
             ]
         per_run = {}
         for run in district.runs:
@@ -316,7 +324,7 @@ def diversity(district: District, suppression: Suppression) -> Section:
                         f"{run.label} · in group": int(k[u]),
                         f"{run.label} · share %": pct(k[u], n[u]),
                         f"{run.label} · short by (students)": short[u] / 100,
-                        f"{run.label} · outside": bool(short[u] > 0),
+                        f"{run.label} · outside": "yes" if short[u] > 0 else "no",
                     }
                 )
             table.row(row)
@@ -392,18 +400,18 @@ def _clusters_table(district: District) -> Table:
     for run in district.runs:
         g = run.label
         table.columns += [
-            Column("placed at its schools", "count", group=g),
+            Column("students at its schools", "count", group=g),
             Column("home students placed inside", "count", group=g),
             Column("inside %", "pct", ("home students", "home students placed inside"), group=g),
         ]
         for category in district.categories:
             table.columns += [
                 Column(category.label, "count", group=g),
-                Column(f"{category.label} %", "pct", ("placed at its schools", category.label), group=g),
+                Column(f"{category.label} %", "pct", ("students at its schools", category.label), group=g),
                 Column(
                     f"{category.label} vs district (points)",
                     "points",
-                    ("placed at its schools", category.label),
+                    ("students at its schools", category.label),
                     group=g,
                 ),
             ]
@@ -422,7 +430,7 @@ def _clusters_table(district: District) -> Table:
             in_cluster = run.placed & (instance.school_cluster[np.maximum(run.school, 0)] == c)
             placed = int(in_cluster.sum())
             inside = int((home & in_cluster).sum())
-            row.update({f"{g} · placed at its schools": placed, f"{g} · home students placed inside": inside})
+            row.update({f"{g} · students at its schools": placed, f"{g} · home students placed inside": inside})
             row[f"{g} · inside %"] = pct(inside, int(home.sum()))
             for category in district.categories:
                 members = district.members(category)
@@ -459,7 +467,13 @@ def _sectors_table(district: District) -> Table | None:
                 Column(category.label, "count", group=g),
                 Column(f"{category.label} %", "pct", ("placed", category.label), group=g),
                 Column(f"{category.label} gap (points)", "points", ("placed", category.label), group=g),
-                Column(f"{category.label} gap (students)", "number", ("placed", category.label), decimals=1, group=g),
+                Column(
+                    f"{category.label}: students to close the gap",
+                    "number",
+                    ("placed", category.label),
+                    decimals=0,
+                    group=g,
+                ),
             ]
     areas = [("the whole district", np.ones(instance.n_students, dtype=bool))]
     areas += [(f"cluster {cluster}", instance.home_cluster == c) for c, cluster in natural(instance.clusters)]
@@ -483,16 +497,17 @@ def _sectors_table(district: District) -> Table | None:
                     row[f"{g} · {category.label}"] = k
                     row[f"{g} · {category.label} %"] = share
                     row[f"{g} · {category.label} gap (points)"] = gap
-                    row[f"{g} · {category.label} gap (students)"] = (
-                        None if gap is None else -gap * int(here.sum()) / 100
+                    row[f"{g} · {category.label}: students to close the gap"] = (
+                        None if gap is None else round(-gap * int(here.sum()) / 100)
                     )
             table.row(row)
     table.note = (
         f"Students are counted by where they live (\u201cstudents of cluster C2\u201d are those whose home cluster is "
         f"C2, wherever their school is), so a citywide charter school is held to account in every cluster it draws "
         f"from. A sector's gap is its share of the group minus the {instance.sectors[reference]} sector's (the one "
-        f"with the most seats), in points; the students it amounts to are those of the group the sector would "
-        f"have to add (or, when negative, could give up) at its size to match."
+        f"with the most seats), in points: below zero, the sector takes fewer of the group. The students to close "
+        f"it are those of the group the sector would have to add at its size to match (negative: it takes more "
+        f"than its share)."
     )
     return table.build()
 
@@ -520,9 +535,11 @@ def compacts(district: District, suppression: Suppression) -> Section:
     table.columns += [
         Column("compact", "text"),
         Column("school", "text"),
+        Column("school name", "text"),
         Column("families", "number", decimals=0),
         Column("students", "count"),
         Column("school's seats", "number", decimals=0),
+        Column("compact cap (seats)", "number", decimals=0),
         Column("% of the school's seats", "pct", ("students",)),
         Column("% of the compact cap", "pct", ("students",)),
     ]
@@ -530,11 +547,11 @@ def compacts(district: District, suppression: Suppression) -> Section:
         g = run.label
         table.columns += [
             Column("honored", "text", group=g),
-            Column("placed through compacts at the school", "count", group=g),
+            Column("students at the school through its compacts", "count", group=g),
             Column(
                 "seats left for other families",
                 "number",
-                ("placed through compacts at the school",),
+                ("students at the school through its compacts",),
                 decimals=0,
                 group=g,
             ),
@@ -544,9 +561,11 @@ def compacts(district: District, suppression: Suppression) -> Section:
         row: dict[str, Any] = {
             "compact": str(instance.compact_ids[c]),
             "school": str(instance.school_ids[j]),
+            "school name": str(instance.school_names[j]),
             "families": int(instance.compact_family_count[c]),
             "students": int(sizes[c]),
             "school's seats": int(seats[j]),
+            "compact cap (seats)": int(cap[j]),
             "% of the school's seats": pct(sizes[c], seats[j]),
             "% of the compact cap": pct(sizes[c], cap[j]),
         }
@@ -555,7 +574,7 @@ def compacts(district: District, suppression: Suppression) -> Section:
             honored = bool(members.any() and run.through_compact[members].all())
             through = int((run.through_compact & (run.school == j)).sum())
             row[f"{run.label} · honored"] = "yes" if honored else "no"
-            row[f"{run.label} · placed through compacts at the school"] = through
+            row[f"{run.label} · students at the school through its compacts"] = through
             row[f"{run.label} · seats left for other families"] = int(seats[j]) - through
         table.row(row)
     built = table.build()
@@ -576,7 +595,12 @@ def compacts(district: District, suppression: Suppression) -> Section:
                 else "Seats taken by compacts at their schools",
                 charts.compact_seats(public, run.label),
                 f"Each bar is a school that compacts applied to: the part taken by honored compacts, the rest left "
-                f"for other families; the cap is {cap_text} of a school's seats.{shown}",
+                f"for other families; the black tick is the cap, {cap_text} of the school's seats.{shown}"
+                + (
+                    " Deferred acceptance does not apply compacts: none is honored."
+                    if run.config.mechanism == "deferred_acceptance"
+                    else ""
+                ),
             )
         )
     section.add(built)
@@ -664,6 +688,7 @@ def comparison(district: District, suppression: Suppression) -> Section:
                 "change",
                 [(run.label, f"{run.label} · share") for run in others],
                 "% of all students",
+                [run.label for run in district.runs],
             ),
             "Bars left of \u201csame\u201d are students better off, right of it worse off.",
         )
@@ -740,6 +765,8 @@ class Summary:
     first_choice: str
     top_three: str
     compacts: str
+    envy: str
+    compared: str  # against the first run, for the others
     rules: list[str]
     measured: list[str]  # rules a mechanism does not apply, only measured on its result
     version: str
@@ -768,6 +795,8 @@ def summary(district: District, run: RunFolder, suppression: Suppression) -> Sum
         first_choice=f"{100 * (run.position == 1).sum() / max(n, 1):.1f}%",
         top_three=f"{100 * ((run.position >= 1) & (run.position <= 3)).sum() / max(n, 1):.1f}%",
         compacts=f"{compacts_figure.get('honored', 0)} of {compacts_figure.get('total', 0)} honored",
+        envy=_envy_words(metrics),
+        compared=_compared_words(district, run, suppression),
         rules=_rules_in_force(run),
         measured=_rules_measured(run),
         version=str(metrics.get("seatplan_version")),
@@ -778,6 +807,33 @@ def summary(district: District, run: RunFolder, suppression: Suppression) -> Sum
         command=str(metrics.get("command") or "not recorded (a run written before seatplan recorded its command)"),
         changed=list(run.changed),
     )
+
+
+def _envy_words(metrics: dict[str, Any]) -> str:
+    pairs = metrics.get("blocking_pairs")
+    if not isinstance(pairs, int):
+        return "not recorded"
+    if pairs == 0:
+        return "none: no family prefers a school that, by its own priorities, should have taken their child"
+    return (
+        f"{pairs:,} cases where a family prefers a school that, by its own priorities, should have taken their "
+        f"child before a student it holds (or has a free seat)"
+    )
+
+
+def _compared_words(district: District, run: RunFolder, suppression: Suppression) -> str:
+    """Against the first run: how many students are better off, worse off, the same."""
+    first = district.runs[0]
+    if run is first:
+        return ""
+    counts = _changes(district.outcome(first), district.outcome(run))
+    better, same, worse = int(counts[:4].sum()), int(counts[4]), int(counts[5:].sum())
+    count = Column("n", "count")
+
+    def shown(value: int) -> str:
+        return suppression.cell(count, {"n": value}, [count]).text
+
+    return f"{shown(better)} students better off, {shown(worse)} worse off, {shown(same)} the same"
 
 
 MECHANISMS = {
