@@ -302,3 +302,12 @@ def test_runs_of_different_districts_are_refused_side_by_side(runs: dict[str, Pa
 
 def test_not_a_run_folder_is_one_line(tmp_path: Path) -> None:
     assert "expected a run folder" in one_line_error(run_report(tmp_path / "nowhere"))
+
+
+def test_the_map_never_points_at_a_home_even_without_suppression(runs: dict[str, Path]) -> None:
+    for suppress in (0, 10):
+        report = build_report([runs["demo"]], suppress=suppress)
+        (chart,) = [item for section in report.sections if section.key == "map" for item in section.charts]
+        homes = chart.figure.data[0].z
+        counts = [value for row in homes for value in row if value is not None and value == value]
+        assert counts and min(counts) >= max(suppress, 5)

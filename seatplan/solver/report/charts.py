@@ -240,6 +240,10 @@ def compact_seats(frame: pd.DataFrame, run: str) -> go.Figure:
     return _layout(figure, height=max(300, 36 * len(per_school) + 160), barmode="stack")
 
 
+#: The fewest homes a map square shows, whatever the suppression.
+MAP_FLOOR = 5
+
+
 def district_map(district: District, run: RunFolder, below: int, bins: int = 28) -> go.Figure:
     """Homes counted in a grid of squares (a square with fewer than `below` students left blank),
     schools on top, sized by seats, coloured by fill (or a group's share, by the buttons)."""
@@ -251,7 +255,9 @@ def district_map(district: District, run: RunFolder, below: int, bins: int = 28)
     lat_edges = np.linspace(all_lat.min(), all_lat.max() + 1e-9, bins + 1)
     lon_edges = np.linspace(all_lon.min(), all_lon.max() + 1e-9, bins + 1)
     counts, _, _ = np.histogram2d(lat, lon, bins=[lat_edges, lon_edges])
-    counts[counts < max(below, 1)] = np.nan  # small squares (and empty ones) are not drawn
+    # Small squares (and empty ones) are not drawn; never fewer than MAP_FLOOR homes, even with
+    # suppression off: the map must not point at a home.
+    counts[counts < max(below, MAP_FLOOR)] = np.nan
     figure = go.Figure()
     figure.add_heatmap(
         z=counts,

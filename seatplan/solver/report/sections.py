@@ -631,7 +631,8 @@ def map_section(district: District, suppression: Suppression) -> Section:
             "map-chart",
             f"Schools and where students live ({run.label})",
             figure,
-            f"Squares with fewer than {suppression.below} students are left blank. Hover a school for its numbers.",
+            f"Squares with fewer than {max(suppression.below, charts.MAP_FLOOR)} students are left blank, so no "
+            f"square points at a home. Hover a school for its numbers.",
         )
     )
     return section
