@@ -9,9 +9,11 @@ The Python API (see seatplan/api.py and the README):
     result.save("runs/demo")
     seatplan.audit("runs/demo").passed
     seatplan.compare(["runs/deferred_acceptance", "runs/demo"])
+    seatplan.sections("runs/demo", config="configs/sections.yaml")   # the classroom stage
+    seatplan.rosters("runs/demo", families="configs/demo/families.csv")
 """
 
-from seatplan.api import Scenario, SeatplanWarning, audit, compare, load, solve
+from seatplan.api import Scenario, SeatplanWarning, audit, compare, load, rosters, sections, solve
 from seatplan.auditor import Report
 from seatplan.models.errors import (
     BackendUnavailable,
@@ -43,5 +45,7 @@ __all__ = [
     "audit",
     "compare",
     "load",
+    "rosters",
+    "sections",
     "solve",
 ]

@@ -29,13 +29,16 @@ import pandas as pd
 
 from seatplan.auditor import Report, audit_files, audit_run
 from seatplan.auditor.errors import AuditInputError
+from seatplan.models.classrooms import load_settings as load_section_settings
 from seatplan.models.config import Config, OverridePaths, load_config, override_paths
 from seatplan.models.data import data_inputs, load_inputs, load_instance
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
 from seatplan.solver.backends import Progress
+from seatplan.solver.classrooms import Sectioning, section_folder
 from seatplan.solver.compare import collect, default_labels, rows, table_rows
 from seatplan.solver.result import Result
+from seatplan.solver.rosters import write_rosters
 from seatplan.solver.solve import solve as solve_config
 
 PathLike = str | os.PathLike[str]
@@ -202,6 +205,28 @@ def compare(
     )
 
 
+def sections(
+    run: PathLike,
+    config: PathLike | None = None,
+    out: PathLike | None = None,
+    overwrite: bool = False,
+) -> Sectioning:
+    """`seatplan sections`: place every student a run folder places at a school in one of its
+    classrooms, with the `sections:` block of `config` (a SECTIONS.yaml) or of the run's own
+    config, and write classrooms.csv, sections.json and sections.yaml into the run folder (or into
+    a copy of it at `out`). InfeasibleError says why, in words, when it cannot be done."""
+    settings = load_section_settings(Path(config)) if config is not None else None
+    sectioning, _ = section_folder(Path(run), settings, out=None if out is None else Path(out), overwrite=overwrite)
+    return sectioning
+
+
+def rosters(run: PathLike, families: PathLike | None = None, overwrite: bool = False) -> pd.DataFrame:
+    """`seatplan rosters`: what a family is shown before choosing (rosters.csv, written into the
+    sectioned run folder), with the display names of the compact families that consent in
+    `families` (family_id,display_name,consent)."""
+    return write_rosters(Path(run), None if families is None else Path(families), overwrite=overwrite).table
+
+
 __all__ = [
     "PathLike",
     "Scenario",
@@ -209,5 +234,7 @@ __all__ = [
     "audit",
     "compare",
     "load",
+    "rosters",
+    "sections",
     "solve",
 ]

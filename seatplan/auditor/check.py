@@ -15,6 +15,7 @@ from seatplan.auditor.errors import AuditInputError, Problems
 from seatplan.auditor.metrics import compare_counts, compare_objective, read_metrics, solver_status
 from seatplan.auditor.objective import objective_cents
 from seatplan.auditor.report import Report, RuleResult
+from seatplan.auditor.sections import audit_sections
 
 
 def audit_run(run_dir: Path) -> Report:
@@ -93,6 +94,10 @@ def _audit(config_path: Path, assignment_path: Path, metrics_path: Path | None, 
         report.rules.append(stability.deferred_acceptance_outcome(district, placements))
     cents = objective_cents(district, config, placements, len(pairs), len(split))
     report.rules.append(compare_objective(cents, metrics))
+    if run:
+        classrooms = audit_sections(config_path.parent, config, district, placements)
+        if classrooms is not None:
+            report.rules.append(classrooms)
     if metrics is not None:
         report.rules.append(solver_status(metrics, config))
         report.rules.append(compare_counts(district, config, placements, metrics, len(pairs), len(split)))

@@ -248,6 +248,7 @@ def read_config(path: Path) -> AuditConfig:
             "families",
             "mechanism",
             "solver",
+            "sections",
         )
     ]
     if ignored:

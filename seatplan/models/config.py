@@ -193,9 +193,11 @@ def display_path(path: Path) -> str:
 class Checker:
     """Type checks that record a problem (with the line of the offending key) and return a default."""
 
-    def __init__(self, file: str, doc: LocatedYaml) -> None:
+    def __init__(self, file: str, doc: LocatedYaml, base: Path | None = None) -> None:
         self.file = file
         self.doc = doc
+        #: The folder paths in the file are relative to (the config file's own).
+        self.base = base if base is not None else Path(".")
         self.problems: list[Problem] = []
 
     def problem(self, path: Path_, message: str) -> None:
@@ -319,6 +321,18 @@ class Checker:
         self.problem(path, f"expected {self.dotted(path)} to be true or false, got {self.got(path, value)}")
         return default
 
+    def file_path(self, path: Path_, value: Any) -> Path | None:
+        """A file path, resolved against the config file's folder (as data paths are)."""
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, f"expected {self.dotted(path)} to be a file path, got {self.got(path, value)}")
+            return None
+        resolved = (self.base / value).resolve() if not Path(value).is_absolute() else Path(value)
+        if not resolved.is_file():
+            why = "a folder" if resolved.is_dir() else "no such file"
+            self.problem(path, f"expected {self.dotted(path)} to name an existing file, got {value} ({why})")
+            return None
+        return resolved
+
     def text(self, path: Path_, value: Any, default: str) -> str:
         """A scalar taken as the text it was written as (`1` is "1", `01` is "01")."""
         if isinstance(value, dict | list) or value is None:
@@ -381,8 +395,13 @@ class Section(Generic[Settings]):
         }
         return self.settings(**values)
 
-    def write(self, settings: Settings) -> dict[str, Any]:
+    def write(self, settings: Settings, where: Callable[[Path], str]) -> Any:
+        """The settings as plain data for a run's config.yaml (`where` writes a file's path)."""
         return {f.name: _plain_number(getattr(settings, f.name)) for f in fields(settings)}  # type: ignore[arg-type]
+
+    def present(self, settings: Settings) -> bool:
+        """Whether a run's config.yaml writes the section (a section that is off may be left out)."""
+        return True
 
     def of(self, config: Config) -> Settings:
         found = config.sections.get(self.key)
@@ -543,7 +562,7 @@ def load_config(path: str | os.PathLike[str], overrides: Overrides | OverridePat
 def parse_config(doc: LocatedYaml, source: Path) -> Config:
     """Build a Config from YAML already read; every problem is collected, then raised at once."""
     file = display_path(source)
-    check = Checker(file, doc)
+    check = Checker(file, doc, source.parent)
     if doc.value is None:
         raise ConfigError(
             [
@@ -733,7 +752,11 @@ def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str,
             }
             for rule in config.diversity
         ],
-        **{key: section.write(section.of(config)) for key, section in SECTIONS.items()},
+        **{
+            key: section.write(section.of(config), where)
+            for key, section in SECTIONS.items()
+            if section.present(section.of(config))
+        },
         "objective": {f.name: getattr(config.objective, f.name) for f in fields(config.objective)},
         "solver": {f.name: getattr(config.solver, f.name) for f in fields(config.solver)},
     }

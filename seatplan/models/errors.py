@@ -27,7 +27,7 @@ class SeatplanError(Exception):
 
     def lines(self) -> list[str]:
         """What to print, one line per problem."""
-        return [str(self)]
+        return str(self).splitlines()
 
 
 class InputError(SeatplanError):

@@ -19,14 +19,18 @@ from typing import Any, TypeVar, cast
 import click
 
 from seatplan.auditor.cli import audit_command
+from seatplan.models.classrooms import check_inputs as check_section_inputs
+from seatplan.models.classrooms import load_settings as load_section_settings
 from seatplan.models.config import Backend
 from seatplan.models.data import load_inputs
 from seatplan.models.errors import SeatplanError
 from seatplan.models.formulation import build_model
 from seatplan.models.generate import DistrictSpec, write_district
+from seatplan.solver.classrooms import section_folder, sections_summary
 from seatplan.solver.compare import collect, render
 from seatplan.solver.metrics import summary_text
 from seatplan.solver.report import build_report, default_report_path
+from seatplan.solver.rosters import write_rosters
 from seatplan.solver.run import check_destination, default_run_folder
 from seatplan.solver.solve import solve as run_solve
 
@@ -148,6 +152,8 @@ def solve(
     # Infeasible or no solution: the error says so (exit 1) and nothing is written.
     result.save(folder, overwrite=overwrite, report=with_report)
     click.echo(summary_text(result, folder))
+    if result.sectioning is not None:
+        click.echo(sections_summary(result.sectioning, None))
     if with_report:
         click.echo(f"  {'report':<18}{folder / 'report.html'}")
 
@@ -164,6 +170,7 @@ def validate(config: Path) -> None:
     settings, instance = load_inputs(config)
     for warning in instance.warnings:
         click.echo(f"warning: {warning}", err=True)
+    check_section_inputs(settings, instance)
     model = build_model(instance, settings)
     click.echo(
         f"{settings.display_name}: ok — {instance.n_students:,} students, {instance.n_schools:,} schools, "
@@ -289,6 +296,48 @@ def generate(
     )
     config_path = write_district(spec, outdir, overwrite=overwrite, config_path=config_path)
     click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; config {config_path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# sections and rosters
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--config",
+    "sections_config",
+    type=click.Path(path_type=Path),
+    help="A YAML file with a sections: block (its paths relative to it); default: the run's own config's.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write a sectioned copy of the run folder here and leave RUN_DIR as it is.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the classrooms of a run sectioned before (or --out).")
+@reports_errors
+def sections(run_dir: Path, sections_config: Path | None, out: Path | None, overwrite: bool) -> None:
+    """Place every student RUN_DIR places at a school in one of its classrooms (the classroom stage)."""
+    settings = load_section_settings(sections_config) if sections_config is not None else None
+    sectioning, folder = section_folder(run_dir, settings, out=out, overwrite=overwrite)
+    click.echo(sections_summary(sectioning, folder))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--families",
+    type=click.Path(path_type=Path),
+    help="families.csv (family_id,display_name,consent): the names of compact families that consent to be shown.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace rosters.csv if the run has one.")
+@reports_errors
+def rosters(run_dir: Path, families: Path | None, overwrite: bool) -> None:
+    """What a family is shown before choosing: each compact classroom of RUN_DIR (a sectioned run),
+    the compact in it, the seats it leaves for others, and the classrooms without a compact."""
+    written = write_rosters(run_dir, families, overwrite=overwrite)
+    click.echo(written.summary())
 
 
 main.add_command(audit_command)

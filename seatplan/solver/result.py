@@ -12,10 +12,12 @@ import pandas as pd
 
 from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
-from seatplan.models.errors import InfeasibleError, NoSolutionError
+from seatplan.models.errors import InfeasibleError, NoSolutionError, SeatplanError
 from seatplan.models.evaluate import Evaluation
 from seatplan.models.instance import Instance
 from seatplan.models.rules import RULES
+from seatplan.solver.classrooms import Sectioning
+from seatplan.solver.classrooms import write as write_sections
 from seatplan.solver.metrics import build_metrics
 from seatplan.solver.run import assignment_columns, write_run
 from seatplan.solver.status import Status
@@ -41,6 +43,10 @@ class Result:
     trajectory: list[tuple[float, float | None, float | None]] = field(default_factory=list)
     #: How the run was asked for (a command line, or the Python call), for the record.
     command: str | None = None
+    #: The classroom stage, when the config has a `sections:` block (solver/classrooms.py); or why
+    #: it could not be done (raised by save(): nothing is written).
+    sectioning: Sectioning | None = None
+    section_error: SeatplanError | None = None
 
     @property
     def solved(self) -> bool:
@@ -94,11 +100,15 @@ class Result:
             )
 
     def save(self, folder: str | Path, overwrite: bool = False, report: bool = False) -> Path:
-        """Write the run folder (assignment.csv, metrics.json, config.yaml, solver.log, and with
-        `report` the HTML report) whole, or not at all; an existing folder is replaced only with
-        `overwrite`."""
+        """Write the run folder (assignment.csv, metrics.json, config.yaml, solver.log, the
+        classroom stage's files when the config has one, and with `report` the HTML report) whole,
+        or not at all; an existing folder is replaced only with `overwrite`."""
         self.require_solution()
-        return write_run(self, Path(folder), overwrite=overwrite, report=report)
+        if self.section_error is not None:
+            raise self.section_error
+        sectioning = self.sectioning
+        extra = None if sectioning is None else (lambda staging, final: write_sections(sectioning, staging, final))
+        return write_run(self, Path(folder), overwrite=overwrite, report=report, extra=extra)
 
     def __repr__(self) -> str:
         objective = "" if self.objective is None else f", objective={self.objective:,.2f}"

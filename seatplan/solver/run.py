@@ -11,13 +11,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
 
-from seatplan.models.config import resolved_config
+from seatplan.models.config import Config, resolved_config
 from seatplan.models.data import file_sha256
 from seatplan.models.errors import InputError, Problem
 from seatplan.solver.report import build_report
@@ -50,27 +51,47 @@ def check_destination(folder: Path, overwrite: bool) -> None:
         raise RunExists([Problem(str(folder), None, "expected a folder, got a file")])
 
 
-def write_run(result: Result, folder: Path, overwrite: bool = False, report: bool = False) -> Path:
-    """Write the run folder for a solved result, atomically (with report.html when asked). Returns the folder."""
+def write_run(
+    result: Result,
+    folder: Path,
+    overwrite: bool = False,
+    report: bool = False,
+    extra: Callable[[Path, Path], None] | None = None,
+) -> Path:
+    """Write the run folder for a solved result, atomically (with report.html when asked). `extra`
+    (staging, folder) writes more files into it before the report (the classroom stage). Returns
+    the folder."""
     check_destination(folder, overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         write_assignment(result, staging / "assignment.csv")
         write_metrics(result, staging / "metrics.json")
         write_config(result, folder, staging / "config.yaml")
         (staging / "solver.log").write_text("\n".join(result.log) + "\n", encoding="utf-8")
+        if extra is not None:
+            extra(staging, folder)
         if report:
             # Read back from the folder being written, as `seatplan report` would read it: the data
             # paths in its config.yaml are relative to the final folder, a sibling of this one.
             built = build_report([staging], labels=[folder.name], shown=[str(folder)])
             built.write(staging / "report.html")
+
+    replace_folder(folder, fill)
+    return folder
+
+
+def replace_folder(folder: Path, fill: Callable[[Path], None]) -> None:
+    """Write `folder` whole or not at all: `fill` writes a staging folder beside it, which is then
+    renamed into its place (an existing folder is set aside first, and put back on failure)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        fill(staging)
         os.chmod(staging, 0o755)
         _move_into_place(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return folder
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:
@@ -96,8 +117,15 @@ def write_metrics(result: Result, path: Path) -> None:
 
 def write_config(result: Result, folder: Path, path: Path) -> None:
     """The resolved config, its data paths relative to the run folder, with each data file's SHA-256."""
-    snapshot = resolved_config(result.config, folder)
-    snapshot["data_sha256"] = {key: file_sha256(path) for key, path in result.config.data.named().items()}
+    sha256 = {key: file_sha256(path) for key, path in result.config.data.named().items()}
+    write_config_snapshot(result.config, folder, path, sha256)
+
+
+def write_config_snapshot(config: Config, folder: Path, path: Path, sha256: dict[str, str] | None = None) -> None:
+    """A run's config.yaml for `folder` (written at `path`), with the data files' SHA-256 given or,
+    for a run's config read back, those it recorded."""
+    snapshot = resolved_config(config, folder)
+    snapshot["data_sha256"] = dict(config.data_sha256) if sha256 is None else sha256
     path.write_text(
         "# The resolved config of this run: every default written out; data paths relative to this folder.\n"
         + yaml.safe_dump(snapshot, sort_keys=False, allow_unicode=True),

@@ -14,13 +14,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from seatplan.models.classrooms import CLASSROOMS
+from seatplan.models.classrooms import check_inputs as check_section_inputs
 from seatplan.models.config import Config
 from seatplan.models.data import load_instance
-from seatplan.models.errors import BackendUnavailable
+from seatplan.models.errors import BackendUnavailable, InfeasibleError
 from seatplan.models.evaluate import evaluate
 from seatplan.models.formulation import Model, build_model
 from seatplan.models.instance import Instance
 from seatplan.solver.backends import BackendResult, Progress, SolveSettings, get_backend
+from seatplan.solver.classrooms import section_placement
 from seatplan.solver.da import deferred_acceptance
 from seatplan.solver.pipeline import DEFAULT_OPTIONS, PipelineOptions, solve_ortools
 from seatplan.solver.result import Result
@@ -59,6 +62,7 @@ def solve(
         config = replace(config, solver=replace(config.solver, time_limit=time_limit))
     if instance is None:
         instance = load_instance(config)
+    check_section_inputs(config, instance)
     if config.mechanism == "deferred_acceptance":
         result = _deferred_acceptance(config, instance, started, progress)
     else:
@@ -69,7 +73,29 @@ def solve(
         "total": round(result.seconds["total"] + read_seconds, 3),
     }
     result.command = command
+    _section(result)
     return result
+
+
+def _section(result: Result) -> None:
+    """The classroom stage right after the school stage, when the config has a sections: block."""
+    settings = CLASSROOMS.of(result.config)
+    if not settings.enabled or not result.solved:
+        return
+    assert result.placement is not None and result.evaluation is not None
+    started = time.perf_counter()
+    try:
+        result.sectioning = section_placement(
+            settings,
+            result.config,
+            result.instance,
+            result.placement.school,
+            result.evaluation.through_compact,
+        )
+    except InfeasibleError as error:
+        result.section_error = error
+    result.seconds["sections"] = round(time.perf_counter() - started, 3)
+    result.seconds["total"] = round(result.seconds["total"] + result.seconds["sections"], 3)
 
 
 def _optimise(

@@ -258,7 +258,7 @@ def load_rules() -> Registry:
         if module.name != "base":
             importlib.import_module(f"seatplan.models.rules.{module.name}")
     order = {rule.section: number for number, rule in enumerate(RULES)}
-    ordered = sorted(SECTIONS.items(), key=lambda item: order.get(item[0], len(order)))
+    ordered = sorted(SECTIONS.items(), key=lambda item: order.get(item[0], len(RULES) + 1))
     SECTIONS.clear()
     SECTIONS.update(ordered)
     return RULES

@@ -82,12 +82,15 @@ def solve(
     progress: Progress | None = None,
     objective_floor: int | None = None,
     subsolvers: tuple[str, ...] = (),
+    presolve: bool = True,
 ) -> BackendResult:
     """Solve with CP-SAT. The objective is exact (integer cents), and so is its bound.
 
     A proven `objective_floor` (e.g. an LP bound) lets CP-SAT stop as soon as a solution meets it,
     and makes its relative gap limit measure against it. `subsolvers` names CP-SAT's full workers
     (its `subsolvers` parameter) in place of its own choice for the number of workers.
+    `presolve=False` skips CP-SAT's presolve, which takes most of the time on a model of a few dozen
+    variables (the classroom stage's cohorts; measured in benchmarks/).
     """
     from ortools.sat.python import cp_model
 
@@ -104,6 +107,7 @@ def solve(
     # All rows in CP-SAT's LP from the start: its bound is otherwise far below the LP optimum for
     # a long time on assignment-shaped programs (measured in benchmarks/).
     params.add_lp_constraints_lazily = False
+    params.cp_model_presolve = presolve
     params.log_search_progress = True
     params.log_to_stdout = False
     log: list[str] = []

@@ -18,9 +18,9 @@ from seatplan.models.errors import InputError, Problem
 from seatplan.solver.metrics import VERSION
 from seatplan.solver.report import render, sections
 from seatplan.solver.report.district import District
-from seatplan.solver.report.folder import RunFolder, read_run
 from seatplan.solver.report.sections import Section, Summary
 from seatplan.solver.report.tables import Suppression, Table
+from seatplan.solver.runfolder import RunFolder, read_run
 
 __all__ = ["PlanReport", "build_report", "default_report_path", "read_run"]
 
@@ -140,6 +140,12 @@ def report_of(runs: list[RunFolder], suppress: int = 10, title: str | None = Non
         sections.compacts(district, suppression),
         sections.map_section(district, suppression),
     ]
+    sectioned = sections.sectioned_runs(district)
+    if sectioned:
+        parts.append(sections.classrooms(district, sectioned))
+        rosters = sections.rosters_section(district, sectioned)
+        if rosters is not None:
+            parts.append(rosters)
     if district.several:
         parts.append(sections.comparison(district, suppression))
     parts.append(

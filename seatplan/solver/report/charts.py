@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 if TYPE_CHECKING:
     from seatplan.solver.report.district import District
-    from seatplan.solver.report.folder import RunFolder
+    from seatplan.solver.runfolder import RunFolder
 
 #: One colour per run, the same run the same colour in every chart (Okabe–Ito: a colour-blind reader
 #: can tell them apart). Other things are drawn in colours no run uses.

@@ -11,7 +11,7 @@ import numpy as np
 from seatplan.models.config import DiversityRule
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
-from seatplan.solver.report.folder import RunFolder
+from seatplan.solver.runfolder import RunFolder
 
 #: A student's outcome as a number, smaller is better: its position on its own list; 0 for a place
 #: through its compact at a school it did not list (its family's own choice); UNPLACED when it has

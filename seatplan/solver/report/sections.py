@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from seatplan.models.rules import RULES
@@ -20,8 +21,8 @@ from seatplan.models.rules.compacts import compact_sizes, share_limit
 from seatplan.models.rules.diversity import band, rule_shortfalls, unit_counts, units
 from seatplan.solver.report import charts
 from seatplan.solver.report.district import UNPLACED, District
-from seatplan.solver.report.folder import RunFolder
 from seatplan.solver.report.tables import Column, Suppression, Table, TableBuilder, pct
+from seatplan.solver.runfolder import RunFolder, Sectioned, read_sectioned
 
 
 @dataclass
@@ -912,3 +913,173 @@ def headline_table(summaries: list[Summary]) -> Table:
         row.update({summary.label: getattr(summary, attribute) for summary in summaries})
         table.row(row)
     return table.build()
+
+
+# ---- 8. classrooms and rosters (runs that have been sectioned) ------------------------------------
+
+
+def sectioned_runs(district: District) -> list[tuple[RunFolder, Sectioned]]:
+    """The runs with a classroom stage (classrooms.csv), read back and checked."""
+    return [(run, read_sectioned(run)) for run in district.runs if (run.path / "classrooms.csv").exists()]
+
+
+def classrooms(district: District, sectioned: list[tuple[RunFolder, Sectioned]]) -> Section:
+    section = Section(
+        "classrooms",
+        "Classrooms — compacts inside each school",
+        "The classroom stage places every student a run places at a school in one of its classrooms: the students "
+        "of a parent compact share one classroom and take at most their share of its seats; no child of a family "
+        "that said no to compact classrooms is in one; among classrooms alike, the categories are spread evenly "
+        "and classes kept even in size.",
+    )
+    for run, done in sectioned:
+        document = done.document
+        figures = document.get("summary", {})
+        prefix = f"{run.label}: " if district.several else ""
+        section.notes.append(
+            f"{prefix}{figures.get('classrooms', 0):,} classrooms for {figures.get('students', 0):,} students in "
+            f"{figures.get('cohorts', 0):,} schools and grades; {figures.get('compact_classrooms', 0):,} hold a "
+            f"compact. {figures.get('families_yes_met', 0):,} of the {figures.get('families_yes_where_compact', 0):,} "
+            f"families that asked for a compact classroom at a school and grade with one are in it; "
+            f"{figures.get('children_no_in_compact_classroom', 0):,} of the {figures.get('children_no', 0):,} children "
+            f"of families that said no are in a compact classroom (a hard rule: always none). Status: "
+            f"{document.get('status', 'unknown')}"
+            + (" — proven: no sectioning costs less." if document.get("status") == "optimal" else ".")
+        )
+        section.add(_compact_classrooms_table(district, run, done))
+        section.add(_cohorts_table(district, run, done))
+    return section
+
+
+def _compact_classrooms_table(district: District, run: RunFolder, done: Sectioned) -> Table:
+    suffix = f"-{run.label}" if district.several else ""
+    table = TableBuilder(
+        f"compact-classrooms{suffix}",
+        f"Classrooms that hold a parent compact{f' — {run.label}' if district.several else ''}",
+    )
+    table.columns += [
+        Column("school", "text"),
+        Column("grade", "text"),
+        Column("classroom", "text"),
+        Column("seats", "number", decimals=0),
+        Column("compact", "text"),
+        Column("compact's families", "number", decimals=0),
+        Column("compact's students", "number", decimals=0),
+        Column("% of the seats", "pct"),
+        Column("seats left for other families", "number", decimals=0),
+        Column("students in the classroom", "number", decimals=0),
+    ]
+    for room in done.document.get("classrooms", []):
+        for compact in room.get("compacts", []):
+            table.row(
+                {
+                    "school": room["school_id"],
+                    "grade": room["grade"],
+                    "classroom": room["classroom_id"],
+                    "seats": room["seats"],
+                    "compact": compact["compact_id"],
+                    "compact's families": compact["families"],
+                    "compact's students": compact["students"],
+                    "% of the seats": pct(compact["students"], room["seats"]),
+                    "seats left for other families": room["seats"]
+                    - sum(c["students"] for c in room.get("compacts", [])),
+                    "students in the classroom": room["placed"],
+                }
+            )
+    table.note = "A compact's size is shown as it is: it is the families' own public choice, not a group of students."
+    return table.build()
+
+
+def _cohorts_table(district: District, run: RunFolder, done: Sectioned) -> Table:
+    suffix = f"-{run.label}" if district.several else ""
+    table = TableBuilder(
+        f"classroom-cohorts{suffix}",
+        f"Each school and grade in classrooms{f' — {run.label}' if district.several else ''}",
+    )
+    table.columns += [
+        Column("school", "text"),
+        Column("grade", "text"),
+        Column("classrooms", "number", decimals=0),
+        Column("with a compact", "number", decimals=0),
+        Column("students", "number", decimals=0),
+        Column("smallest class", "number", decimals=0),
+        Column("largest class", "number", decimals=0),
+        Column("distance from fair shares (students)", "number", decimals=2),
+        Column("objective", "number", decimals=2),
+        Column("status", "text"),
+    ]
+    rooms: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for room in done.document.get("classrooms", []):
+        rooms.setdefault((str(room["school_id"]), str(room["grade"])), []).append(room)
+    for cohort in done.document.get("cohorts", []):
+        here = rooms.get((str(cohort["school_id"]), str(cohort["grade"])), [])
+        sizes = [room["placed"] for room in here] or [0]
+        table.row(
+            {
+                "school": cohort["school_id"],
+                "grade": cohort["grade"],
+                "classrooms": cohort["classrooms"],
+                "with a compact": sum(bool(room["compacts"]) for room in here),
+                "students": cohort["students"],
+                "smallest class": min(sizes),
+                "largest class": max(sizes),
+                "distance from fair shares (students)": cohort["terms"].get("balance", 0),
+                "objective": cohort["objective"],
+                "status": cohort["status"],
+            }
+        )
+    table.note = (
+        "Distance from fair shares: for each balance rule and classroom, how far its number of students of the "
+        "category is from the school and grade's number spread over the seats, summed (sections.json has each "
+        "classroom's counts)."
+    )
+    return table.build()
+
+
+def rosters_section(district: District, sectioned: list[tuple[RunFolder, Sectioned]]) -> Section | None:
+    """The rosters page, for the runs with a rosters.csv (written by `seatplan rosters`)."""
+    with_rosters = [(run, done) for run, done in sectioned if (run.path / "rosters.csv").exists()]
+    if not with_rosters:
+        return None
+    section = Section(
+        "rosters",
+        "Rosters — what every family is shown",
+        "Before a family decides whether it wants its child in a classroom with a parent compact, it is shown, for "
+        "its school and grade: each classroom that holds a compact, the compact in it (how many families and "
+        "students, and the names of the families that agreed to be named — the others only as a number), the seats "
+        "it leaves for everyone else, and the classrooms without a compact, its plausible alternative.",
+    )
+    for run, _ in with_rosters:
+        frame = pd.read_csv(run.path / "rosters.csv", dtype=str, keep_default_na=False)
+        suffix = f"-{run.label}" if district.several else ""
+        table = TableBuilder(f"rosters{suffix}", f"Rosters{f' — {run.label}' if district.several else ''}")
+        table.columns += [
+            Column("school", "text"),
+            Column("grade", "text"),
+            Column("classroom", "text"),
+            Column("seats", "number", decimals=0),
+            Column("compact", "text"),
+            Column("families in the compact", "number", decimals=0),
+            Column("students in the compact", "number", decimals=0),
+            Column("families named (with their consent)", "text"),
+            Column("families not named", "number", decimals=0),
+            Column("seats for other families", "number", decimals=0),
+        ]
+        for row in frame.to_dict("records"):
+            compact = bool(row["compact_id"])
+            table.row(
+                {
+                    "school": row["school_id"],
+                    "grade": row["grade"],
+                    "classroom": row["classroom_id"],
+                    "seats": int(row["seats"]),
+                    "compact": row["compact_id"] if compact else "no compact",
+                    "families in the compact": int(row["compact_families"]) if compact else None,
+                    "students in the compact": int(row["compact_students"]) if compact else None,
+                    "families named (with their consent)": row["named_families"],
+                    "families not named": int(row["unnamed_families"]) if compact else None,
+                    "seats for other families": int(row["seats_for_others"]),
+                }
+            )
+        section.add(table.build())
+    return section

@@ -1,4 +1,4 @@
-"""A run folder read for the report: metrics.json, config.yaml and the data it names, assignment.csv.
+"""A run folder read back: metrics.json, config.yaml and the data it names, assignment.csv.
 
 Only the folder's own files (and the data files its config.yaml names) are read, so any run can be
 reported: an optimised plan, deferred acceptance, or an assignment made elsewhere and audited. Every
@@ -17,8 +17,9 @@ import pandas as pd
 
 from seatplan.models.config import Config, display_path, load_config
 from seatplan.models.data import file_sha256, load_instance
-from seatplan.models.errors import InputError, Problem
+from seatplan.models.errors import InputError, Problem, in_order
 from seatplan.models.instance import Instance
+from seatplan.models.tables import read_table, report_rows, require_columns
 from seatplan.solver.metrics import VERSION
 
 RUN_FILES = ("config.yaml", "assignment.csv", "metrics.json")
@@ -186,3 +187,72 @@ def _assignment_problems(
             Problem(where, None, f"expected one row for each of the {n_students:,} students, got {len(known):,}")
         )
     return problems
+
+
+# ---- the classroom stage, when the run has been sectioned -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Sectioned:
+    """A sectioned run read back: each student's classroom ('' when unplaced), and each classroom's
+    seats by (school_id, grade, classroom_id), from classrooms.csv and sections.json."""
+
+    run: RunFolder
+    classroom: np.ndarray  # (S,) object
+    seats: dict[tuple[str, str, str], int]
+    document: dict[str, Any]
+
+
+def read_sectioned(run: RunFolder) -> Sectioned:
+    """classrooms.csv and sections.json of a run folder, checked against its assignment."""
+    folder = run.path
+    shown = run.where
+    if not (folder / "classrooms.csv").is_file() or not (folder / "sections.json").is_file():
+        raise InputError(
+            [
+                Problem(
+                    f"{shown}/classrooms.csv",
+                    None,
+                    f"expected a sectioned run (classrooms.csv, sections.json); section it first: "
+                    f"seatplan sections {shown}",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    table = read_table(folder / "classrooms.csv", f"{shown}/classrooms.csv", problems)
+    if table is None or not require_columns(table, ["student_id", "school_id", "grade", "classroom_id"], problems):
+        raise InputError(in_order(problems))
+    instance = run.instance
+    frame = table.frame
+    student = pd.Index(instance.student_ids).get_indexer(pd.Index(frame["student_id"].to_numpy()))
+    report_rows(table, student < 0, "expected a student_id of the run's students", problems)
+    repeated = pd.Series(student).duplicated().to_numpy() & (student >= 0)
+    report_rows(table, repeated, "expected each student once, got this one again", problems)
+    use = (student >= 0) & ~repeated
+    placed_at = np.where(run.school >= 0, instance.school_ids[np.maximum(run.school, 0)], "")
+    elsewhere = use & (frame["school_id"].to_numpy() != placed_at[np.maximum(student, 0)])
+    report_rows(table, elsewhere, "expected the school the run places this student at (assignment.csv)", problems)
+    classroom = np.full(instance.n_students, "", dtype=object)
+    classroom[student[use]] = frame["classroom_id"].to_numpy()[use]
+    missing = np.flatnonzero((run.school >= 0) & (classroom == ""))
+    if missing.size:
+        problems.append(
+            Problem(
+                table.file,
+                None,
+                f"expected every placed student in a classroom, got {missing.size:,} without one "
+                f"(first: {instance.student_ids[missing[0]]})",
+            )
+        )
+    try:
+        document = json.loads((folder / "sections.json").read_text(encoding="utf-8"))
+        seats = {
+            (str(room["school_id"]), str(room["grade"]), str(room["classroom_id"])): int(room["seats"])
+            for room in document["classrooms"]
+        }
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problems.append(Problem(f"{shown}/sections.json", None, f"expected the stage's sections.json ({error})"))
+        seats, document = {}, {}
+    if problems:
+        raise InputError(in_order(problems))
+    return Sectioned(run, classroom, seats, document)
