@@ -13,6 +13,8 @@ $(BIN)/seatplan: pyproject.toml
 
 demo: $(BIN)/seatplan
 	$(BIN)/seatplan solve configs/demo.yaml --overwrite
+	$(BIN)/seatplan sections runs/demo --config configs/sections.yaml
+	$(BIN)/seatplan rosters runs/demo --families configs/demo/families.csv
 
 test: $(BIN)/seatplan
 	$(BIN)/python -m pytest

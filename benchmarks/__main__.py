@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks.instances import INSTANCES
 from benchmarks.report import main_report
+from benchmarks.sections import main_sections
 
 METHODS = ("seatplan", "textbook", "pulp_cbc", "pulp_highs", "flow")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -175,7 +176,15 @@ def main() -> None:
     report.add_argument("--instances", default="metro")
     report.add_argument("--seeds", default="0")
     report.add_argument("--out", default=str(RESULTS / "latest-report.json"))
+    sections = commands.add_parser("sections", help="time `seatplan sections` on solved instances")
+    sections.add_argument("--instances", default="metro")
+    sections.add_argument("--seeds", default="0")
+    sections.add_argument("--repeats", type=int, default=3)
+    sections.add_argument("--out", default=str(RESULTS / "latest-sections.json"))
     args = parser.parse_args()
+    if args.command == "sections":
+        main_sections(args.instances, args.seeds, args.repeats, Path(args.out))
+        return
     if args.command == "report":
         main_report(args.instances, args.seeds, Path(args.out))
         return

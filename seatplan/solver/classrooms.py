@@ -499,12 +499,14 @@ def sections_summary(sectioning: Sectioning, folder: Path | None) -> str:
     lines += [f"    {name:<16}{cents / 100:>12,.2f}" for name, cents in terms.items() if cents]
     lines.append(
         f"  {'classrooms':<18}{figures['classrooms']:>12,}   for {figures['students']:,} students in "
-        f"{figures['cohorts']:,} schools and grades; {figures['compact_classrooms']:,} hold a compact"
+        f"{figures['cohorts']:,} {'schools and grades' if sectioning.instance.has_grades else 'schools'}; "
+        f"{figures['compact_classrooms']:,} hold a compact"
     )
     if figures["families_yes"]:
         lines.append(
             f"  {'said yes':<18}{figures['families_yes']:>12,}   families; {figures['families_yes_met']:,} of the "
-            f"{figures['families_yes_where_compact']:,} at a school and grade with a compact are in its classroom"
+            f"{figures['families_yes_where_compact']:,} at a "
+            f"{'school and grade' if sectioning.instance.has_grades else 'school'} with a compact are in its classroom"
         )
     if figures["children_no"]:
         lines.append(

@@ -316,11 +316,18 @@ def generate(
     help="Write a sectioned copy of the run folder here and leave RUN_DIR as it is.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the classrooms of a run sectioned before (or --out).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes solving schools and grades side by side (default: every core this process may use).",
+)
 @reports_errors
-def sections(run_dir: Path, sections_config: Path | None, out: Path | None, overwrite: bool) -> None:
+def sections(
+    run_dir: Path, sections_config: Path | None, out: Path | None, overwrite: bool, workers: int | None
+) -> None:
     """Place every student RUN_DIR places at a school in one of its classrooms (the classroom stage)."""
     settings = load_section_settings(sections_config) if sections_config is not None else None
-    sectioning, folder = section_folder(run_dir, settings, out=out, overwrite=overwrite)
+    sectioning, folder = section_folder(run_dir, settings, out=out, overwrite=overwrite, workers=workers)
     click.echo(sections_summary(sectioning, folder))
 
 

@@ -511,3 +511,40 @@ def test_audit_fails_a_wrong_objective(sectioned: Path) -> None:
     (folder / "sections.json").write_text(json.dumps(document))
     messages = failures(folder)
     assert any(message.startswith("objective:") and "balance" in message for message in messages)
+
+
+def test_grades_each_have_their_classrooms(tmp_path: Path) -> None:
+    """With grades, a school's grades are sectioned apart; a compact's students of each grade share a
+    classroom of that grade (a compact spanning grades is in one classroom per grade)."""
+    assert (
+        run(
+            "generate",
+            tmp_path / "g",
+            "--students",
+            "800",
+            "--schools",
+            "8",
+            "--clusters",
+            "2",
+            "--grades",
+            "K,1",
+            "--seed",
+            "3",
+        ).exit_code
+        == 0
+    )
+    folder = seatplan.solve(tmp_path / "g" / "config.yaml").save(tmp_path / "runs" / "g")
+    path = tmp_path / "g" / "sections.yaml"
+    path.write_text("sections: {size: 20, balance: [{attribute: ses, category: low}], siblings_together: soft}\n")
+    result = run("sections", folder, "--config", path)
+    assert result.exit_code == 0, result.output
+    rooms = pd.read_csv(folder / "classrooms.csv", dtype=str)
+    students = pd.read_csv(tmp_path / "g" / "students.csv", dtype=str)[["student_id", "grade"]]
+    merged = rooms.merge(students, on="student_id", suffixes=("", "_data"))
+    assert (merged["grade"] == merged["grade_data"]).all()
+    assert merged.groupby(["school_id", "classroom_id"])["grade"].nunique().max() == 1
+    assignment = pd.read_csv(folder / "assignment.csv", dtype=str).dropna(subset=["compact_id"])
+    together = assignment.merge(merged, on="student_id").groupby(["compact_id", "grade"])["classroom_id"].nunique()
+    assert len(together) > together.index.get_level_values(0).nunique()  # some compact spans grades
+    assert (together == 1).all()
+    assert seatplan.audit(folder).rule("sections").passed

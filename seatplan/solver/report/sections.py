@@ -935,12 +935,14 @@ def classrooms(district: District, sectioned: list[tuple[RunFolder, Sectioned]])
     for run, done in sectioned:
         document = done.document
         figures = document.get("summary", {})
+        where = "school and grade" if district.instance.has_grades else "school"
         prefix = f"{run.label}: " if district.several else ""
         section.notes.append(
             f"{prefix}{figures.get('classrooms', 0):,} classrooms for {figures.get('students', 0):,} students in "
-            f"{figures.get('cohorts', 0):,} schools and grades; {figures.get('compact_classrooms', 0):,} hold a "
-            f"compact. {figures.get('families_yes_met', 0):,} of the {figures.get('families_yes_where_compact', 0):,} "
-            f"families that asked for a compact classroom at a school and grade with one are in it; "
+            f"{figures.get('cohorts', 0):,} {where.replace('school', 'schools').replace('grade', 'grades')}; "
+            f"{figures.get('compact_classrooms', 0):,} hold a compact. "
+            f"{figures.get('families_yes_met', 0):,} of the {figures.get('families_yes_where_compact', 0):,} "
+            f"families that asked for a compact classroom at a {where} with one are in it; "
             f"{figures.get('children_no_in_compact_classroom', 0):,} of the {figures.get('children_no', 0):,} children "
             f"of families that said no are in a compact classroom (a hard rule: always none). Status: "
             f"{document.get('status', 'unknown')}"
@@ -959,31 +961,30 @@ def _compact_classrooms_table(district: District, run: RunFolder, done: Sectione
     )
     table.columns += [
         Column("school", "text"),
-        Column("grade", "text"),
+        *([Column("grade", "text")] if district.instance.has_grades else []),
         Column("classroom", "text"),
         Column("seats", "number", decimals=0),
         Column("compact", "text"),
-        Column("compact's families", "number", decimals=0),
-        Column("compact's students", "number", decimals=0),
+        Column("families", "number", decimals=0),
+        Column("students", "number", decimals=0),
         Column("% of the seats", "pct"),
-        Column("seats left for other families", "number", decimals=0),
-        Column("students in the classroom", "number", decimals=0),
+        Column("seats for others", "number", decimals=0),
+        Column("students in it", "number", decimals=0),
     ]
     for room in done.document.get("classrooms", []):
         for compact in room.get("compacts", []):
             table.row(
                 {
                     "school": room["school_id"],
-                    "grade": room["grade"],
+                    **({"grade": room["grade"]} if district.instance.has_grades else {}),
                     "classroom": room["classroom_id"],
                     "seats": room["seats"],
                     "compact": compact["compact_id"],
-                    "compact's families": compact["families"],
-                    "compact's students": compact["students"],
+                    "families": compact["families"],
+                    "students": compact["students"],
                     "% of the seats": pct(compact["students"], room["seats"]),
-                    "seats left for other families": room["seats"]
-                    - sum(c["students"] for c in room.get("compacts", [])),
-                    "students in the classroom": room["placed"],
+                    "seats for others": room["seats"] - sum(c["students"] for c in room.get("compacts", [])),
+                    "students in it": room["placed"],
                 }
             )
     table.note = "A compact's size is shown as it is: it is the families' own public choice, not a group of students."
@@ -998,7 +999,7 @@ def _cohorts_table(district: District, run: RunFolder, done: Sectioned) -> Table
     )
     table.columns += [
         Column("school", "text"),
-        Column("grade", "text"),
+        *([Column("grade", "text")] if district.instance.has_grades else []),
         Column("classrooms", "number", decimals=0),
         Column("with a compact", "number", decimals=0),
         Column("students", "number", decimals=0),
@@ -1017,7 +1018,7 @@ def _cohorts_table(district: District, run: RunFolder, done: Sectioned) -> Table
         table.row(
             {
                 "school": cohort["school_id"],
-                "grade": cohort["grade"],
+                **({"grade": cohort["grade"]} if district.instance.has_grades else {}),
                 "classrooms": cohort["classrooms"],
                 "with a compact": sum(bool(room["compacts"]) for room in here),
                 "students": cohort["students"],
@@ -1051,35 +1052,52 @@ def rosters_section(district: District, sectioned: list[tuple[RunFolder, Section
     )
     for run, _ in with_rosters:
         frame = pd.read_csv(run.path / "rosters.csv", dtype=str, keep_default_na=False)
+        grades = bool((frame["grade"] != "").any())
         suffix = f"-{run.label}" if district.several else ""
         table = TableBuilder(f"rosters{suffix}", f"Rosters{f' — {run.label}' if district.several else ''}")
         table.columns += [
             Column("school", "text"),
-            Column("grade", "text"),
+            *([Column("grade", "text")] if grades else []),
             Column("classroom", "text"),
-            Column("seats", "number", decimals=0),
             Column("compact", "text"),
-            Column("families in the compact", "number", decimals=0),
-            Column("students in the compact", "number", decimals=0),
-            Column("families named (with their consent)", "text"),
-            Column("families not named", "number", decimals=0),
-            Column("seats for other families", "number", decimals=0),
+            Column("families", "number", decimals=0),
+            Column("students", "number", decimals=0),
+            Column("named, with consent", "text"),
+            Column("not named", "number", decimals=0),
+            Column("seats for others", "number", decimals=0),
+            Column("without a compact (seats)", "text"),
         ]
-        for row in frame.to_dict("records"):
-            compact = bool(row["compact_id"])
+        plain_rooms: dict[tuple[str, str], list[str]] = {}
+        for row in frame[frame["compact_id"] == ""].to_dict("records"):
+            plain_rooms.setdefault((row["school_id"], row["grade"]), []).append(
+                f"{row['classroom_id']} ({row['seats']})"
+            )
+        with_compact = frame[frame["compact_id"] != ""]
+        for row in with_compact.to_dict("records"):
+            alternatives = plain_rooms.get((row["school_id"], row["grade"]), [])
             table.row(
                 {
                     "school": row["school_id"],
-                    "grade": row["grade"],
+                    **({"grade": row["grade"]} if grades else {}),
                     "classroom": row["classroom_id"],
-                    "seats": int(row["seats"]),
-                    "compact": row["compact_id"] if compact else "no compact",
-                    "families in the compact": int(row["compact_families"]) if compact else None,
-                    "students in the compact": int(row["compact_students"]) if compact else None,
-                    "families named (with their consent)": row["named_families"],
-                    "families not named": int(row["unnamed_families"]) if compact else None,
-                    "seats for other families": int(row["seats_for_others"]),
+                    "compact": row["compact_id"],
+                    "families": int(row["compact_families"]),
+                    "students": int(row["compact_students"]),
+                    "named, with consent": row["named_families"] or "—",
+                    "not named": int(row["unnamed_families"]),
+                    "seats for others": int(row["seats_for_others"]),
+                    "without a compact (seats)": ", ".join(alternatives) or "none",
                 }
             )
+        cohorts = frame[["school_id", "grade"]].drop_duplicates()
+        touched = with_compact[["school_id", "grade"]].drop_duplicates()
+        where = "schools and grades" if grades else "schools"
+        table.note = (
+            f"One row per classroom that holds a compact: the compact's families and students, the families named "
+            f"(only those that consented), the seats left for other families, and the school's classrooms without a "
+            f"compact, with their seats. In the other {len(cohorts) - len(touched):,} of the "
+            f"{len(cohorts):,} {where}, no classroom holds a compact. A family that is not named is counted, "
+            f"never named; rosters.csv lists every classroom."
+        )
         section.add(table.build())
     return section
