@@ -377,6 +377,24 @@ def _read_seats(
     )
     repeated = frame.duplicated(subset=["school_id", "classroom_id"]).to_numpy()
     report_rows(table, repeated, "expected each classroom_id once in a school, got it again", problems)
+    if school is not None:
+        listed = set(zip(j[known].tolist(), g[known].tolist(), strict=True))
+        placed_at = np.flatnonzero(school >= 0)
+        pairs = school[placed_at] * len(instance.grades) + instance.grade[placed_at]
+        cells, counts = np.unique(pairs, return_counts=True)
+        for cell, n in zip(cells.tolist(), counts.tolist(), strict=True):
+            a, b = divmod(cell, len(instance.grades))
+            if (a, b) not in listed:
+                grade = f" grade {instance.grades[b]}" if instance.has_grades else ""
+                problems.append(
+                    Problem(
+                        table.file,
+                        None,
+                        f"expected the classrooms of {instance.school_ids[a]}{grade}, where the run places "
+                        f"{n} student{'' if n == 1 else 's'}, to be listed (with classroom_seats, every school and "
+                        f"grade the run places students at has its classrooms listed)",
+                    )
+                )
     seats: dict[tuple[int, int], list[Classroom]] = {}
     use = known & ~bad & ~repeated
     for row in np.flatnonzero(use):

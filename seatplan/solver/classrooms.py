@@ -299,7 +299,8 @@ def _cannot_hold(settings: ClassroomSettings, instance: Instance, cohort: Cohort
             f"{_where(instance, cohort)}: {_children(refusing)} a classroom without a compact — the plausible "
             f"alternative — but its {_classrooms(rooms)} "
             f"{'is' if rooms == 1 else 'are all'} needed for its {_compacts(instance, cohort)}; "
-            f"another classroom there (classroom_seats) would give them one"
+            f"one more classroom there (listed in sections.classroom_seats, or a smaller sections.size) "
+            f"would give them one"
         )
     # At best the compacts take the smallest classrooms: the others are what is left.
     free = sum(seats) - sum(sorted(seats)[:needed])

@@ -319,6 +319,17 @@ def test_a_classroom_where_nobody_is_placed(tiny: tuple[Path, Path]) -> None:
     assert any("rooms.csv:5:" in line and "places nobody" in line for line in lines), lines
 
 
+def test_classroom_seats_must_list_every_school_where_students_are(tiny: tuple[Path, Path]) -> None:
+    folder, data = tiny
+    write(data / "rooms.csv", "school_id,classroom_id,capacity\nC,red,5\nC,blue,5\nC,green,0")
+    settings = sections_file(data, size=None, classroom_seats="rooms.csv")
+    settings.write_text(settings.read_text().replace("  size: null\n", ""))
+    result = run("sections", folder, "--config", settings)
+    assert result.exit_code == 2, result.output
+    assert "rooms.csv:4:" in result.stderr and "capacity" in result.stderr
+    assert "expected the classrooms of A, where the run places 1 student, to be listed" in result.stderr
+
+
 @pytest.mark.parametrize("size", [0, -3, "big", 2.5])
 def test_a_size_that_is_not_a_positive_whole_number(tiny: tuple[Path, Path], size: Any) -> None:
     folder, data = tiny
