@@ -294,8 +294,16 @@ def check_inputs(config: Config, instance: Instance) -> None:
     """The stage's own files, checked before the school stage is solved (DataError, every problem):
     what can be known before anyone is placed."""
     settings = settings_of(config)
-    if settings.enabled:
-        read_data(settings, with_attributes(config, settings, instance), None)
+    if not settings.enabled:
+        return
+    problems: list[Problem] = []
+    for check in (lambda: with_attributes(config, settings, instance), lambda: read_data(settings, instance, None)):
+        try:
+            check()
+        except DataError as error:
+            problems += error.problems
+    if problems:
+        raise DataError(in_order(problems))
 
 
 def read_data(settings: ClassroomSettings, instance: Instance, school: np.ndarray | None) -> ClassroomData:

@@ -301,6 +301,11 @@ def _cannot_hold(settings: ClassroomSettings, instance: Instance, cohort: Cohort
             f"{'is' if rooms == 1 else 'are all'} needed for its {_compacts(instance, cohort)}; "
             f"one more classroom there (listed in sections.classroom_seats, or a smaller sections.size) "
             f"would give them one"
+            + (
+                f", or two compacts in a classroom (sections.max_compacts_per_classroom: {per + 1})"
+                if compacts > per
+                else ""
+            )
         )
     # At best the compacts take the smallest classrooms: the others are what is left.
     free = sum(seats) - sum(sorted(seats)[:needed])
@@ -417,6 +422,8 @@ def _document(sectioning: Sectioning) -> dict[str, Any]:
                     "seats": room.seats,
                     "placed": int(here.sum()),
                     "holds_compact": bool(compacts),
+                    # The compact in it (its id; several joined by commas), or null.
+                    "compact": ",".join(str(instance.compact_ids[c]) for c in compacts) or None,
                     "compacts": [
                         {
                             "compact_id": str(instance.compact_ids[c]),
@@ -451,7 +458,9 @@ def _document(sectioning: Sectioning) -> dict[str, Any]:
 
 
 def summary(sectioning: Sectioning) -> dict[str, int]:
-    """The stage in a few numbers: classrooms, compact classrooms, and how the families' choices went."""
+    """The stage in a few numbers: classrooms, compact classrooms, and how the families' answers
+    went. Families are counted once each, wherever their children are: a family that said yes is
+    *met* when each of its children at a school and grade with a compact classroom is in one."""
     out = dict.fromkeys(
         (
             "students",
@@ -461,11 +470,17 @@ def summary(sectioning: Sectioning) -> dict[str, int]:
             "families_yes",
             "families_yes_where_compact",
             "families_yes_met",
+            "families_no",
             "children_no",
+            "children_no_where_compact",
             "children_no_in_compact_classroom",
         ),
         0,
     )
+    yes_all: set[int] = set()
+    yes_where: set[int] = set()
+    yes_unmet: set[int] = set()
+    no_all: set[int] = set()
     for done in sectioning.cohorts:
         cohort = done.cohort
         holds = np.array([bool(found) for found in done.outcome.compacts])
@@ -474,15 +489,19 @@ def summary(sectioning: Sectioning) -> dict[str, int]:
         out["classrooms"] += len(cohort.classrooms)
         out["compact_classrooms"] += int(holds.sum())
         yes = cohort.choice == 1
-        families = np.unique(cohort.family[yes])
-        out["families_yes"] += len(families)
-        if holds.any():
-            out["families_yes_where_compact"] += len(families)
-        unmet = np.unique(cohort.family[yes & ~holds[done.room]])
-        out["families_yes_met"] += len(families) - len(unmet)
+        yes_all.update(cohort.family[yes].tolist())
         no = cohort.choice == 2
+        no_all.update(cohort.family[no].tolist())
         out["children_no"] += int(no.sum())
+        if holds.any():
+            yes_where.update(cohort.family[yes].tolist())
+            yes_unmet.update(cohort.family[yes & ~holds[done.room]].tolist())
+            out["children_no_where_compact"] += int(no.sum())
         out["children_no_in_compact_classroom"] += int((no & holds[done.room]).sum())
+    out["families_yes"] = len(yes_all)
+    out["families_yes_where_compact"] = len(yes_where)
+    out["families_yes_met"] = len(yes_where - yes_unmet)
+    out["families_no"] = len(no_all)
     return out
 
 
@@ -495,24 +514,26 @@ def sections_summary(sectioning: Sectioning, folder: Path | None) -> str:
         "feasible": " — the best found within the time limit, not proven optimal",
     }.get(status, "")
     terms = sectioning.cents
+    where = "schools and grades" if sectioning.instance.has_grades else "schools"
     lines = [f"classrooms: {status}{proof}"]
     lines.append(f"  {'objective':<18}{sum(terms.values()) / 100:>12,.2f}")
-    lines += [f"    {name:<16}{cents / 100:>12,.2f}" for name, cents in terms.items() if cents]
+    lines += [f"    {name:<16}{cents / 100:>12,.2f}" for name, cents in terms.items()]
     lines.append(
         f"  {'classrooms':<18}{figures['classrooms']:>12,}   for {figures['students']:,} students in "
-        f"{figures['cohorts']:,} {'schools and grades' if sectioning.instance.has_grades else 'schools'}; "
-        f"{figures['compact_classrooms']:,} hold a compact"
+        f"{figures['cohorts']:,} {where}; {figures['compact_classrooms']:,} hold a compact"
     )
+    at = "a school and grade" if sectioning.instance.has_grades else "a school"
     if figures["families_yes"]:
         lines.append(
-            f"  {'said yes':<18}{figures['families_yes']:>12,}   families; {figures['families_yes_met']:,} of the "
-            f"{figures['families_yes_where_compact']:,} at a "
-            f"{'school and grade' if sectioning.instance.has_grades else 'school'} with a compact are in its classroom"
+            f"  {'said yes':<18}{figures['families_yes']:>12,}   families; {figures['families_yes_where_compact']:,} "
+            f"have a child at {at} with a compact, {figures['families_yes_met']:,} of them got its classroom"
         )
     if figures["children_no"]:
+        inside = figures["children_no_in_compact_classroom"]
         lines.append(
-            f"  {'said no':<18}{figures['children_no']:>12,}   children; "
-            f"{figures['children_no_in_compact_classroom']:,} in a compact classroom (a hard rule)"
+            f"  {'said no':<18}{figures['families_no']:>12,}   families ({figures['children_no']:,} children, "
+            f"{figures['children_no_where_compact']:,} at {at} with a compact); "
+            f"{'none' if inside == 0 else f'{inside:,}'} in a compact classroom"
         )
     if folder is not None:
         lines.append(f"  {'run folder':<18}{folder}   (classrooms.csv, sections.json, sections.yaml)")

@@ -130,6 +130,7 @@ def solve(
     """Solve CONFIG and write a run folder."""
     started = time.perf_counter()
     settings, instance = load_inputs(config)
+    check_section_inputs(settings, instance)  # the classroom stage's files, before a long solve
     read_seconds = time.perf_counter() - started
     folder = out or default_run_folder(config)
     check_destination(folder, overwrite)

@@ -131,7 +131,8 @@ class Rosters:
         unnamed = int(pd.to_numeric(compact["unnamed_families"]).sum()) if len(compact) else 0
         lines = [
             f"rosters: {len(compact):,} compact classrooms and {len(plain):,} without a compact, "
-            f"in {self.table[['school_id', 'grade']].drop_duplicates().shape[0]:,} schools and grades",
+            f"in {self.table[['school_id', 'grade']].drop_duplicates().shape[0]:,} "
+            f"{'schools and grades' if (self.table['grade'] != '').any() else 'schools'}",
             f"  compact families shown by name {named:,}, as a count only {unnamed:,}"
             + ("" if self.named else " (no --families file: no names)"),
             f"  wrote {display_path(self.folder / 'rosters.csv')}",

@@ -231,6 +231,27 @@ def test_the_solve_config_block_runs_the_stage_after_the_school_stage(tmp_path: 
     assert document["objective"] == pytest.approx(result.sectioning.objective)
     frame = result.sectioning.classrooms
     assert len(frame) == 3000 and frame["classroom_id"].str.len().min() > 0
+    # Without --config, `seatplan sections` uses the block of the run's own config.yaml.
+    before = (folder / "classrooms.csv").read_bytes()
+    again = run("sections", folder, "--overwrite")
+    assert again.exit_code == 0, again.output
+    assert (folder / "classrooms.csv").read_bytes() == before
+
+
+def test_validate_checks_the_stage_s_files_before_anything_is_solved(tiny: tuple[Path, Path]) -> None:
+    _, data = tiny
+    write(data / "choices.csv", "family_id,compact_classroom\nf1,perhaps")
+    config = yaml.safe_load((data / "tiny.yaml").read_text())
+    config["sections"] = {
+        "size": 4,
+        "choice": {"file": "choices.csv"},
+        "balance": [{"attribute": "nope", "category": "x"}],
+    }
+    (data / "with-sections.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    for command in ("validate", "solve"):
+        lines = bad_input(run(command, data / "with-sections.yaml"))
+        assert any("choices.csv:2:" in line and '"perhaps"' in line for line in lines), lines
+        assert any("students.csv:1:" in line and "'nope'" in line for line in lines), lines
 
 
 def test_the_python_api(demo: Path) -> None:

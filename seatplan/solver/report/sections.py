@@ -1048,7 +1048,7 @@ def rosters_section(district: District, sectioned: list[tuple[RunFolder, Section
         "Before a family decides whether it wants its child in a classroom with a parent compact, it is shown, for "
         "its school and grade: each classroom that holds a compact, the compact in it (how many families and "
         "students, and the names of the families that agreed to be named — the others only as a number), the seats "
-        "it leaves for everyone else, and the classrooms without a compact, its plausible alternative.",
+        "it leaves for other children, and the school's classrooms with no compact in them.",
     )
     for run, _ in with_rosters:
         frame = pd.read_csv(run.path / "rosters.csv", dtype=str, keep_default_na=False)
@@ -1062,10 +1062,10 @@ def rosters_section(district: District, sectioned: list[tuple[RunFolder, Section
             Column("compact", "text"),
             Column("families", "number", decimals=0),
             Column("students", "number", decimals=0),
-            Column("named, with consent", "text"),
-            Column("not named", "number", decimals=0),
-            Column("seats for others", "number", decimals=0),
-            Column("without a compact (seats)", "text"),
+            Column("families who agreed to be named", "text"),
+            Column("families not named", "number", decimals=0),
+            Column("seats left for other children", "number", decimals=0),
+            Column("other classrooms (size)", "text"),
         ]
         plain_rooms: dict[tuple[str, str], list[str]] = {}
         for row in frame[frame["compact_id"] == ""].to_dict("records"):
@@ -1083,10 +1083,10 @@ def rosters_section(district: District, sectioned: list[tuple[RunFolder, Section
                     "compact": row["compact_id"],
                     "families": int(row["compact_families"]),
                     "students": int(row["compact_students"]),
-                    "named, with consent": row["named_families"] or "—",
-                    "not named": int(row["unnamed_families"]),
-                    "seats for others": int(row["seats_for_others"]),
-                    "without a compact (seats)": ", ".join(alternatives) or "none",
+                    "families who agreed to be named": row["named_families"] or "—",
+                    "families not named": int(row["unnamed_families"]),
+                    "seats left for other children": int(row["seats_for_others"]),
+                    "other classrooms (size)": ", ".join(alternatives) or "none",
                 }
             )
         cohorts = frame[["school_id", "grade"]].drop_duplicates()
@@ -1095,9 +1095,9 @@ def rosters_section(district: District, sectioned: list[tuple[RunFolder, Section
         table.note = (
             f"One row per classroom that holds a compact: the compact's families and students, the families named "
             f"(only those that consented), the seats left for other families, and the school's classrooms without a "
-            f"compact, with their seats. In the other {len(cohorts) - len(touched):,} of the "
-            f"{len(cohorts):,} {where}, no classroom holds a compact. A family that is not named is counted, "
-            f"never named; rosters.csv lists every classroom."
+            f"compact, with their size. A family in a compact may have several children in it. In the other "
+            f"{len(cohorts) - len(touched):,} of the {len(cohorts):,} {where}, no classroom holds a compact. "
+            f"A family that is not named is counted, never named; rosters.csv lists every classroom."
         )
         section.add(table.build())
     return section
