@@ -655,22 +655,25 @@ def _read_choice_data(
 ) -> dict[str, np.ndarray]:
     """School choice: the lottery order, feeders and current schools, and priorities.csv."""
     return {
-        "lottery_rank": _lottery_rank(config, students, problems),
+        **_lottery(config, students, problems),
         **_feeders(students, schools, problems),
         **_read_priorities(priorities, students, schools, problems),
     }
 
 
-def _lottery_rank(config: Config, students: _Students, problems: list[Problem]) -> np.ndarray:
-    """Each student's place in the lottery (0 = best): students.csv's lottery column, or the draw."""
+def _lottery(config: Config, students: _Students, problems: list[Problem]) -> dict[str, np.ndarray]:
+    """Each student's lottery number (students.csv's lottery column, or the draw) and its place in
+    the lottery (0 = best)."""
     table = students.table
-    if table.has("lottery"):
-        order = np.argsort(_lottery_numbers(table, problems), kind="stable")
-    else:
-        order = np.argsort(lottery_from_seed(students.ids, config.solver.seed), kind="stable")
+    numbers = (
+        _lottery_numbers(table, problems)
+        if table.has("lottery")
+        else lottery_from_seed(students.ids, config.solver.seed)
+    )
+    order = np.argsort(numbers, kind="stable")
     rank = np.empty(students.n, dtype=np.int64)
     rank[order] = np.arange(students.n)
-    return rank
+    return {"lottery_rank": rank, "lottery_number": numbers}
 
 
 def _lottery_numbers(table: Table, problems: list[Problem]) -> np.ndarray:

@@ -57,6 +57,9 @@ class Instance:
 
     # School-choice data: who each school prefers (priorities.csv, feeders, the lottery).
     lottery_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) 0 = best
+    #: (S,) each student's lottery number as families are told it: students.csv's (float64) or
+    #: the documented draw (uint64); smaller is better.
+    lottery_number: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     priority_student: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
     priority_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
     priority_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
@@ -138,6 +141,15 @@ class Instance:
             feeds = np.where(current >= 0, self.school_feeds[np.maximum(current, 0)], -1)
             out += np.where(feeds == schools, feeder_priority, 0)
         return out
+
+    def lottery_of(self, student: int) -> int | float:
+        """A student's lottery number as a plain number (a whole number when it is one)."""
+        if not len(self.lottery_number):
+            return int(self.lottery_rank[student]) + 1
+        value = self.lottery_number[student]
+        if self.lottery_number.dtype.kind == "u":
+            return int(value)
+        return int(value) if float(value).is_integer() else float(value)
 
     def student_index(self) -> dict[str, int]:
         return {sid: i for i, sid in enumerate(self.student_ids)}

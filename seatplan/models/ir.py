@@ -30,6 +30,8 @@ class Role(StrEnum):
     #: Lagrange multipliers when the flow runs without it.
     SIDE = "side"
     #: Valid for every whole-number solution and implied by the other rows; tightens relaxations.
+    #: A cut implied by a hard rule's rows carries that rule's units (HardUnits), so that it is
+    #: relaxed with them; a cut without units must hold whichever hard rules are relaxed.
     CUT = "cut"
     #: Equalities that define running-sum variables: long chains, slow in an LP.
     RUNNING_SUM = "running_sum"
@@ -55,6 +57,18 @@ class VariableBlock:
 
 
 @dataclass(frozen=True)
+class HardUnits:
+    """Which instance of a hard rule each row of a block belongs to, so that a planner can be told
+    *which* rules collide when a program is infeasible: `key` is the config setting that makes the
+    rule hard (`stability.mode`, `diversity[1].mode`), `of_row` the unit of each row (an integer
+    the rule chooses), `describe` a unit in words."""
+
+    key: str
+    of_row: np.ndarray
+    describe: Callable[[int], str]
+
+
+@dataclass(frozen=True)
 class RowBlock:
     """Linear rows `lower ≤ Σ coefs·x[indices] ≤ upper` of one kind, e.g. `capacity[school=S12,grade=K]`."""
 
@@ -66,6 +80,8 @@ class RowBlock:
     lower: np.ndarray
     upper: np.ndarray
     labels: Labeller
+    #: For the rows of a hard rule a planner could relax: the rule instance of each row.
+    hard: HardUnits | None = None
 
     @property
     def size(self) -> int:
@@ -112,6 +128,7 @@ def rows_from_triplets(
     lower: np.ndarray | float,
     upper: np.ndarray | float,
     labels: Labeller,
+    hard: HardUnits | None = None,
 ) -> RowBlock:
     """Build a RowBlock from triplets: duplicate (row, var) entries are summed, zeros dropped."""
     row = np.asarray(row, dtype=np.int64)
@@ -129,6 +146,7 @@ def rows_from_triplets(
         lower=np.broadcast_to(np.asarray(lower, dtype=float), (n_rows,)).copy(),
         upper=np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,)).copy(),
         labels=labels,
+        hard=hard,
     )
 
 

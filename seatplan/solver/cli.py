@@ -7,6 +7,7 @@ rules cannot all hold or no solution was found); anything else is a bug and keep
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import shlex
 import sys
@@ -23,16 +24,30 @@ from seatplan.models.classrooms import check_inputs as check_section_inputs
 from seatplan.models.classrooms import load_settings as load_section_settings
 from seatplan.models.config import Backend
 from seatplan.models.data import load_inputs
-from seatplan.models.errors import SeatplanError
+from seatplan.models.errors import InfeasibleError, InputError, Problem, SeatplanError
 from seatplan.models.formulation import build_model
 from seatplan.models.generate import DistrictSpec, write_district
 from seatplan.solver.classrooms import section_folder, sections_summary
 from seatplan.solver.compare import collect, render
+from seatplan.solver.explain import (
+    COST_TIME_LIMIT,
+    cutoff_table,
+    explain_all,
+    explain_student,
+    read_student_list,
+    render_table,
+)
+from seatplan.solver.explain.cutoffs import NOT_MEANINGFUL_WHY, fills_in_order
+from seatplan.solver.explain.infeasibility import find_conflict, infeasibility_path, write_conflict
+from seatplan.solver.explain.price import price_rules
 from seatplan.solver.metrics import summary_text
 from seatplan.solver.report import build_report, default_report_path
+from seatplan.solver.result import Result, infeasible_message
 from seatplan.solver.rosters import write_rosters
-from seatplan.solver.run import check_destination, default_run_folder
+from seatplan.solver.run import check_destination, default_run_folder, write_text_whole
+from seatplan.solver.runfolder import read_run
 from seatplan.solver.solve import solve as run_solve
+from seatplan.solver.status import Status
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -150,13 +165,31 @@ def solve(
         read_seconds=read_seconds,
         command=command_line(click.get_current_context()),
     )
-    # Infeasible or no solution: the error says so (exit 1) and nothing is written.
+    if result.status == Status.INFEASIBLE:
+        explain_infeasible(result, folder)
+    # No solution: the error says so (exit 1) and nothing is written.
     result.save(folder, overwrite=overwrite, report=with_report)
     click.echo(summary_text(result, folder))
     if result.sectioning is not None:
         click.echo(sections_summary(result.sectioning, None))
     if with_report:
         click.echo(f"  {'report':<18}{folder / 'report.html'}")
+
+
+def explain_infeasible(result: Result, folder: Path) -> None:
+    """Which hard rules collide, in the config's words: printed, written as infeasibility.json next
+    to where the run folder would have been, and raised (exit 1; no run folder)."""
+    click.echo("infeasible: looking for the hard rules that collide …", err=True)
+    config = result.config
+    conflict = find_conflict(config, result.instance, time_limit=min(config.solver.time_limit, 120.0))
+    if conflict is None:
+        raise InfeasibleError(infeasible_message(result))
+    path = infeasibility_path(folder)
+    replaced = path.exists()
+    write_conflict(conflict, config.name, path)
+    lines = conflict.sentences(config.name)
+    lines.append(f"Wrote {path}{' (replacing the one there)' if replaced else ''}. No run folder was written.")
+    raise InfeasibleError("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +330,83 @@ def generate(
     )
     config_path = write_district(spec, outdir, overwrite=overwrite, config_path=config_path)
     click.echo(f"wrote {outdir}: {students:,} students, {schools:,} schools, {clusters} clusters; config {config_path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# explain and cutoffs
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("student_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (or, with --rules, the table as JSON).")
+@click.option("--all", "every", is_flag=True, help="Every student's reasons, written as a CSV file.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="With --all: the CSV file (default RUN_DIR/explanations.csv)."
+)
+@click.option(
+    "--students",
+    "students_file",
+    type=click.Path(path_type=Path),
+    help="With --all: the students (a student_id column) whose costs are re-solved (optimised runs).",
+)
+@click.option("--rules", "price", is_flag=True, help="The price of every rule in force: re-solve with each one off.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds for each re-solve.")
+@click.option("--jobs", type=click.IntRange(min=1), help="With --rules: re-solves side by side (default: the cores).")
+@click.option("--overwrite", is_flag=True, help="With --all: replace the CSV file if it exists.")
+@reports_errors
+def explain(
+    run_dir: Path,
+    student_id: str | None,
+    as_json: bool,
+    every: bool,
+    out: Path | None,
+    students_file: Path | None,
+    price: bool,
+    fmt: str,
+    time_limit: float | None,
+    jobs: int | None,
+    overwrite: bool,
+) -> None:
+    """Why a student was placed where it was (STUDENT_ID), every student's reasons (--all), or the
+    price of every rule in force (--rules)."""
+    chosen = sum([student_id is not None, every, price])
+    if chosen != 1:
+        raise click.UsageError("give one of STUDENT_ID, --all or --rules")
+    run = read_run(run_dir)
+    limit = time_limit if time_limit is not None else COST_TIME_LIMIT
+    if price:
+        table = price_rules(run, jobs=jobs, time_limit=time_limit)
+        click.echo(render_table(table.frame, "json" if as_json else fmt))
+        return
+    if every:
+        with_costs = read_student_list(students_file, run) if students_file is not None else None
+        target = out or run_dir / "explanations.csv"
+        if target.exists() and not overwrite:
+            raise InputError([Problem(str(target), None, "exists already; pass --overwrite to replace it")])
+        text = explain_all(run, with_costs, time_limit=limit)
+        write_text_whole(target, text)
+        click.echo(f"wrote {target}: {run.instance.n_students:,} students")
+        return
+    assert student_id is not None
+    explanation = explain_student(run, student_id, time_limit=limit)
+    if as_json:
+        click.echo(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(explanation.text())
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table")
+@reports_errors
+def cutoffs(run_dir: Path, fmt: str) -> None:
+    """Per school and grade: seats, applicants, placed, the cutoff (last admitted) and the waitlist."""
+    run = read_run(run_dir)
+    click.echo(render_table(cutoff_table(run), fmt))
+    if fmt in ("table", "markdown") and not fills_in_order(run):
+        click.echo(f"\n{NOT_MEANINGFUL_WHY}.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -231,3 +231,8 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
         for r in text_rows
     ]
     return "\n".join([header, *body])
+
+
+#: For other commands that show the same figures (explain --rules).
+metrics_of = _metrics_of
+value_of = _value

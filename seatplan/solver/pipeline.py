@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
 from seatplan.models.formulation import Model
 from seatplan.models.instance import Instance
@@ -50,6 +51,8 @@ class PipelineOptions:
     lp_variable_limit: int = 300_000
     #: Share of the time limit the bounding phase may take before CP-SAT goes on.
     bound_share: float = 0.5
+    #: An assignment to start from (offered with the first solutions, kept if it keeps every row).
+    start: Assignment | None = None
 
 
 DEFAULT_OPTIONS = PipelineOptions()
@@ -171,6 +174,8 @@ def solve_ortools(
     if search.done():
         return search.result()
     first_solutions(search, model, instance, config)
+    if options.start is not None:
+        search.offer(starting_values(model, options.start), "the start given")
     bound_and_improve(search, model, instance, config, options)
     if search.done():
         proven = of_solution(search.best_objective, search.bound)
@@ -300,6 +305,14 @@ def first_solutions(search: Search, model: Model, instance: Instance, config: Co
     search.offer(warm_start(model, instance, config), "warm start (min-cost flow, then repair)")
     if config.stability.mode != "off":
         search.offer(stable_warm_start(model, instance, config), "deferred acceptance")
+
+
+def starting_values(model: Model, start: Assignment) -> np.ndarray | None:
+    """A given assignment as a solution vector (None when the model has no such placement)."""
+    values = model.encode(start)
+    if values is not None:
+        complete_free_variables(model, values)
+    return values
 
 
 # 3. a proven bound, and the solutions it suggests --------------------------------------------------

@@ -154,3 +154,15 @@ def write_assignment(result: Result, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "school_id", "position", "compact_id"])
         writer.writerows(zip(*assignment_columns(result), strict=True))
+
+
+def write_text_whole(path: Path, text: str) -> None:
+    """A text file written whole or not at all: a temporary file beside it, then one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.partial")
+    try:
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from seatplan.models.assignment import Assignment
 from seatplan.models.classrooms import CLASSROOMS
 from seatplan.models.classrooms import check_inputs as check_section_inputs
 from seatplan.models.config import Config
@@ -52,11 +53,13 @@ def solve(
     read_seconds: float = 0.0,
     options: PipelineOptions = DEFAULT_OPTIONS,
     command: str | None = None,
+    start: Assignment | None = None,
 ) -> Result:
     """Load (unless given), formulate and solve; never claims more than the solver proved.
 
     `read_seconds`: time already spent reading the data (counted in the result's seconds);
-    `command`: how the run was asked for, recorded in metrics.json."""
+    `command`: how the run was asked for, recorded in metrics.json; `start`: an assignment to start
+    the search from (kept when it keeps every rule; e.g. the plan, when a rule is relaxed)."""
     started = time.perf_counter()
     if time_limit is not None:
         config = replace(config, solver=replace(config.solver, time_limit=time_limit))
@@ -66,7 +69,7 @@ def solve(
     if config.mechanism == "deferred_acceptance":
         result = _deferred_acceptance(config, instance, started, progress)
     else:
-        result = _optimise(config, instance, backend, progress, options, started)
+        result = _optimise(config, instance, backend, progress, options, started, start)
     result.seconds = {
         "read": round(read_seconds, 3),
         **result.seconds,
@@ -105,6 +108,7 @@ def _optimise(
     progress: Progress | None,
     options: PipelineOptions,
     started: float,
+    start: Assignment | None = None,
 ) -> Result:
     model = build_model(instance, config)
     built = time.perf_counter()
@@ -127,6 +131,8 @@ def _optimise(
         if progress is not None:
             progress(objective, bound, seconds)
 
+    if start is not None:
+        options = replace(options, start=start)
     raw, fallback, messages = _run_with_fallback(
         backend_name(config, backend), model, instance, config, settings, record, options
     )

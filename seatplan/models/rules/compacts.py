@@ -23,7 +23,7 @@ import numpy as np
 
 from seatplan.models.config import Config
 from seatplan.models.instance import Instance
-from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
+from seatplan.models.ir import HardUnits, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
 
 #: Schools with more compacts than this get no cover rows (2^n subsets would be enumerated).
@@ -63,6 +63,14 @@ class Compacts(Rule):
         row_of_school[binding] = np.arange(len(binding))
         compacts = np.flatnonzero(row_of_school[school] >= 0)
         sids = instance.school_ids
+        share = HardUnits(
+            "compacts.max_share",
+            binding,
+            lambda j: (
+                f"compacts take at most {limit[j]} of the {instance.total_capacity[j]} seats of "
+                f"{sids[j]} ({float(build.config.compacts.max_share):g}%)"
+            ),
+        )
         build.formulation.add_rows(
             rows_from_triplets(
                 "compact_share",
@@ -74,9 +82,17 @@ class Compacts(Rule):
                 -np.inf,
                 limit[binding].astype(float),
                 lambda r: f"school={sids[binding[r]]}",
+                HardUnits(
+                    "compacts.max_share",
+                    binding,
+                    lambda j: (
+                        f"compacts take at most {limit[j]} of the {instance.total_capacity[j]} seats of "
+                        f"{sids[j]} ({float(build.config.compacts.max_share):g}%)"
+                    ),
+                ),
             )
         )
-        _add_covers(build, sizes, limit)
+        _add_covers(build, sizes, limit, share)
         weight = 100 * build.config.objective.broken_compact
         families = instance.compact_family_count
         build.formulation.add_term(
@@ -143,7 +159,7 @@ def _figures(instance: Instance, honored: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _add_covers(build: Build, sizes: np.ndarray, limit: np.ndarray) -> None:
+def _add_covers(build: Build, sizes: np.ndarray, limit: np.ndarray, share: HardUnits) -> None:
     instance = build.instance
     covers: list[tuple[int, tuple[int, ...]]] = []
     for school in np.unique(instance.compact_school):
@@ -173,6 +189,8 @@ def _add_covers(build: Build, sizes: np.ndarray, limit: np.ndarray) -> None:
             -np.inf,
             upper,
             lambda r: f"school={sids[covers[r][0]]},compacts={'+'.join(str(ids[c]) for c in covers[r][1])}",
+            # A cover is implied by its school's share row: it goes where that row goes.
+            HardUnits("compacts.max_share", np.array([school for school, _ in covers]), share.describe),
         )
     )
 

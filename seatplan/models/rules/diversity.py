@@ -23,7 +23,7 @@ import numpy as np
 
 from seatplan.models.config import Config, DiversityRule
 from seatplan.models.instance import Instance
-from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
+from seatplan.models.ir import HardUnits, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 
 
@@ -214,6 +214,14 @@ def _build_rule(instance: Instance, build: Build, seats: Seats, number: int, rul
         return f"{tag},{scope}={unit_info.names[active[r]]}"
 
     if rule.mode == "hard":
+        hard = HardUnits(
+            f"diversity[{number}]",
+            active,
+            lambda u: (
+                f"the share of {rule.attribute} = {rule.category} at {scope} {unit_info.names[u]} "
+                f"stays within {lo}–{hi}%"
+            ),
+        )
         for side, coef in sides:
             model.add_rows(
                 rows_from_triplets(
@@ -226,6 +234,7 @@ def _build_rule(instance: Instance, build: Build, seats: Seats, number: int, rul
                     -np.inf,
                     0,
                     labeller,
+                    hard,
                 )
             )
         return

@@ -17,7 +17,7 @@ import numpy as np
 
 from seatplan.models.config import Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
-from seatplan.models.ir import Role, rows_from_triplets, term_from_pairs
+from seatplan.models.ir import HardUnits, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
 
 
@@ -119,7 +119,12 @@ def _build(build: Build) -> None:
         return f"family={fids[family[a[p]]]},students={ids[a[p]]}+{ids[b[p]]},school={sids[row_school[r]]}"
 
     if mode == "hard":
-        model.add_rows(rows_from_triplets("family_together", Role.SIDE, n_rows, row, var, sign, 0, 0, label))
+        hard = HardUnits(
+            "families.together",
+            family[a[row_pair]],
+            lambda f: f"the children of family {fids[f]} are placed at one school (or none is placed)",
+        )
+        model.add_rows(rows_from_triplets("family_together", Role.SIDE, n_rows, row, var, sign, 0, 0, label, hard))
         return
     families = np.unique(family[a])
     family_var = model.add_variables("split", len(families), 0, 1, lambda i: f"family={fids[families[i]]}")

@@ -29,13 +29,13 @@ CP-SAT alone then proves the optimum in 26 s, where without them it had not in 1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from seatplan.models.config import Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
-from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets, term_from_pairs
+from seatplan.models.ir import Formulation, HardUnits, Labeller, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
 
 
@@ -285,7 +285,10 @@ def _build(instance: Instance, config: Config, model: Formulation, seats: Seats)
                 np.full(n_pairs, 100 * config.stability.weight, np.int64),
             )
         )
-    _cutoff_rows(model, n_pairs, school * n_grades + grade, key, pair_var, atleast, own_compact, blocking, labels)
+    units = _envy_units(instance, student, school) if mode == "hard" else None
+    _cutoff_rows(
+        model, n_pairs, school * n_grades + grade, key, pair_var, atleast, own_compact, blocking, labels, units
+    )
     model.add_rows(
         rows_from_triplets(
             "no_justified_envy",
@@ -297,8 +300,40 @@ def _build(instance: Instance, config: Config, model: Formulation, seats: Seats)
             cap.astype(float),
             np.inf,
             labels,
+            units,
         )
     )
+
+
+def _envy_units(instance: Instance, student: np.ndarray, school: np.ndarray) -> HardUnits:
+    """The instances of `stability: hard` a planner can be told about: no justified envy at one
+    school (and grade), and, apart, the envy of a compact's members for its school when the compact
+    is not honored (which is what makes two compacts competing for one school collide)."""
+    n_grades = len(instance.grades)
+    n_cells = instance.n_schools * n_grades
+    compact = instance.compact_of_student[student]
+    at_own = np.zeros(len(student), dtype=bool)
+    if instance.n_compacts:
+        at_own = (compact >= 0) & (instance.compact_school[np.maximum(compact, 0)] == school)
+    unit = np.where(at_own, n_cells + compact, school * n_grades + instance.grade[student])
+    sids, grades = instance.school_ids, instance.grades
+
+    def describe(u: int) -> str:
+        if u >= n_cells:
+            c = u - n_cells
+            where = sids[instance.compact_school[c]]
+            return (
+                f"the members of compact {instance.compact_ids[c]} listed {where}: if the compact is not honored, "
+                f"{where} must be full with students it ranks above them"
+            )
+        j, g = divmod(u, n_grades)
+        grade = f" in grade {grades[g]}" if instance.has_grades else ""
+        return (
+            f"nobody who lists {sids[j]} is kept out of it{grade} while it has a free seat or holds a student "
+            f"it ranks lower"
+        )
+
+    return HardUnits("stability.mode", unit, describe)
 
 
 def _cutoff_rows(
@@ -311,6 +346,7 @@ def _cutoff_rows(
     own_compact: np.ndarray,
     blocking: int,
     labels: Labeller,
+    units: HardUnits | None = None,
 ) -> None:
     """The cutoff form of the same rule: if j holds anyone j ranks below s, s is at j or better.
 
@@ -394,6 +430,7 @@ def _cutoff_rows(
             0,
             np.inf,
             lambda r: labels(has_next[r]),
+            None if units is None else replace(units, of_row=units.of_row[has_next]),
         )
     )
 

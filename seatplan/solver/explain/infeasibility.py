@@ -1,0 +1,329 @@
+"""Infeasibility in the planner's words: a small set of hard rule instances that cannot all hold.
+
+Every row a rule marks as hard and relaxable (models/ir.HardUnits: stability at one school, a hard
+band at one unit, one family kept together, the compact share of one school, a hard cluster) gets
+one switch; the seats, "one school per student" and the compact rule itself stay as they are. CP-SAT
+is asked for the program with every switch assumed on; when it proves that infeasible it names a
+sufficient set of assumptions (`sufficient_assumptions_for_infeasibility`), and the set is then shrunk
+by deletion: each instance is dropped in turn and the rest solved again — still infeasible, it stays
+out; feasible, it is needed. When every such check ended with a proof, dropping any one instance of
+the final set makes the rest feasible (a minimal set); a check that ran out of time is said so.
+
+Cuts (rows valid for every whole-number solution and implied by the others) stay, for CP-SAT's
+sake (they are what lets it prove infeasibility fast): a cut implied by a hard rule carries that
+rule's units and is switched with it, and a cut without units holds whichever rules are relaxed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seatplan.models.config import Config
+from seatplan.models.formulation import Model, build_model
+from seatplan.models.instance import Instance
+from seatplan.models.ir import Formulation, HardUnits, Role, rows_from_triplets
+from seatplan.models.rules.clusters import outside_cluster
+from seatplan.solver.backends import cpsat
+
+#: Seconds for the whole search when the caller does not say.
+DEFAULT_TIME_LIMIT = 60.0
+
+
+@dataclass(frozen=True)
+class RuleInstance:
+    """One instance of a hard rule: its config setting (with file and line) and its unit in words."""
+
+    key: str
+    file: str
+    line: int | None
+    unit: str
+    setting: str
+
+    @property
+    def where(self) -> str:
+        """`config.yaml:14 diversity[1]`: the setting as a planner finds it."""
+        at = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{at} {self.key}"
+
+    @property
+    def text(self) -> str:
+        at = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{at} {self.setting} — {self.unit}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "file": self.file,
+            "line": self.line,
+            "setting": self.setting,
+            "unit": self.unit,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Conflict:
+    """Hard rule instances that cannot all hold together (given the seats, and any placement the
+    caller fixed). `minimal`: dropping any one of them was proven to leave a feasible program;
+    `unproven` lists those whose check ran out of time."""
+
+    rules: list[RuleInstance]
+    minimal: bool
+    unproven: list[RuleInstance] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def sentences(self, name: str) -> list[str]:
+        """The conflict as a planner reads it."""
+        if not self.rules:
+            return [f"{name}: infeasible — the seats alone cannot hold it (no hard rule of the config is involved)."]
+        lines = [
+            f"{name}: infeasible — these {len(self.rules)} hard rules cannot all hold together"
+            + (", and dropping any one of them makes the rest feasible:" if self.minimal else ":")
+        ]
+        lines += [f"  - {rule.text}" for rule in self.rules]
+        if self.unproven:
+            lines.append(
+                "  (whether the rest is feasible without "
+                + ", ".join(rule.where for rule in self.unproven)
+                + " was not settled in the time given: the set may be larger than needed)"
+            )
+        lines.append("  (with the seats as they are in the data.) Relax one of them and solve again.")
+        return lines
+
+    def to_json(self, name: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "status": "infeasible",
+            "minimal": self.minimal,
+            "rules": [rule.to_json() for rule in self.rules],
+            "unproven": [rule.where for rule in self.unproven],
+            "text": "\n".join(self.sentences(name)),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class _Switches:
+    """The program with one switch (a Boolean variable) per hard rule instance."""
+
+    model: Any  # cp_model.CpModel
+    literals: list[int]
+    instances: list[RuleInstance]
+
+
+def find_conflict(
+    config: Config,
+    instance: Instance,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    fixed: list[tuple[int, int]] | None = None,
+) -> Conflict | None:
+    """A small set of hard rule instances that cannot all hold, or None when the program is
+    feasible (or not settled in `time_limit`). `fixed`: placements (student, school) that must
+    hold as well, as background (an explanation asks why one placement is impossible)."""
+    started = time.perf_counter()
+    switches = _switched_program(config, instance, fixed or [])
+    if switches is None:
+        return None
+    deadline = started + time_limit
+    everything = list(range(len(switches.literals)))
+    status, core = _check(switches, everything, deadline - time.perf_counter())
+    if status != "infeasible":
+        return None
+    if core is None:
+        # No core given: the seats alone (and the fixed placements) may be what fails.
+        alone, _ = _check(switches, [], deadline - time.perf_counter())
+        if alone == "infeasible":
+            return Conflict(rules=[], minimal=True, seconds=time.perf_counter() - started)
+        core = everything
+    needed: list[int] = []
+    unproven: list[int] = []
+    remaining = list(core)
+    while remaining:
+        candidate = remaining.pop(0)
+        left = deadline - time.perf_counter()
+        trial = needed + unproven + remaining
+        status, smaller = _check(switches, trial, left / (len(remaining) + 1)) if left > 0.05 else ("unknown", None)
+        if status == "infeasible":
+            if smaller is not None:
+                keep = set(smaller)
+                remaining = [r for r in remaining if r in keep]
+            continue
+        (needed if status == "feasible" else unproven).append(candidate)
+    chosen = sorted(needed + unproven)
+    return Conflict(
+        rules=[switches.instances[i] for i in chosen],
+        minimal=not unproven,
+        unproven=[switches.instances[i] for i in sorted(unproven)],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _switched_program(config: Config, instance: Instance, fixed: list[tuple[int, int]]) -> _Switches | None:
+    hard_clusters = config.clusters.mode == "hard"
+    opened = replace(config, clusters=replace(config.clusters, mode="off")) if hard_clusters else config
+    model = build_model(instance, opened)
+    # A copy of the row list: the cluster rows are added to it, not to the model.
+    formulation = replace(model.formulation, rows=list(model.formulation.rows))
+    if hard_clusters:
+        _add_cluster_rows(formulation, model, instance, config)
+    lower = formulation.lower.copy()
+    for student, school in fixed:
+        var = seat_variable(model, instance, student, school)
+        if var is None:
+            return None
+        lower[var] = 1
+    formulation = replace(formulation, lower=lower)
+    if formulation.n_vars == 0:
+        return None
+    cp = cpsat.build(formulation)
+    proto = cp.proto
+    proto.clear_objective()
+    literals: list[int] = []
+    instances: list[RuleInstance] = []
+    # One switch per rule instance; two blocks of one instance (a band's floor and ceiling) share it.
+    switch_of: dict[tuple[str, str], int] = {}
+    for block, offset in zip(formulation.rows, formulation.row_offsets(), strict=True):
+        if block.hard is None:
+            continue
+        units, group = np.unique(block.hard.of_row, return_inverse=True)
+        unit_literal = []
+        for unit in units.tolist():
+            rule = _instance(config, block.hard, int(unit))
+            known = switch_of.get((rule.key, rule.unit))
+            if known is None:
+                known = len(proto.variables)
+                proto.variables.add().domain.extend([0, 1])
+                switch_of[(rule.key, rule.unit)] = known
+                literals.append(known)
+                instances.append(rule)
+            unit_literal.append(known)
+        for row, g in enumerate(group.tolist()):
+            proto.constraints[offset + row].enforcement_literal.append(unit_literal[g])
+    return _Switches(cp, literals, instances)
+
+
+def _add_cluster_rows(formulation: Formulation, model: Model, instance: Instance, config: Config) -> None:
+    """Hard clusters close options outright; for the search they are rows, one per home cluster."""
+    seats = model.seats
+    outside = seats.is_option & outside_cluster(instance, seats.student, seats.school)
+    chosen = np.flatnonzero(outside)
+    if not len(chosen):
+        return
+    home = instance.home_cluster[seats.student[chosen]]
+    clusters, row = np.unique(home, return_inverse=True)
+    names = instance.clusters
+    formulation.add_rows(
+        rows_from_triplets(
+            "home_cluster",
+            Role.SIDE,
+            len(clusters),
+            row,
+            seats.var[chosen],
+            np.ones(len(chosen), np.int64),
+            -np.inf,
+            0,
+            lambda r: f"cluster={names[clusters[r]]}",
+            HardUnits(
+                "clusters.mode",
+                clusters,
+                lambda c: f"students of cluster {names[c]} are placed only in {names[c]} or at a citywide school",
+            ),
+        )
+    )
+
+
+def seat_variable(model: Model, instance: Instance, student: int, school: int) -> int | None:
+    """The variable that places `student` at `school` (its compact's, for a member at its compact's
+    school), or None when the model has none."""
+    seats = model.seats
+    compact = int(instance.compact_of_student[student])
+    if compact >= 0 and int(instance.compact_school[compact]) == school:
+        return int(seats.compact_start + compact)
+    hit = np.flatnonzero(seats.is_option & (seats.student == student) & (seats.school == school))
+    return int(seats.var[hit[0]]) if len(hit) else None
+
+
+def _instance(config: Config, hard: HardUnits, unit: int) -> RuleInstance:
+    path = _key_path(hard.key)
+    line = config.line(*path)
+    return RuleInstance(
+        key=hard.key,
+        file=config.display_name,
+        line=line,
+        unit=hard.describe(unit),
+        setting=_setting(config, hard.key),
+    )
+
+
+def _key_path(key: str) -> tuple[str | int, ...]:
+    """`diversity[1].mode` -> ("diversity", 1, "mode")."""
+    path: list[str | int] = []
+    for part in key.split("."):
+        match = re.fullmatch(r"(\w+)((?:\[\d+\])*)", part)
+        if match is None:
+            path.append(part)
+            continue
+        path.append(match.group(1))
+        path += [int(number) for number in re.findall(r"\[(\d+)\]", match.group(2))]
+    return tuple(path)
+
+
+def _setting(config: Config, key: str) -> str:
+    """The setting as written in words: `stability: hard`, `diversity[1]: hard band`."""
+    if key.startswith("diversity["):
+        number = _key_path(key)[1]
+        assert isinstance(number, int)
+        rule = config.diversity[number]
+        return f"hard band on {rule.attribute} = {rule.category} by {rule.scope}"
+    if key == "compacts.max_share":
+        return f"compacts.max_share: {float(config.compacts.max_share):g}"
+    if key == "stability.mode":
+        return "stability: hard"
+    if key == "families.together":
+        return "families.together: hard"
+    if key == "clusters.mode":
+        return "clusters: hard"
+    return key
+
+
+def _check(switches: _Switches, on: list[int], time_limit: float) -> tuple[str, list[int] | None]:
+    """Solve with the switches `on` assumed: ("infeasible", a sufficient subset of `on` or None),
+    ("feasible", None) or ("unknown", None)."""
+    from ortools.sat.python import cp_model
+
+    proto = switches.model.proto
+    proto.assumptions.clear()
+    proto.assumptions.extend([switches.literals[i] for i in on])
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, float(time_limit))
+    # Assumptions and their core need a single worker (CP-SAT's own requirement).
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    status = solver.solve(switches.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return "feasible", None
+    if status != cp_model.INFEASIBLE:
+        return "unknown", None
+    position = {literal: i for i, literal in enumerate(switches.literals)}
+    core = [position[v] for v in solver.sufficient_assumptions_for_infeasibility() if v in position]
+    return "infeasible", (core if core else None)
+
+
+def write_conflict(conflict: Conflict, name: str, path: Path) -> None:
+    """infeasibility.json, written whole (a temporary file, then one rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.partial")
+    staging.write_text(json.dumps(conflict.to_json(name), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    staging.replace(path)
+
+
+def infeasibility_path(run_folder: Path) -> Path:
+    """Where infeasibility.json goes: next to where the run folder would have been."""
+    return run_folder.parent / "infeasibility.json"

@@ -1,0 +1,465 @@
+"""Why a student was placed where it was: one reason, with numbers, for each school it listed above.
+
+- Runs that fill schools in their own order (deferred acceptance, `stability: hard`): the school
+  was full with students it ranks higher — its cutoff against the student's own priority and
+  lottery number (explain/cutoffs.py).
+- Optimised runs: a hard rule forbids the placement (named as in the config), or it has a price —
+  the best objective with this student forced to that school, minus the run's objective, and which
+  terms change. The forced program is the run's own program with one more bound, solved by CP-SAT
+  from the run's assignment, with the run's proven bound as its floor; when the time limit stops it
+  before a proof, the price is an upper bound and says so. When the forced program is infeasible,
+  the hard rules that forbid it are found as in infeasibility.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from seatplan.models.assignment import Assignment
+from seatplan.models.errors import InputError, Problem
+from seatplan.models.evaluate import Evaluation, evaluate
+from seatplan.models.formulation import Model, build_model
+from seatplan.models.rules.clusters import outside_cluster
+from seatplan.solver.backends import SolveSettings, cpsat
+from seatplan.solver.explain.cutoffs import Cutoffs, cutoffs, fills_in_order
+from seatplan.solver.explain.infeasibility import find_conflict, seat_variable
+from seatplan.solver.runfolder import RunFolder
+from seatplan.solver.status import Status
+from seatplan.solver.warmstart import complete_free_variables
+
+#: Seconds for each forced re-solve when the caller does not say.
+COST_TIME_LIMIT = 30.0
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+@dataclass
+class Reason:
+    """Why the student is not at one school it listed above its placement."""
+
+    school: int
+    position: int
+    kind: str  # "cutoff" | "cost" | "rule"
+    text: str
+    cutoff: dict[str, Any] | None = None
+    student_key: dict[str, Any] | None = None
+    cost: float | None = None
+    cost_is_bound: bool = False
+    terms: dict[str, float] = field(default_factory=dict)
+    rule: str | None = None
+
+    def to_json(self, run: RunFolder) -> dict[str, Any]:
+        return {
+            "school_id": str(run.instance.school_ids[self.school]),
+            "position": self.position,
+            "kind": self.kind,
+            "cutoff": self.cutoff,
+            "student_key": self.student_key,
+            "cost": self.cost,
+            "cost_is_bound": self.cost_is_bound,
+            "terms": self.terms,
+            "rule": self.rule,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Explanation:
+    """A student's placement and one reason per school it listed above it (every listed school
+    when it has no school), in list order."""
+
+    run: RunFolder
+    student: int
+    reasons: list[Reason]
+
+    @property
+    def school(self) -> int:
+        return int(self.run.school[self.student])
+
+    @property
+    def position(self) -> int | None:
+        position = int(self.run.position[self.student])
+        return position if self.school >= 0 and position > 0 else None
+
+    def headline(self) -> str:
+        run, sid = self.run, self.run.instance.student_ids[self.student]
+        if self.school < 0:
+            listed = len(self.reasons)
+            if not listed:
+                return f"{sid} has no school: the family listed none."
+            return (
+                f"{sid} has no school: none of the {listed} school{'s' if listed != 1 else ''} listed could take them."
+            )
+        where = school_name(run, self.school)
+        if run.through_compact[self.student]:
+            return f"{sid} is placed at {where} through the family's parent compact."
+        if self.position is None:
+            return f"{sid} is placed at {where}, a school the family did not list."
+        choice = "first choice" if self.position == 1 else f"{ordinal(self.position)} choice"
+        return f"{sid} is placed at {where}, the family's {choice}."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "student_id": str(self.run.instance.student_ids[self.student]),
+            "school_id": None if self.school < 0 else str(self.run.instance.school_ids[self.school]),
+            "position": self.position,
+            "reasons": [reason.to_json(self.run) for reason in self.reasons],
+        }
+
+    def text(self) -> str:
+        lines = [self.headline()]
+        if self.reasons and self.school >= 0:
+            lines.append("Why not a school listed higher:")
+        lines += [f"  {ordinal(r.position)} choice, {school_name(self.run, r.school)}: {r.text}" for r in self.reasons]
+        return "\n".join(lines)
+
+
+def school_name(run: RunFolder, school: int) -> str:
+    instance = run.instance
+    sid, name = str(instance.school_ids[school]), str(instance.school_names[school])
+    return sid if not name or name == sid else f"{name} ({sid})"
+
+
+def student_index(run: RunFolder, student_id: str) -> int:
+    found = np.flatnonzero(run.instance.student_ids == student_id)
+    if not len(found):
+        raise InputError(
+            [Problem(f"{run.where}/assignment.csv", None, f"expected a student_id of the run, got {student_id!r}")]
+        )
+    return int(found[0])
+
+
+def listed_above(run: RunFolder, student: int) -> list[tuple[int, int]]:
+    """(school, position) of every school the student listed above its placement (all of them when
+    it has no school, or when it is placed through its compact at a school it did not list)."""
+    instance = run.instance
+    schools = instance.pref_school[instance.pref_start[student] : instance.pref_start[student + 1]]
+    own = int(run.position[student]) if run.school[student] >= 0 else 0
+    if run.school[student] >= 0 and own == 0 and not run.through_compact[student]:
+        return []
+    limit = own - 1 if own > 0 else len(schools)
+    return [(int(j), p + 1) for p, j in enumerate(schools[:limit].tolist())]
+
+
+class Explainer:
+    """Explains the students of one run; builds what the reasons share (cutoffs, the program) once."""
+
+    def __init__(self, run: RunFolder, costs: bool = True, time_limit: float = COST_TIME_LIMIT) -> None:
+        self.run = run
+        self.costs = costs
+        self.time_limit = time_limit
+        self.in_order = fills_in_order(run)
+        self.cutoffs: Cutoffs = cutoffs(run)
+        self._forcing: _Forcing | None = None
+
+    def explain(self, student: int, costs: bool | None = None) -> Explanation:
+        with_costs = self.costs if costs is None else costs
+        reasons = [
+            self.reason(student, school, position, with_costs) for school, position in listed_above(self.run, student)
+        ]
+        return Explanation(self.run, student, reasons)
+
+    def reason(self, student: int, school: int, position: int, with_costs: bool) -> Reason:
+        run, instance = self.run, self.run.instance
+        sid = str(instance.student_ids[student])
+        grade = int(instance.grade[student])
+        if instance.capacity[school, grade] == 0:
+            where = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
+            rule = "seats.csv" if instance.has_grades else "schools.csv capacity"
+            return Reason(school, position, "rule", f"it has no seats{where} ({rule}).", rule=rule)
+        if run.through_compact[student]:
+            compact = instance.compact_ids[instance.compact_of_student[student]]
+            return Reason(
+                school,
+                position,
+                "rule",
+                f"{sid} is placed through the family's parent compact {compact}, which places all its "
+                f"families together at {school_name(run, int(run.school[student]))} (compacts.csv).",
+                rule=f"compacts.csv compact {compact}",
+            )
+        if self.in_order:
+            return self._cutoff_reason(student, school, position)
+        config = run.config
+        if config.clusters.mode == "hard" and outside_cluster(instance, np.array([student]), np.array([school]))[0]:
+            home = instance.clusters[instance.home_cluster[student]]
+            there = instance.clusters[instance.school_cluster[school]]
+            rule = f"{config.display_name}:{config.line('clusters', 'mode')} clusters.mode"
+            return Reason(
+                school,
+                position,
+                "rule",
+                f"clusters are hard ({rule}): {sid} lives in cluster {home} and the school is in {there}.",
+                rule=rule,
+            )
+        if not with_costs:
+            return Reason(
+                school,
+                position,
+                "cost",
+                f"not computed here: ask for {sid} alone (seatplan explain RUN {sid}) or with --students.",
+            )
+        return self._forcing_reason(student, school, position)
+
+    def _cutoff_reason(self, student: int, school: int, position: int) -> Reason:
+        instance, table = self.run.instance, self.cutoffs
+        grade = int(instance.grade[student])
+        mine = table.key(student, school)
+        cutoff = table.cutoff(school, grade)
+        if cutoff is not None and not table.outranks_cutoff(student, school):
+            return self.cutoff_reason(student, school, position, cutoff, mine)
+        return self._no_cutoff_reason(student, school, position, mine)
+
+    def cutoff_reason(
+        self, student: int, school: int, position: int, cutoff: dict[str, Any], mine: dict[str, Any]
+    ) -> Reason:
+        """The school was full with students it ranks above `student`: its cutoff against the student's key."""
+        instance = self.run.instance
+        sid = str(instance.student_ids[student])
+        grade = int(instance.grade[student])
+        in_grade = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
+        return Reason(
+            school,
+            position,
+            "cutoff",
+            f"it was full{in_grade} with students it ranks higher. The last student it admitted had "
+            f"priority {cutoff['priority']} and lottery number {cutoff['lottery']}; {sid} has priority "
+            f"{mine['priority']} there and lottery number {mine['lottery']}. A school admits higher "
+            f"priority first, then lower lottery numbers.",
+            cutoff=cutoff,
+            student_key=mine,
+        )
+
+    def _no_cutoff_reason(self, student: int, school: int, position: int, mine: dict[str, Any]) -> Reason:
+        instance, table = self.run.instance, self.cutoffs
+        grade = int(instance.grade[student])
+        in_grade = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
+        # Not full, or full of students it ranks lower: justified envy, which this run should not have.
+        free = int(table.seats[school, grade] - table.placed[school, grade])
+        why = (
+            f"it has {free} free seat{'s' if free != 1 else ''}{in_grade}"
+            if free > 0
+            else "it admitted a student it ranks lower"
+        )
+        return Reason(
+            school,
+            position,
+            "rule",
+            f"no reason in the school's order: {why}. This is justified envy (a blocking pair), which a "
+            f"run that fills schools in their order should not have — check the run with seatplan audit.",
+            student_key=mine,
+            rule="stability",
+        )
+
+    def _forcing_reason(self, student: int, school: int, position: int) -> Reason:
+        if self._forcing is None:
+            self._forcing = _Forcing(self.run, self.time_limit)
+        return self._forcing.reason(student, school, position)
+
+
+@dataclass
+class _Forced:
+    status: Status
+    evaluation: Evaluation | None
+
+
+class _Forcing:
+    """The run's program, and its assignment as the start of every forced re-solve."""
+
+    def __init__(self, run: RunFolder, time_limit: float) -> None:
+        if run.config.mechanism == "deferred_acceptance":
+            raise InputError(
+                [
+                    Problem(
+                        f"{run.where}/metrics.json",
+                        None,
+                        "expected an optimised run for costs, got one made by deferred acceptance "
+                        "(its reasons are cutoffs; it has no objective to re-solve)",
+                    )
+                ]
+            )
+        self.run = run
+        self.time_limit = time_limit
+        instance, config = run.instance, run.config
+        self.model: Model = build_model(instance, config)
+        self.assignment = Assignment(run.school.copy(), run.through_compact.copy())
+        self.evaluation = evaluate(instance, config, self.assignment)
+        self.start = self.model.encode(self.assignment)
+        if self.start is not None:
+            complete_free_variables(self.model, self.start)
+        bound = run.metrics.get("bound")
+        self.floor = None if bound is None else math.ceil(round(float(bound) * 100, 6) - 1e-6)
+        self.proven = run.metrics.get("status") == "optimal"
+
+    def solve(self, student: int, school: int) -> _Forced:
+        var = seat_variable(self.model, self.run.instance, student, school)
+        if var is None:
+            return _Forced(Status.INFEASIBLE, None)
+        formulation = self.model.formulation
+        lower = formulation.lower.copy()
+        lower[var] = 1
+        hint = None
+        if self.start is not None:
+            hint = self.start.copy()
+            seats = self.model.seats
+            hint[seats.var[seats.student == student]] = 0
+            hint[var] = 1
+        settings = self.run.config.solver
+        result = cpsat.solve(
+            replace(formulation, lower=lower),
+            SolveSettings(time_limit=self.time_limit, gap=0.0, workers=settings.workers, seed=settings.seed),
+            hint=hint,
+            objective_floor=self.floor,
+        )
+        if result.values is None:
+            return _Forced(result.claim, None)
+        values = result.values.copy()
+        complete_free_variables(self.model, values)
+        forced = self.model.decode(values, self.run.instance.n_students)
+        return _Forced(result.claim, evaluate(self.run.instance, self.run.config, forced))
+
+    def reason(self, student: int, school: int, position: int) -> Reason:
+        run = self.run
+        sid = str(run.instance.student_ids[student])
+        forced = self.solve(student, school)
+        if forced.status == Status.INFEASIBLE:
+            conflict = find_conflict(run.config, run.instance, self.time_limit, fixed=[(student, school)])
+            if conflict is None or not conflict.rules:
+                return Reason(school, position, "rule", "its seats cannot take one more student.", rule="seats")
+            names = "; ".join(rule.where for rule in conflict.rules)
+            details = "; ".join(f"{rule.setting} — {rule.unit}" for rule in conflict.rules)
+            return Reason(
+                school,
+                position,
+                "rule",
+                f"a hard rule forbids it: no plan that places {sid} there keeps {details}.",
+                rule=names,
+            )
+        if forced.evaluation is None:
+            return Reason(
+                school,
+                position,
+                "cost",
+                f"no plan placing {sid} there was found in {self.time_limit:g} s; its price is unknown.",
+                cost=None,
+                cost_is_bound=True,
+            )
+        cents = forced.evaluation.objective - self.evaluation.objective
+        is_bound = forced.status != Status.OPTIMAL
+        terms = {
+            name: (forced.evaluation.terms[name] - self.evaluation.terms[name]) / 100
+            for name in self.evaluation.terms
+            if forced.evaluation.terms[name] != self.evaluation.terms[name]
+        }
+        return Reason(
+            school,
+            position,
+            "cost",
+            self._cost_text(student, school, cents, is_bound, terms, forced.evaluation),
+            cost=cents / 100,
+            cost_is_bound=is_bound,
+            terms=terms,
+        )
+
+    def _cost_text(
+        self, student: int, school: int, cents: int, is_bound: bool, terms: dict[str, float], forced: Evaluation
+    ) -> str:
+        run = self.run
+        sid = str(run.instance.student_ids[student])
+        changes = _changes(run, self.evaluation, forced, student)
+        said = "; ".join(changes) if changes else "no other student would move"
+        if cents < 0:
+            return (
+                f"placing {sid} there would cost {cents / 100:+.2f} — less than this plan, which was not proven "
+                f"optimal ({said})."
+            )
+        if cents == 0:
+            return (
+                f"placing {sid} there costs nothing more: an equally good plan does it ({said}); the solver "
+                f"picked one of several best plans."
+            )
+        at_most = "at most " if is_bound else ""
+        note = " (an upper bound: the re-solve was stopped by its time limit)" if is_bound else ""
+        proof = "" if self.proven else " This plan itself was not proven optimal."
+        return (
+            f"placing {sid} there would cost {at_most}{cents / 100:+.2f} in the plan's objective{note}: {said}.{proof}"
+        )
+
+
+def _changes(run: RunFolder, before: Evaluation, after: Evaluation, student: int) -> list[str]:
+    """What the forced plan changes, in words, with each term's price (objective units)."""
+    instance, weights = run.instance, run.config.objective
+    sid = str(instance.student_ids[student])
+    delta = {name: (after.terms[name] - before.terms[name]) / 100 for name in before.terms}
+    out = []
+    old, new = int(before.positions[student]), int(after.positions[student])
+    own = 0.0
+    if new > 0 and not after.through_compact[student]:
+        if old > 0 and not before.through_compact[student]:
+            own = float(weights.rank * (new - old))
+            out.append(f"{sid} would move up {old - new} place{'s' if old - new != 1 else ''} on the list ({own:+.2f})")
+        else:
+            own = float(weights.rank * (new - 1))
+    others = delta.get("rank", 0.0) - own
+    if others and weights.rank:
+        places = abs(others) / weights.rank
+        way = "lose" if others > 0 else "gain"
+        out.append(
+            f"other students would {way} {places:g} place{'s' if places != 1 else ''} on their lists in all "
+            f"({others:+.2f})"
+        )
+    unplaced = int(np.sum(after.outcome.school < 0) - np.sum(before.outcome.school < 0))
+    if unplaced:
+        more = "more" if unplaced > 0 else "fewer"
+        out.append(
+            f"{abs(unplaced)} {more} student{'s' if abs(unplaced) != 1 else ''} without a school "
+            f"({delta.get('unassigned', 0):+.2f})"
+        )
+    lost = np.flatnonzero(before.honored & ~after.honored)
+    won = np.flatnonzero(~before.honored & after.honored)
+    if len(lost):
+        out.append(f"compact {', '.join(instance.compact_ids[lost].tolist())} would not be honored")
+    if len(won):
+        out.append(f"compact {', '.join(instance.compact_ids[won].tolist())} would be honored")
+    if len(lost) or len(won):
+        out[-1] += f" ({delta.get('broken_compact', 0):+.2f})"
+    counted = {
+        "outside_cluster": (
+            "student outside their home cluster",
+            "students outside their home cluster",
+            weights.outside_cluster,
+        ),
+        "blocking_pairs": ("blocking pair", "blocking pairs", run.config.stability.weight),
+        "split_families": ("family split", "families split", run.config.families.weight),
+    }
+    for name, change in delta.items():
+        if not change or name in ("rank", "unassigned", "broken_compact"):
+            continue
+        if name in counted and counted[name][2]:
+            one, many, weight = counted[name]
+            count = change / weight
+            more = "more" if count > 0 else "fewer"
+            out.append(f"{abs(count):g} {more} {one if abs(count) == 1 else many} ({change:+.2f})")
+        elif name == "diversity":
+            out.append(
+                f"the diversity bands would be missed by more ({change:+.2f})"
+                if change > 0
+                else f"the diversity bands would be met better ({change:+.2f})"
+            )
+        else:
+            out.append(f"{name} {change:+.2f}")
+    return out
+
+
+def _outcomes(evaluation: Evaluation) -> np.ndarray:
+    """Each student's outcome, smaller is better: its position; 0 through a compact; unplaced last."""
+    placed = evaluation.outcome.placed
+    positions = evaluation.positions
+    outcome = np.where(placed, positions, 10**9)
+    return np.where(placed & (positions == 0), np.where(evaluation.through_compact, 0, 10**9 - 1), outcome)
