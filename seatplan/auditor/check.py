@@ -12,13 +12,14 @@ from seatplan.auditor.assignment import read_assignment
 from seatplan.auditor.config import AuditConfig, read_config
 from seatplan.auditor.district import District, load_district
 from seatplan.auditor.errors import AuditInputError, Problems
+from seatplan.auditor.explanations import check_explanations, read_explanations
 from seatplan.auditor.metrics import compare_counts, compare_objective, read_metrics, solver_status
 from seatplan.auditor.objective import objective_cents
 from seatplan.auditor.report import Report, RuleResult
 from seatplan.auditor.sections import audit_sections
 
 
-def audit_run(run_dir: Path) -> Report:
+def audit_run(run_dir: Path, explanations: Path | None = None) -> Report:
     """Audit a run folder: config.yaml (with data_sha256), data, assignment.csv, metrics.json."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -28,25 +29,37 @@ def audit_run(run_dir: Path) -> Report:
     missing = [name for name in ("config.yaml", "assignment.csv", "metrics.json") if not (run_dir / name).is_file()]
     if missing:
         raise AuditInputError([f"{run_dir / name}: file not found (every run folder has one)" for name in missing])
-    return _audit(run_dir / "config.yaml", run_dir / "assignment.csv", run_dir / "metrics.json", run=True)
+    return _audit(
+        run_dir / "config.yaml",
+        run_dir / "assignment.csv",
+        run_dir / "metrics.json",
+        run=True,
+        explanations=explanations,
+    )
 
 
-def audit_files(config_path: Path, assignment_path: Path, metrics_path: Path | None = None) -> Report:
+def audit_files(
+    config_path: Path, assignment_path: Path, metrics_path: Path | None = None, explanations: Path | None = None
+) -> Report:
     """Audit any assignment file against a config (data paths relative to the config's folder)."""
     return _audit(
         Path(config_path),
         Path(assignment_path),
         Path(metrics_path) if metrics_path is not None else None,
         run=False,
+        explanations=explanations,
     )
 
 
-def _audit(config_path: Path, assignment_path: Path, metrics_path: Path | None, run: bool) -> Report:
+def _audit(
+    config_path: Path, assignment_path: Path, metrics_path: Path | None, run: bool, explanations: Path | None = None
+) -> Report:
     config = read_config(config_path)
     problems = Problems()
     district = load_district(config, problems)
     rows = read_assignment(assignment_path, problems)
     metrics = read_metrics(metrics_path, problems) if metrics_path is not None else None
+    reasons = read_explanations(Path(explanations)) if explanations is not None else None
     problems.raise_if_any()
     assert district is not None and rows is not None
 
@@ -101,6 +114,8 @@ def _audit(config_path: Path, assignment_path: Path, metrics_path: Path | None, 
     if metrics is not None:
         report.rules.append(solver_status(metrics, config))
         report.rules.append(compare_counts(district, config, placements, metrics, len(pairs), len(split)))
+    if reasons is not None:
+        report.rules.append(check_explanations(district, placements, reasons))
     report.objective = _objective_document(cents, metrics)
     return report
 

@@ -24,7 +24,15 @@ EXIT_PASS, EXIT_BROKEN, EXIT_INPUT = 0, 1, 2
     help="metrics.json to compare with (only with CONFIG ASSIGNMENT_CSV).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
-def audit_command(target: Path, assignment_csv: Path | None, metrics_path: Path | None, as_json: bool) -> None:
+@click.option(
+    "--explanations",
+    "explanations_path",
+    type=click.Path(path_type=Path),
+    help="Check the cutoff explanations in this file (seatplan explain --json output, or explanations.csv).",
+)
+def audit_command(
+    target: Path, assignment_csv: Path | None, metrics_path: Path | None, as_json: bool, explanations_path: Path | None
+) -> None:
     """Check an assignment against every rule, from the raw files alone.
 
     TARGET is a run folder, or, with ASSIGNMENT_CSV, a config whose data the assignment
@@ -37,9 +45,9 @@ def audit_command(target: Path, assignment_csv: Path | None, metrics_path: Path 
                 raise click.UsageError(
                     "--metrics goes with CONFIG ASSIGNMENT_CSV; a run folder has its own metrics.json"
                 )
-            report = audit_run(target)
+            report = audit_run(target, explanations_path)
         else:
-            report = audit_files(target, assignment_csv, metrics_path)
+            report = audit_files(target, assignment_csv, metrics_path, explanations_path)
     except AuditInputError as error:
         for line in error.lines():
             click.echo(line, err=True)

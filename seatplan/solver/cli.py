@@ -181,7 +181,10 @@ def explain_infeasible(result: Result, folder: Path) -> None:
     to where the run folder would have been, and raised (exit 1; no run folder)."""
     click.echo("infeasible: looking for the hard rules that collide …", err=True)
     config = result.config
-    conflict = find_conflict(config, result.instance, time_limit=min(config.solver.time_limit, 120.0))
+    budget = min(5 * config.solver.time_limit, 600.0)
+    conflict = find_conflict(
+        config, result.instance, time_limit=budget, progress=lambda line: click.echo(f"  {line}", err=True)
+    )
     if conflict is None:
         raise InfeasibleError(infeasible_message(result))
     path = infeasibility_path(folder)

@@ -126,7 +126,9 @@ def cutoff_table(run: RunFolder) -> pd.DataFrame:
     for c in shown.tolist():
         school, grade = divmod(c, n_grades)
         cutoff = table.cutoff(school, grade)
-        if not table.meaningful:
+        if seats[c] == 0:
+            words = "no seats"
+        elif not table.meaningful:
             words = NOT_MEANINGFUL
         elif cutoff is None:
             words = NO_CUTOFF

@@ -19,18 +19,22 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seatplan.models.config import Config
+from seatplan.models.config import Config, display_path
 from seatplan.models.formulation import Model, build_model
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, HardUnits, Role, rows_from_triplets
 from seatplan.models.rules.clusters import outside_cluster
 from seatplan.solver.backends import cpsat
+from seatplan.solver.solve import solve
+from seatplan.solver.status import Status
 
 #: Seconds for the whole search when the caller does not say.
 DEFAULT_TIME_LIMIT = 60.0
@@ -123,24 +127,42 @@ def find_conflict(
     instance: Instance,
     time_limit: float = DEFAULT_TIME_LIMIT,
     fixed: list[tuple[int, int]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Conflict | None:
     """A small set of hard rule instances that cannot all hold, or None when the program is
     feasible (or not settled in `time_limit`). `fixed`: placements (student, school) that must
-    hold as well, as background (an explanation asks why one placement is impossible)."""
+    hold as well, as background (an explanation asks why one placement is impossible).
+
+    First by unit (the switched program, a third of the time); when that does not settle, by whole
+    settings and compacts (the coarse search, checked by the solver itself)."""
     started = time.perf_counter()
-    switches = _switched_program(config, instance, fixed or [])
+    fine_limit = time_limit if fixed else time_limit / 3
+    status, conflict = fine_conflict(config, instance, fine_limit, fixed or [])
+    if status == "feasible" or conflict is not None or fixed:
+        return conflict
+    if progress is not None:
+        progress("not settled rule by rule and unit by unit; now by whole settings and compacts …")
+    return coarse_conflict(config, instance, time_limit - (time.perf_counter() - started), progress)
+
+
+def fine_conflict(
+    config: Config, instance: Instance, time_limit: float, fixed: list[tuple[int, int]]
+) -> tuple[str, Conflict | None]:
+    """The search by unit: ("infeasible", a conflict), ("feasible", None) or ("unknown", None)."""
+    started = time.perf_counter()
+    switches = _switched_program(config, instance, fixed)
     if switches is None:
-        return None
+        return "unknown", None
     deadline = started + time_limit
     everything = list(range(len(switches.literals)))
     status, core = _check(switches, everything, deadline - time.perf_counter())
     if status != "infeasible":
-        return None
+        return status, None
     if core is None:
         # No core given: the seats alone (and the fixed placements) may be what fails.
         alone, _ = _check(switches, [], deadline - time.perf_counter())
         if alone == "infeasible":
-            return Conflict(rules=[], minimal=True, seconds=time.perf_counter() - started)
+            return status, Conflict(rules=[], minimal=True, seconds=time.perf_counter() - started)
         core = everything
     needed: list[int] = []
     unproven: list[int] = []
@@ -149,19 +171,213 @@ def find_conflict(
         candidate = remaining.pop(0)
         left = deadline - time.perf_counter()
         trial = needed + unproven + remaining
-        status, smaller = _check(switches, trial, left / (len(remaining) + 1)) if left > 0.05 else ("unknown", None)
-        if status == "infeasible":
+        outcome, smaller = _check(switches, trial, left / (len(remaining) + 1)) if left > 0.05 else ("unknown", None)
+        if outcome == "infeasible":
             if smaller is not None:
                 keep = set(smaller)
                 remaining = [r for r in remaining if r in keep]
             continue
-        (needed if status == "feasible" else unproven).append(candidate)
+        (needed if outcome == "feasible" else unproven).append(candidate)
     chosen = sorted(needed + unproven)
-    return Conflict(
+    return status, Conflict(
         rules=[switches.instances[i] for i in chosen],
         minimal=not unproven,
         unproven=[switches.instances[i] for i in sorted(unproven)],
         seconds=time.perf_counter() - started,
+    )
+
+
+# ---- the coarse search: whole settings and whole compacts, checked by the solver itself ----------
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A hard setting of the config, or parent compacts, that the coarse search may drop."""
+
+    rule: RuleInstance
+    compacts: tuple[int, ...] = ()  # the compacts dropped (their families apply as everyone else does)
+    setting: str = ""  # the setting switched off: stability, families, clusters, diversity[i], max_share
+
+
+def coarse_conflict(
+    config: Config,
+    instance: Instance,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    progress: Callable[[str], None] | None = None,
+) -> Conflict | None:
+    """Whole hard settings and parent compacts that cannot all hold, each check a solve by the solver
+    itself (so with its exact shortcuts: the stable window settles stability far faster than the
+    switched program can). QuickXplain (Junker 2004) over the settings and the compacts grouped by
+    school, then over the single compacts of the groups it keeps; then every item of the result is
+    dropped in turn to prove the set minimal."""
+    started = time.perf_counter()
+    deadline = started + time_limit
+    settings = _setting_items(config)
+    groups = _compact_items(config, instance, grouped=True)
+    if not settings and not groups:
+        return None
+    memo: dict[frozenset[str], str] = {}
+
+    def check(kept: list[_Item]) -> str:
+        key = frozenset(item.rule.where for item in kept)
+        if key in memo:
+            return memo[key]
+        left = deadline - time.perf_counter()
+        if left <= 0.5:
+            return "unknown"
+        relaxed_config, relaxed_instance = _relaxed(config, instance, kept)
+        quick = replace(
+            relaxed_config,
+            solver=replace(relaxed_config.solver, time_limit=left, gap=1.0),
+            # the classroom stage is no part of the question
+            sections={key: value for key, value in relaxed_config.sections.items() if key != "sections"},
+        )
+        result = solve(quick, instance=relaxed_instance)
+        outcome = "infeasible" if result.status == Status.INFEASIBLE else ("feasible" if result.solved else "unknown")
+        memo[key] = outcome
+        if progress is not None:
+            progress(f"with {len(kept)} of the rules: {outcome} ({time.perf_counter() - started:.0f} s)")
+        return outcome
+
+    chosen = _quickxplain(check, [], settings + groups)
+    kept_settings = [item for item in chosen if item.setting]
+    kept_groups = [item for item in chosen if item.compacts]
+    if any(len(item.compacts) > 1 for item in kept_groups):
+        singles = [
+            single
+            for single in _compact_items(config, instance, grouped=False)
+            if any(single.compacts[0] in group.compacts for group in kept_groups)
+        ]
+        chosen = kept_settings + _quickxplain(check, kept_settings, singles)
+    needed: list[_Item] = []
+    unproven: list[_Item] = []
+    for item in chosen:
+        outcome = check([other for other in chosen if other is not item])
+        (needed if outcome == "feasible" else unproven).append(item)
+    return Conflict(
+        rules=[item.rule for item in chosen],
+        minimal=not unproven,
+        unproven=[item.rule for item in unproven],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _quickxplain(check: Callable[[list[_Item]], str], background: list[_Item], items: list[_Item]) -> list[_Item]:
+    """A minimal subset of `items` that, with `background`, `check` finds infeasible (QuickXplain);
+    a check that is not settled counts as feasible, which keeps more items, never fewer."""
+
+    def search(base: list[_Item], changed: bool, candidates: list[_Item]) -> list[_Item]:
+        if changed and check(base) == "infeasible":
+            return []
+        if len(candidates) == 1:
+            return candidates
+        half = len(candidates) // 2
+        first, second = candidates[:half], candidates[half:]
+        kept_second = search(base + first, bool(first), second)
+        kept_first = search(base + kept_second, bool(kept_second), first)
+        return kept_first + kept_second
+
+    if not items:
+        return []
+    return search(background, False, items)
+
+
+def _setting_items(config: Config) -> list[_Item]:
+    items = []
+    name = config.display_name
+
+    def setting(key: str, unit: str, what: str) -> _Item:
+        path = _key_path(key)
+        return _Item(RuleInstance(key, name, config.line(*path), unit, _setting(config, key)), setting=what)
+
+    if config.stability.mode == "hard":
+        items.append(setting("stability.mode", "no student may have justified envy, at any school", "stability"))
+    if config.families.together == "hard":
+        items.append(setting("families.together", "every family's children at one school", "families"))
+    if config.clusters.mode == "hard":
+        items.append(setting("clusters.mode", "every student in its home cluster or at a citywide school", "clusters"))
+    for number, rule in enumerate(config.diversity):
+        if rule.mode == "hard":
+            items.append(
+                setting(
+                    f"diversity[{number}]", f"the band on {rule.label} at every {rule.scope}", f"diversity[{number}]"
+                )
+            )
+    if config.data.compacts is not None and config.compacts.max_share < 100:
+        items.append(setting("compacts.max_share", "at every school with compacts", "max_share"))
+    return items
+
+
+def _compact_items(config: Config, instance: Instance, grouped: bool) -> list[_Item]:
+    """The parent compacts, one item per school (grouped) or per compact."""
+    compacts_file = config.data.compacts
+    shown = display_path(compacts_file) if compacts_file is not None else "compacts.csv"
+    ids, sids = instance.compact_ids, instance.school_ids
+    if grouped:
+        by_school: dict[int, list[int]] = {}
+        for c in range(instance.n_compacts):
+            by_school.setdefault(int(instance.compact_school[c]), []).append(c)
+        groups = list(by_school.items())
+    else:
+        groups = [(int(instance.compact_school[c]), [c]) for c in range(instance.n_compacts)]
+    items = []
+    for school, members in groups:
+        names = " and ".join(", ".join(str(ids[c]) for c in members).rsplit(", ", 1))
+        families = int(instance.compact_family_count[members].sum())
+        plural = len(members) > 1
+        rule = RuleInstance(
+            key=f"compact{'s' if plural else ''} {names} at {sids[school]}",
+            file=shown,
+            line=None,
+            unit=(
+                f"{'each' if plural else 'its'} {'compact places its' if plural else str(families)} families together "
+                f"at {sids[school]} or not at all, and if {'one' if plural else 'it'} is not honored its members who "
+                f"listed {sids[school]} envy it"
+            ),
+            setting=f"the parent compact{'s' if plural else ''} {names}",
+        )
+        items.append(_Item(rule, compacts=tuple(members)))
+    return items
+
+
+def _relaxed(config: Config, instance: Instance, kept: list[_Item]) -> tuple[Config, Instance]:
+    """The config and data with only the settings and compacts of `kept`: every other hard setting
+    off, every other compact dropped."""
+    settings = {item.setting for item in kept if item.setting}
+    if config.stability.mode == "hard" and "stability" not in settings:
+        config = replace(config, sections={**config.sections, "stability": replace(config.stability, mode="off")})
+    if config.families.together == "hard" and "families" not in settings:
+        config = replace(config, sections={**config.sections, "families": replace(config.families, together="off")})
+    if config.clusters.mode == "hard" and "clusters" not in settings:
+        config = replace(config, clusters=replace(config.clusters, mode="off"))
+    if "max_share" not in settings:
+        config = replace(config, compacts=replace(config.compacts, max_share=Fraction(100)))
+    rules = tuple(
+        replace(rule, mode="off") if rule.mode == "hard" and f"diversity[{number}]" not in settings else rule
+        for number, rule in enumerate(config.diversity)
+    )
+    config = replace(config, diversity=rules)
+    present = {c for item in kept for c in item.compacts}
+    gone = set(range(instance.n_compacts)) - present
+    if gone:
+        instance = without_compacts(instance, gone)
+    return config, instance
+
+
+def without_compacts(instance: Instance, gone: set[int]) -> Instance:
+    """The data with some compacts dropped: their families apply by their own lists, as everyone does."""
+    if not gone:
+        return instance
+    keep = np.array([c for c in range(instance.n_compacts) if c not in gone], dtype=np.int64)
+    new_index = np.full(instance.n_compacts, -1, dtype=np.int64)
+    new_index[keep] = np.arange(len(keep))
+    member = instance.compact_of_student
+    return replace(
+        instance,
+        compact_ids=instance.compact_ids[keep],
+        compact_school=instance.compact_school[keep],
+        compact_family_count=instance.compact_family_count[keep],
+        compact_of_student=np.where(member >= 0, new_index[np.maximum(member, 0)], -1),
     )
 
 
