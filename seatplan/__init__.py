@@ -11,9 +11,24 @@ The Python API (see seatplan/api.py and the README):
     seatplan.compare(["runs/deferred_acceptance", "runs/demo"])
     seatplan.sections("runs/demo", config="configs/sections.yaml")   # the classroom stage
     seatplan.rosters("runs/demo", families="configs/demo/families.csv")
+    seatplan.explain("runs/demo", "S000008")                         # why, for a family
+    seatplan.cutoffs("runs/deferred_acceptance")                     # demand and cutoffs
+    seatplan.price_of_rules("runs/demo")                             # the price of every rule
 """
 
-from seatplan.api import Scenario, SeatplanWarning, audit, compare, load, rosters, sections, solve
+from seatplan.api import (
+    Scenario,
+    SeatplanWarning,
+    audit,
+    compare,
+    cutoffs,
+    explain,
+    load,
+    price_of_rules,
+    rosters,
+    sections,
+    solve,
+)
 from seatplan.auditor import Report
 from seatplan.models.errors import (
     BackendUnavailable,
@@ -44,7 +59,10 @@ __all__ = [
     "Status",
     "audit",
     "compare",
+    "cutoffs",
+    "explain",
     "load",
+    "price_of_rules",
     "rosters",
     "sections",
     "solve",

@@ -37,8 +37,11 @@ from seatplan.models.instance import Instance
 from seatplan.solver.backends import Progress
 from seatplan.solver.classrooms import Sectioning, section_folder
 from seatplan.solver.compare import collect, default_labels, rows, table_rows
+from seatplan.solver.explain import COST_TIME_LIMIT, cutoff_table, explain_student
+from seatplan.solver.explain.price import price_rules
 from seatplan.solver.result import Result
 from seatplan.solver.rosters import write_rosters
+from seatplan.solver.runfolder import read_run
 from seatplan.solver.solve import solve as solve_config
 
 PathLike = str | os.PathLike[str]
@@ -227,12 +230,31 @@ def rosters(run: PathLike, families: PathLike | None = None, overwrite: bool = F
     return write_rosters(Path(run), None if families is None else Path(families), overwrite=overwrite).table
 
 
+def explain(run: PathLike, student_id: str, time_limit: float = COST_TIME_LIMIT) -> dict[str, Any]:
+    """`seatplan explain RUN STUDENT_ID --json`: why a student was placed where it was, as the JSON
+    object (`reasons`: one per school listed higher, in list order)."""
+    return explain_student(read_run(Path(run)), student_id, time_limit=time_limit).to_json()
+
+
+def cutoffs(run: PathLike) -> pd.DataFrame:
+    """`seatplan cutoffs RUN`: per school (and grade) seats, applicants, placed, cutoff, waitlist."""
+    return cutoff_table(read_run(Path(run)))
+
+
+def price_of_rules(run: PathLike, jobs: int | None = None, time_limit: float | None = None) -> pd.DataFrame:
+    """`seatplan explain RUN --rules`: the plan re-solved with each rule in force off, side by side."""
+    return price_rules(read_run(Path(run)), jobs=jobs, time_limit=time_limit).frame
+
+
 __all__ = [
     "PathLike",
     "Scenario",
     "SeatplanWarning",
     "audit",
     "compare",
+    "cutoffs",
+    "explain",
+    "price_of_rules",
     "load",
     "rosters",
     "sections",

@@ -54,16 +54,17 @@ def read_student_list(path: Path, run: RunFolder) -> list[int]:
     if table is None:
         raise InputError(problems)
     frame = table.frame
-    column = "student_id" if "student_id" in frame.columns else frame.columns[0]
+    header = "student_id" in table.columns
+    column = "student_id" if header else table.columns[0]
     ids = frame[column].astype(str).str.strip().tolist()
-    if column != "student_id":
-        ids = [str(column).strip(), *ids]
-    index = pd.Index(run.instance.student_ids)
-    found = index.get_indexer(pd.Index(ids))
-    offset = 2 if column == "student_id" else 1
+    lines = frame["_line"].tolist()
+    if not header:
+        # No student_id column: the first line was an id too.
+        ids, lines = [str(column).strip(), *ids], [1, *lines]
+    found = pd.Index(run.instance.student_ids).get_indexer(pd.Index(ids))
     bad = [
-        Problem(str(path), line + offset, f"expected a student_id of the run, got {sid!r}")
-        for line, (sid, at) in enumerate(zip(ids, found, strict=True))
+        Problem(table.file, int(line), f"expected a student_id of the run, got {sid!r}")
+        for line, sid, at in zip(lines, ids, found, strict=True)
         if at < 0 and sid
     ]
     if bad:
@@ -168,7 +169,7 @@ def _all_rows(run: RunFolder) -> list[dict[str, Any]]:
         if by_cutoff[i] and not no_seats[i] and not compact[i]:
             cutoff = {"priority": int(last_priority[i]), "lottery": instance.lottery_of(int(last[i]))}
             mine = {"priority": int(priority[i]), "lottery": instance.lottery_of(s)}
-            reason = explainer.cutoff_reason(s, j, p, cutoff, mine)
+            reason = explainer.cutoff_reason(s, j, p, cutoff, mine, int(last[i]))
         else:
             reason = explainer.reason(s, j, p, with_costs=False)
         row.update(

@@ -28,16 +28,20 @@ from typing import Any
 import numpy as np
 
 from seatplan.models.config import Config, display_path
+from seatplan.models.errors import Problem
 from seatplan.models.formulation import Model, build_model
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, HardUnits, Role, rows_from_triplets
 from seatplan.models.rules.clusters import outside_cluster
+from seatplan.models.tables import read_table
 from seatplan.solver.backends import cpsat
 from seatplan.solver.solve import solve
 from seatplan.solver.status import Status
 
 #: Seconds for the whole search when the caller does not say.
 DEFAULT_TIME_LIMIT = 60.0
+#: At most this long for the search by unit before the search by settings and compacts.
+FINE_TIME_LIMIT = 20.0
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,9 @@ def find_conflict(
     First by unit (the switched program, a third of the time); when that does not settle, by whole
     settings and compacts (the coarse search, checked by the solver itself)."""
     started = time.perf_counter()
-    fine_limit = time_limit if fixed else time_limit / 3
+    # By unit first: it settles small and medium programs in seconds; a large one with stability
+    # hard needs the solver's stable window, which only the coarse search can use.
+    fine_limit = time_limit if fixed else min(time_limit / 3, FINE_TIME_LIMIT)
     status, conflict = fine_conflict(config, instance, fine_limit, fixed or [])
     if status == "feasible" or conflict is not None or fixed:
         return conflict
@@ -254,8 +260,13 @@ def coarse_conflict(
     for item in chosen:
         outcome = check([other for other in chosen if other is not item])
         (needed if outcome == "feasible" else unproven).append(item)
+    schools = {int(instance.compact_school[c]) for item in chosen for c in item.compacts}
+    rules = [
+        _share_at(config, instance, item.rule, schools) if item.setting == "max_share" and schools else item.rule
+        for item in chosen
+    ]
     return Conflict(
-        rules=[item.rule for item in chosen],
+        rules=rules,
         minimal=not unproven,
         unproven=[item.rule for item in unproven],
         seconds=time.perf_counter() - started,
@@ -312,6 +323,7 @@ def _compact_items(config: Config, instance: Instance, grouped: bool) -> list[_I
     """The parent compacts, one item per school (grouped) or per compact."""
     compacts_file = config.data.compacts
     shown = display_path(compacts_file) if compacts_file is not None else "compacts.csv"
+    first_line = _compact_lines(compacts_file, shown)
     ids, sids = instance.compact_ids, instance.school_ids
     if grouped:
         by_school: dict[int, list[int]] = {}
@@ -328,7 +340,7 @@ def _compact_items(config: Config, instance: Instance, grouped: bool) -> list[_I
         rule = RuleInstance(
             key=f"compact{'s' if plural else ''} {names} at {sids[school]}",
             file=shown,
-            line=None,
+            line=first_line.get(str(ids[members[0]])),
             unit=(
                 f"{'each' if plural else 'its'} {'compact places its' if plural else str(families)} families together "
                 f"at {sids[school]} or not at all, and if {'one' if plural else 'it'} is not honored its members who "
@@ -338,6 +350,30 @@ def _compact_items(config: Config, instance: Instance, grouped: bool) -> list[_I
         )
         items.append(_Item(rule, compacts=tuple(members)))
     return items
+
+
+def _compact_lines(path: Path | None, shown: str) -> dict[str, int]:
+    """The line of each compact's first row in compacts.csv (any format read_table reads)."""
+    if path is None:
+        return {}
+    problems: list[Problem] = []
+    table = read_table(path, shown, problems)
+    if table is None or not table.has("compact_id"):
+        return {}
+    frame = table.frame.drop_duplicates("compact_id")
+    return {str(c).strip(): int(line) for c, line in zip(frame["compact_id"], frame["_line"], strict=True)}
+
+
+def _share_at(config: Config, instance: Instance, rule: RuleInstance, schools: set[int]) -> RuleInstance:
+    """The share rule said at the schools of the compacts it collides with."""
+    limit = (instance.total_capacity * config.compacts.max_share.numerator) // (
+        100 * config.compacts.max_share.denominator
+    )
+    where = "; ".join(
+        f"at most {int(limit[j])} of the {int(instance.total_capacity[j])} seats of {instance.school_ids[j]}"
+        for j in sorted(schools)
+    )
+    return replace(rule, unit=f"compacts take {where}")
 
 
 def _relaxed(config: Config, instance: Instance, kept: list[_Item]) -> tuple[Config, Instance]:

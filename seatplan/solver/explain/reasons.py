@@ -213,25 +213,30 @@ class Explainer:
         mine = table.key(student, school)
         cutoff = table.cutoff(school, grade)
         if cutoff is not None and not table.outranks_cutoff(student, school):
-            return self.cutoff_reason(student, school, position, cutoff, mine)
+            last = int(table.last[school, grade])
+            return self.cutoff_reason(student, school, position, cutoff, mine, last)
         return self._no_cutoff_reason(student, school, position, mine)
 
     def cutoff_reason(
-        self, student: int, school: int, position: int, cutoff: dict[str, Any], mine: dict[str, Any]
+        self, student: int, school: int, position: int, cutoff: dict[str, Any], mine: dict[str, Any], last: int
     ) -> Reason:
-        """The school was full with students it ranks above `student`: its cutoff against the student's key."""
+        """The school was full with students it ranks above `student`: its cutoff (set by the student
+        `last`, the last one it admitted) against the student's key."""
         instance = self.run.instance
         sid = str(instance.student_ids[student])
         grade = int(instance.grade[student])
         in_grade = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
+        total = f"{instance.n_students:,}"
         return Reason(
             school,
             position,
             "cutoff",
             f"it was full{in_grade} with students it ranks higher. The last student it admitted had "
-            f"priority {cutoff['priority']} and lottery number {cutoff['lottery']}; {sid} has priority "
-            f"{mine['priority']} there and lottery number {mine['lottery']}. A school admits higher "
-            f"priority first, then lower lottery numbers.",
+            f"priority {cutoff['priority']} and lottery number {cutoff['lottery']} (place "
+            f"{int(instance.lottery_rank[last]) + 1:,} of {total} in the lottery); {sid} has priority "
+            f"{mine['priority']} there and lottery number {mine['lottery']} (place "
+            f"{int(instance.lottery_rank[student]) + 1:,}). A school admits higher priority first, then "
+            f"lower lottery numbers.",
             cutoff=cutoff,
             student_key=mine,
         )
@@ -414,7 +419,7 @@ def _changes(run: RunFolder, before: Evaluation, after: Evaluation, student: int
             f"other students would {way} {places:g} place{'s' if places != 1 else ''} on their lists in all "
             f"({others:+.2f})"
         )
-    unplaced = int(np.sum(after.outcome.school < 0) - np.sum(before.outcome.school < 0))
+    unplaced = int(np.count_nonzero(after.outcome.school < 0)) - int(np.count_nonzero(before.outcome.school < 0))
     if unplaced:
         more = "more" if unplaced > 0 else "fewer"
         out.append(
