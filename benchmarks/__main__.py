@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.explain import main_explain
 from benchmarks.instances import INSTANCES
 from benchmarks.report import main_report
 from benchmarks.sections import main_sections
@@ -176,12 +177,20 @@ def main() -> None:
     report.add_argument("--instances", default="metro")
     report.add_argument("--seeds", default="0")
     report.add_argument("--out", default=str(RESULTS / "latest-report.json"))
+    explain = commands.add_parser("explain", help="time `seatplan explain --all` and `cutoffs` on DA runs")
+    explain.add_argument("--instances", default="district")
+    explain.add_argument("--seeds", default="0,1,2")
+    explain.add_argument("--repeats", type=int, default=3)
+    explain.add_argument("--out", default=str(RESULTS / "latest-explain.json"))
     sections = commands.add_parser("sections", help="time `seatplan sections` on solved instances")
     sections.add_argument("--instances", default="metro")
     sections.add_argument("--seeds", default="0")
     sections.add_argument("--repeats", type=int, default=3)
     sections.add_argument("--out", default=str(RESULTS / "latest-sections.json"))
     args = parser.parse_args()
+    if args.command == "explain":
+        main_explain(args.instances, args.seeds, args.repeats, Path(args.out))
+        return
     if args.command == "sections":
         main_sections(args.instances, args.seeds, args.repeats, Path(args.out))
         return

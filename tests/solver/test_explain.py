@@ -278,3 +278,30 @@ def test_bad_input_is_one_line_and_exit_2(da_run: Path, small_optimised: Path, t
         handle.write("S99,F99,low\n")
     result = run("explain", copy / "run", "S1")
     assert result.exit_code == 2 and "has changed since this run" in result.output
+
+
+def test_a_hard_band_is_named_as_in_the_config(tmp_path: Path) -> None:
+    """S2 (not low-income) listed A first; A has one seat and a hard band of at least half low-income
+    students at every school: seating S2 at A is impossible, and the reason names the band's line."""
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "students.csv").write_text("student_id,ses\nS1,low\nS2,high\nS3,low\n")
+    (folder / "schools.csv").write_text("school_id,capacity\nA,1\nB,2\n")
+    (folder / "preferences.csv").write_text("student_id,school_id,rank\nS1,A,1\nS1,B,2\nS2,A,1\nS2,B,2\nS3,B,1\n")
+    (folder / "config.yaml").write_text(
+        "name: band\n"
+        "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv}\n"
+        "diversity:\n"
+        "  - {attribute: ses, category: low, scope: school, band: [50, 100], mode: hard}\n"
+    )
+    assert run("solve", folder / "config.yaml", "--out", tmp_path / "run", "--quiet").exit_code == 0
+    document = json.loads(run("explain", tmp_path / "run", "S2", "--json").output)
+    assert document["school_id"] == "B"
+    (reason,) = document["reasons"]
+    assert reason["kind"] == "rule" and reason["cost"] is None
+    # Named by the run folder's own config.yaml (the one an auditor reads), at the rule's line.
+    where, key = reason["rule"].rsplit(" ", 1)
+    assert key == "diversity[0]" and where.startswith(str(tmp_path / "run" / "config.yaml"))
+    line = int(where.rsplit(":", 1)[1])
+    assert "attribute: ses" in (tmp_path / "run" / "config.yaml").read_text().splitlines()[line - 1]
+    assert "ses = low at school A" in reason["text"]

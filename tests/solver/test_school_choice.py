@@ -296,7 +296,9 @@ def test_stability_hard_infeasible_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "infeasible" in result.output
-    # it names the hard rules in force, which a planner may relax
-    assert "stability.mode" in result.output and "compacts" in result.output
-    assert "clusters.mode" not in result.output
+    # it names the hard rule that cannot hold, which a planner may relax, with its line and unit
+    assert "config.yaml:8 stability: hard" in result.output and "compact K1 listed U" in result.output
+    assert "clusters" not in result.output
+    document = json.loads((tmp_path / "infeasibility.json").read_text())
+    assert [rule["key"] for rule in document["rules"]] == ["stability.mode"] and document["minimal"]
     assert not (tmp_path / "run").exists()

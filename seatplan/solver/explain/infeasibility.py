@@ -91,18 +91,25 @@ class Conflict:
         """The conflict as a planner reads it."""
         if not self.rules:
             return [f"{name}: infeasible — the seats alone cannot hold it (no hard rule of the config is involved)."]
-        lines = [
-            f"{name}: infeasible — these {len(self.rules)} hard rules cannot all hold together"
-            + (", and dropping any one of them makes the rest feasible:" if self.minimal else ":")
-        ]
-        lines += [f"  - {rule.text}" for rule in self.rules]
+        if len(self.rules) == 1:
+            head = f"{name}: infeasible — this hard rule cannot hold" + (
+                ", and dropping it makes the rest feasible:" if self.minimal else ":"
+            )
+        else:
+            head = f"{name}: infeasible — these {len(self.rules)} hard rules cannot all hold together" + (
+                ", and dropping any one of them makes the rest feasible:" if self.minimal else ":"
+            )
+        lines = [head, *(f"  - {rule.text}" for rule in self.rules)]
         if self.unproven:
             lines.append(
                 "  (whether the rest is feasible without "
                 + ", ".join(rule.where for rule in self.unproven)
                 + " was not settled in the time given: the set may be larger than needed)"
             )
-        lines.append("  (with the seats as they are in the data.) Relax one of them and solve again.")
+        relax = "one of them" if len(self.rules) > 1 else "it"
+        lines.append(
+            f"  (given the seats, and each parent compact placed whole or not at all.) Relax {relax} and solve again."
+        )
         return lines
 
     def to_json(self, name: str) -> dict[str, Any]:
