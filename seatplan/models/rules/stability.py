@@ -323,8 +323,8 @@ def _envy_units(instance: Instance, student: np.ndarray, school: np.ndarray) -> 
             c = u - n_cells
             where = sids[instance.compact_school[c]]
             return (
-                f"the members of compact {instance.compact_ids[c]} listed {where}: if the compact is not honored, "
-                f"{where} must be full with students it ranks above them"
+                f"the students of compact {instance.compact_ids[c]} listed {where}: if the compact is not "
+                f"honored, {where} must be full with students it ranks above them"
             )
         j, g = divmod(u, n_grades)
         grade = f" in grade {grades[g]}" if instance.has_grades else ""

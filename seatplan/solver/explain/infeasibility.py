@@ -249,7 +249,10 @@ def coarse_conflict(
         outcome = "infeasible" if result.status == Status.INFEASIBLE else ("feasible" if result.solved else "unknown")
         memo[key] = outcome
         if progress is not None:
-            progress(f"with {len(kept)} of the rules: {outcome} ({time.perf_counter() - started:.0f} s)")
+            progress(
+                f"re-solved with {len(kept)} of the hard settings and compacts kept: {outcome} "
+                f"({time.perf_counter() - started:.0f} s)"
+            )
         return outcome
 
     chosen = _quickxplain(check, [], settings + groups)
@@ -343,15 +346,16 @@ def _compact_items(config: Config, instance: Instance, grouped: bool) -> list[_I
     for school, members in groups:
         names = " and ".join(", ".join(str(ids[c]) for c in members).rsplit(", ", 1))
         families = int(instance.compact_family_count[members].sum())
+        students = int(np.isin(instance.compact_of_student, members).sum())
         plural = len(members) > 1
         rule = RuleInstance(
             key=f"compact{'s' if plural else ''} {names} at {sids[school]}",
             file=shown,
             line=first_line.get(str(ids[members[0]])),
             unit=(
-                f"{'each' if plural else 'its'} {'compact places its' if plural else str(families)} families together "
-                f"at {sids[school]} or not at all, and if {'one' if plural else 'it'} is not honored its members who "
-                f"listed {sids[school]} envy it"
+                f"{'each places its families' if plural else f'its {families} families ({students} students)'} "
+                f"together at {sids[school]} or not at all; if {'one' if plural else 'it'} is not honored, its "
+                f"students who listed {sids[school]} have a justified claim to a seat there"
             ),
             setting=f"the parent compact{'s' if plural else ''} {names}",
         )

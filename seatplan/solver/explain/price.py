@@ -36,17 +36,33 @@ FIGURES = (
     ("worst shortfall", "worst_shortfall"),
     ("blocking pairs", "blocking_pairs"),
 )
-#: The figures whose difference from the plan is shown.
-DIFFERENCES = ("objective", "first choice %", "top three %", "unplaced", "blocking pairs")
+#: The figures whose difference from the plan is shown (besides "Δ other terms").
+DIFFERENCES = ("first choice %", "top three %", "unplaced", "blocking pairs")
 
 
 @dataclass(frozen=True)
 class Relaxed:
-    """One rule switched off: its name as in the config, what changed, and the config."""
+    """One rule switched off: its name as in the config, what changed, the config, and how to read
+    the rule's own part of an objective from metrics.json (its term, or one band's share of it)."""
 
     rule: str
     change: str
     config: Config
+    term: str = ""
+    band: int = -1
+
+
+def own_part(relaxed: Relaxed, metrics: dict[str, Any]) -> float:
+    """The rule's own part of a run's objective (objective units): 0 for a hard rule."""
+    if relaxed.band >= 0:
+        rules = metrics.get("diversity") or []
+        if relaxed.band < len(rules) and rules[relaxed.band].get("mode") == "soft":
+            figure = rules[relaxed.band]
+            return float(figure.get("weight", 0)) * float(figure.get("shortfall", 0)) / 100
+        return 0.0
+    if relaxed.term:
+        return float((metrics.get("terms") or {}).get(relaxed.term) or 0.0)
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ def relaxations(config: Config, instance: Instance) -> list[Relaxed]:
             changed = replace(rule, weight=0)
             change = f"weight {rule.weight} → 0"
         rules = tuple(changed if i == number else r for i, r in enumerate(config.diversity))
-        out.append(Relaxed(f"diversity[{number}] {rule.label}", change, replace(config, diversity=rules)))
+        out.append(Relaxed(f"diversity[{number}] {rule.label}", change, replace(config, diversity=rules), band=number))
     clusters = config.clusters
     if clusters.mode == "hard":
         out.append(Relaxed("clusters", "hard → off", replace(config, clusters=replace(clusters, mode="off"))))
@@ -78,13 +94,17 @@ def relaxations(config: Config, instance: Instance) -> list[Relaxed]:
                 "clusters",
                 f"outside_cluster {config.objective.outside_cluster} → 0",
                 replace(config, objective=weights),
+                term="outside_cluster",
             )
         )
     if instance.n_compacts and config.objective.broken_compact > 0:
         weights = replace(config.objective, broken_compact=0)
         out.append(
             Relaxed(
-                "compacts", f"broken_compact {config.objective.broken_compact} → 0", replace(config, objective=weights)
+                "compacts",
+                f"broken_compact {config.objective.broken_compact} → 0",
+                replace(config, objective=weights),
+                term="broken_compact",
             )
         )
     for section, key, label in (("stability", "mode", "stability"), ("families", "together", "families")):
@@ -93,7 +113,8 @@ def relaxations(config: Config, instance: Instance) -> list[Relaxed]:
         if mode != "off":
             switched = replace(settings, **{key: "off"})
             sections = {**config.sections, section: switched}
-            out.append(Relaxed(label, f"{mode} → off", replace(config, sections=sections)))
+            term = "blocking_pairs" if section == "stability" else "split_families"
+            out.append(Relaxed(label, f"{mode} → off", replace(config, sections=sections), term=term))
     return out
 
 
@@ -126,9 +147,11 @@ def price_rules(run: RunFolder, jobs: int | None = None, time_limit: float | Non
     else:
         results = [_resolve(task) for task in tasks]
     plan = dict(run.metrics)
-    rows = [_row("the plan", "", plan, plan)]
-    rows += [_row(r.rule, r.change, metrics, plan) for r, metrics in zip(relaxed, results, strict=True)]
-    return PriceTable(pd.DataFrame(rows))
+    rows = [_row(None, plan, plan)]
+    rows += [_row(r, metrics, plan) for r, metrics in zip(relaxed, results, strict=True)]
+    columns = list(rows[-1]) if len(rows) > 1 else list(rows[0])
+    frame = pd.DataFrame({c: pd.Series([row.get(c) for row in rows], dtype=object) for c in columns})
+    return PriceTable(frame)
 
 
 def _resolve(task: tuple[Config, Instance, Assignment]) -> dict[str, Any]:
@@ -136,19 +159,27 @@ def _resolve(task: tuple[Config, Instance, Assignment]) -> dict[str, Any]:
     return metrics_of(solve(config, instance=instance, start=start))
 
 
-def _row(rule: str, change: str, metrics: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+def _row(relaxed: Relaxed | None, metrics: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """One line of the table. `Δ other terms` is the price of the rule in the board's own units: how
+    much the rest of the objective (list steps, unplaced students, the other rules, all at the plan's
+    weights) changes when the rule is off — the rule's own term left out on both sides."""
     status = str(metrics.get("status"))
-    row: dict[str, Any] = {"rule": rule, "change": change, "status": status}
+    row: dict[str, Any] = {
+        "rule": "the plan" if relaxed is None else relaxed.rule,
+        "change": "" if relaxed is None else relaxed.change,
+        "status": status,
+    }
     for column, key in FIGURES:
         row[column] = value_of(metrics, key)
-    if rule != "the plan":
-        exact = status == "optimal" and plan.get("status") == "optimal"
-        for column in DIFFERENCES:
-            key = dict(FIGURES)[column]
-            mine, theirs = value_of(metrics, key), value_of(plan, key)
-            if isinstance(mine, int | float) and isinstance(theirs, int | float):
-                row[f"Δ {column}"] = round(mine - theirs, 2)
-            else:
-                row[f"Δ {column}"] = None
-        row["note"] = "" if exact else "not proven optimal: the differences are estimates"
+    if relaxed is None:
+        return row
+    exact = status == "optimal" and plan.get("status") == "optimal"
+    mine, theirs = metrics.get("objective"), plan.get("objective")
+    if isinstance(mine, int | float) and isinstance(theirs, int | float):
+        row["Δ other terms"] = round((mine - own_part(relaxed, metrics)) - (theirs - own_part(relaxed, plan)), 2)
+    for column in DIFFERENCES:
+        key = dict(FIGURES)[column]
+        a, b = value_of(metrics, key), value_of(plan, key)
+        row[f"Δ {column}"] = round(a - b, 2) if isinstance(a, int | float) and isinstance(b, int | float) else None
+    row["note"] = "" if exact else "not proven optimal: the differences are estimates"
     return row

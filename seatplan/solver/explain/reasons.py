@@ -231,11 +231,11 @@ class Explainer:
             school,
             position,
             "cutoff",
-            f"it was full{in_grade} with students it ranks higher. The last student it admitted had "
-            f"priority {cutoff['priority']} and lottery number {cutoff['lottery']} (place "
-            f"{int(instance.lottery_rank[last]) + 1:,} of {total} in the lottery); {sid} has priority "
-            f"{mine['priority']} there and lottery number {mine['lottery']} (place "
-            f"{int(instance.lottery_rank[student]) + 1:,}). A school admits higher priority first, then "
+            f"it was full{in_grade}. The lowest-ranked student it admitted is in priority group "
+            f"{cutoff['priority']} with lottery place {int(instance.lottery_rank[last]) + 1:,} of {total} "
+            f"(lottery number {cutoff['lottery']}); {sid} is in priority group {mine['priority']} there with "
+            f"lottery place {int(instance.lottery_rank[student]) + 1:,} (lottery number {mine['lottery']}), "
+            f"so every student it admitted ranked ahead. A school takes higher priority groups first, then "
             f"lower lottery numbers.",
             cutoff=cutoff,
             student_key=mine,
@@ -393,7 +393,8 @@ class _Forcing:
         note = " (an upper bound: the re-solve was stopped by its time limit)" if is_bound else ""
         proof = "" if self.proven else " This plan itself was not proven optimal."
         return (
-            f"placing {sid} there would cost {at_most}{cents / 100:+.2f} in the plan's objective{note}: {said}.{proof}"
+            f"the best plan that seats {sid} there is worse by {at_most}{cents / 100:.2f} "
+            f"(the plan's objective, lower is better){note}: {said}.{proof}"
         )
 
 
@@ -408,16 +409,19 @@ def _changes(run: RunFolder, before: Evaluation, after: Evaluation, student: int
     if new > 0 and not after.through_compact[student]:
         if old > 0 and not before.through_compact[student]:
             own = float(weights.rank * (new - old))
-            out.append(f"{sid} would move up {old - new} place{'s' if old - new != 1 else ''} on the list ({own:+.2f})")
+            out.append(
+                f"{sid} would gain {old - new} step{'s' if old - new != 1 else ''}, from its {ordinal(old)} to its "
+                f"{ordinal(new)} choice ({own:+.2f})"
+            )
         else:
             own = float(weights.rank * (new - 1))
     others = delta.get("rank", 0.0) - own
     if others and weights.rank:
         places = abs(others) / weights.rank
-        way = "lose" if others > 0 else "gain"
+        way = "down" if others > 0 else "up"
         out.append(
-            f"other students would {way} {places:g} place{'s' if places != 1 else ''} on their lists in all "
-            f"({others:+.2f})"
+            f"all other students together would move {way} {places:g} step{'s' if places != 1 else ''} on "
+            f"their lists, net ({others:+.2f})"
         )
     unplaced = int(np.count_nonzero(after.outcome.school < 0)) - int(np.count_nonzero(before.outcome.school < 0))
     if unplaced:
