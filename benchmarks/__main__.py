@@ -27,6 +27,7 @@ from benchmarks.explain import main_explain
 from benchmarks.instances import INSTANCES
 from benchmarks.report import main_report
 from benchmarks.sections import main_sections
+from benchmarks.simulate import main_simulate
 
 METHODS = ("seatplan", "textbook", "pulp_cbc", "pulp_highs", "flow")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -182,12 +183,20 @@ def main() -> None:
     explain.add_argument("--seeds", default="0,1,2")
     explain.add_argument("--repeats", type=int, default=3)
     explain.add_argument("--out", default=str(RESULTS / "latest-explain.json"))
+    simulate = commands.add_parser("simulate", help="time `seatplan simulate` (DA draws) against `matching`")
+    simulate.add_argument("--draws", type=int, default=1000)
+    simulate.add_argument("--repeats", type=int, default=3)
+    simulate.add_argument("--reference-draws", type=int, default=20)
+    simulate.add_argument("--out", default=str(RESULTS / "latest-simulate.json"))
     sections = commands.add_parser("sections", help="time `seatplan sections` on solved instances")
     sections.add_argument("--instances", default="metro")
     sections.add_argument("--seeds", default="0")
     sections.add_argument("--repeats", type=int, default=3)
     sections.add_argument("--out", default=str(RESULTS / "latest-sections.json"))
     args = parser.parse_args()
+    if args.command == "simulate":
+        main_simulate(args.draws, args.repeats, args.reference_draws, Path(args.out))
+        return
     if args.command == "explain":
         main_explain(args.instances, args.seeds, args.repeats, Path(args.out))
         return

@@ -46,6 +46,10 @@ from seatplan.solver.result import Result, infeasible_message
 from seatplan.solver.rosters import write_rosters
 from seatplan.solver.run import check_destination, default_run_folder, write_text_whole
 from seatplan.solver.runfolder import read_run
+from seatplan.solver.simulate import probabilities as simulation_probabilities
+from seatplan.solver.simulate import read_lotteries, write_simulation
+from seatplan.solver.simulate import simulate as simulate_draws
+from seatplan.solver.simulate import summary as simulation_summary
 from seatplan.solver.solve import solve as run_solve
 from seatplan.solver.status import Status
 
@@ -410,6 +414,51 @@ def cutoffs(run_dir: Path, fmt: str) -> None:
     click.echo(render_table(cutoff_table(run), fmt))
     if fmt in ("table", "markdown") and not fills_in_order(run):
         click.echo(f"\n{NOT_MEANINGFUL_WHY}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# simulate
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--draws", type=click.IntRange(min=1), default=100, show_default=True, help="Lottery draws.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: the cores).")
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default runs/<config stem>-simulation).")
+@click.option(
+    "--lotteries",
+    type=click.Path(path_type=Path),
+    help="Lottery numbers given: student_id and one column per draw (in place of the seeded draws).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def simulate(
+    config: Path, draws: int, jobs: int | None, out: Path | None, lotteries: Path | None, overwrite: bool, quiet: bool
+) -> None:
+    """Run CONFIG's lottery many times: every student's chance at each school it listed, every
+    school's chance of filling and its cutoffs, every compact's chance of being honored."""
+    started = time.perf_counter()
+    settings, instance = load_inputs(config)
+    folder = out or Path("runs") / f"{config.stem}-simulation"
+    check_destination(folder, overwrite)
+    given = read_lotteries(lotteries, instance) if lotteries is not None else None
+    if given is not None:
+        draws = min(draws, given.shape[1]) if draws != 100 else given.shape[1]
+    if quiet:
+        counts = simulate_draws(settings, instance, draws, jobs=jobs, lotteries=given)
+    else:
+        with click.progressbar(length=draws, label=f"{settings.name}: {draws:,} draws", file=sys.stderr) as bar:
+            counts = simulate_draws(settings, instance, draws, jobs=jobs, lotteries=given, progress=bar.update)
+    seconds = time.perf_counter() - started
+    table = simulation_probabilities(instance, counts)
+    document = simulation_summary(settings, instance, counts, seconds, given is not None)
+    write_simulation(folder, table, document, overwrite)
+    failed = f", {len(counts.failed)} failed" if counts.failed else ""
+    click.echo(
+        f"{settings.name}: {counts.draws:,} draws{failed} in {seconds:.1f} s — {len(table):,} (student, school) "
+        f"chances written to {folder}/probabilities.csv, schools and compacts to {folder}/summary.json"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
