@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
+from tqdm import tqdm
 
 from seatplan.auditor.cli import audit_command
 from seatplan.models.classrooms import check_inputs as check_section_inputs
@@ -52,6 +53,9 @@ from seatplan.solver.simulate import simulate as simulate_draws
 from seatplan.solver.simulate import summary as simulation_summary
 from seatplan.solver.solve import solve as run_solve
 from seatplan.solver.status import Status
+from seatplan.solver.sweep import FIGURES as SWEEP_FIGURES
+from seatplan.solver.sweep import draw_frontier, pareto, read_sweep, run_sweep
+from seatplan.solver.sweep import failed as failed_points
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -414,6 +418,81 @@ def cutoffs(run_dir: Path, fmt: str) -> None:
     click.echo(render_table(cutoff_table(run), fmt))
     if fmt in ("table", "markdown") and not fills_in_order(run):
         click.echo(f"\n{NOT_MEANINGFUL_WHY}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep
+
+
+@main.command()
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), help="Points solved side by side (default: the cores).")
+@click.option("--dask", "dask_address", help="A dask.distributed scheduler's address, or 'local' for a LocalCluster.")
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default runs/<sweep file stem>).")
+@click.option("--keep-runs", is_flag=True, help="Keep every point's run folder (OUT/runs/point-N).")
+@click.option("--frontier", help="X,Y: mark the points no other beats on both (smaller is better) and draw the curve.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def sweep(
+    sweep_file: Path,
+    jobs: int | None,
+    dask_address: str | None,
+    out: Path | None,
+    keep_runs: bool,
+    frontier: str | None,
+    quiet: bool,
+) -> None:
+    """Solve one district under many settings (a grid or a list of points, lottery seeds,
+    mechanisms): points.csv with every point's figures; resumable."""
+    plan = read_sweep(sweep_file)
+    axes = _frontier_axes(frontier, ["point", *plan.keys, "seed", "mechanism", *SWEEP_FIGURES])
+    folder = out or Path("runs") / sweep_file.stem
+    started = time.perf_counter()
+    bar = None if quiet else tqdm(total=len(plan.points), desc=sweep_file.stem, unit="point", file=sys.stderr)
+    failures = [0]
+
+    def tick(failed: bool) -> None:
+        failures[0] += failed
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(failed=failures[0])
+
+    try:
+        frame = run_sweep(plan, folder, jobs=jobs, dask=dask_address, keep_runs=keep_runs, progress=tick)
+    finally:
+        if bar is not None:
+            bar.close()
+    if axes is not None:
+        frame["frontier"] = pareto(frame, *axes)
+        frame.to_csv(folder / "points.csv", index=False)
+        frame.to_parquet(folder / "points.parquet", index=False)
+        pictures = draw_frontier(frame, *axes, folder / "frontier")
+    errors = int((frame["status"] == "error").sum())
+    ran = bar.n if bar is not None else None
+    fresh = "" if ran is None else f", {ran:,} solved now ({len(frame) - ran:,} done before)"
+    click.echo(
+        f"{sweep_file.stem}: {len(frame):,} points{fresh}, {errors} failed, in "
+        f"{time.perf_counter() - started:.1f} s — {folder / 'points.csv'}"
+    )
+    if axes is not None:
+        click.echo(f"  frontier: {int(frame['frontier'].sum())} efficient points — {', '.join(map(str, pictures))}")
+    for line in list(failed_points(frame))[:5]:
+        click.echo(f"  {line}", err=True)
+
+
+def _frontier_axes(frontier: str | None, columns: list[str]) -> tuple[str, str] | None:
+    """--frontier X,Y checked against the columns points.csv will have, before anything runs."""
+    if frontier is None:
+        return None
+    parts = [part.strip() for part in frontier.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InputError([Problem("--frontier", None, f"expected two columns X,Y, got {frontier!r}")])
+    unknown = [part for part in parts if part not in columns]
+    if unknown:
+        raise InputError(
+            [Problem("--frontier", None, f"expected columns of points.csv ({', '.join(columns)}), got {unknown[0]!r}")]
+        )
+    return parts[0], parts[1]
 
 
 # ---------------------------------------------------------------------------------------------
