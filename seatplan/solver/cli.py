@@ -510,10 +510,18 @@ def _frontier_axes(frontier: str | None, columns: list[str]) -> tuple[str, str] 
     help="Lottery numbers given: student_id and one column per draw (in place of the seeded draws).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--dask", "dask_address", help="A dask.distributed scheduler's address, or 'local' for a LocalCluster.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
 def simulate(
-    config: Path, draws: int, jobs: int | None, out: Path | None, lotteries: Path | None, overwrite: bool, quiet: bool
+    config: Path,
+    draws: int,
+    jobs: int | None,
+    out: Path | None,
+    lotteries: Path | None,
+    overwrite: bool,
+    dask_address: str | None,
+    quiet: bool,
 ) -> None:
     """Run CONFIG's lottery many times: every student's chance at each school it listed, every
     school's chance of filling and its cutoffs, every compact's chance of being honored."""
@@ -525,10 +533,12 @@ def simulate(
     if given is not None:
         draws = min(draws, given.shape[1]) if draws != 100 else given.shape[1]
     if quiet:
-        counts = simulate_draws(settings, instance, draws, jobs=jobs, lotteries=given)
+        counts = simulate_draws(settings, instance, draws, jobs=jobs, lotteries=given, dask=dask_address)
     else:
         with click.progressbar(length=draws, label=f"{settings.name}: {draws:,} draws", file=sys.stderr) as bar:
-            counts = simulate_draws(settings, instance, draws, jobs=jobs, lotteries=given, progress=bar.update)
+            counts = simulate_draws(
+                settings, instance, draws, jobs=jobs, lotteries=given, progress=bar.update, dask=dask_address
+            )
     seconds = time.perf_counter() - started
     table = simulation_probabilities(instance, counts)
     document = simulation_summary(settings, instance, counts, seconds, given is not None)

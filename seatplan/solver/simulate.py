@@ -41,6 +41,7 @@ from seatplan.models.tables import read_table
 from seatplan.solver.da import deferred_acceptance
 from seatplan.solver.run import replace_folder
 from seatplan.solver.solve import solve
+from seatplan.solver.sweep import dask_client
 
 #: Draws a worker takes at a time: large enough that sending the counts back is cheap, small enough
 #: that the progress bar moves and both cores stay busy to the end.
@@ -173,6 +174,12 @@ def _run_draws(draws: Sequence[int]) -> Counts:
     return counts
 
 
+def _draws_on(instance: Instance, config: Config, lotteries: np.ndarray | None, draws: Sequence[int]) -> Counts:
+    """A chunk of draws on a Dask worker (the data arrive scattered, once per worker)."""
+    _start_worker(instance, config, lotteries)
+    return _run_draws(draws)
+
+
 def simulate(
     config: Config,
     instance: Instance,
@@ -180,9 +187,21 @@ def simulate(
     jobs: int | None = None,
     lotteries: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
+    dask: str | None = None,
 ) -> Counts:
-    """Every draw, counted. `progress(n)` is told of every n draws done."""
+    """Every draw, counted. `progress(n)` is told of every n draws done. `dask`: a dask.distributed
+    scheduler's address, or `local` for a LocalCluster of two workers."""
     chunks = [list(range(start, min(start + CHUNK, draws))) for start in range(0, draws, CHUNK)]
+    if dask is not None:
+        total = Counts.zero(instance)
+        with dask_client(dask) as client:
+            data = client.scatter(instance, broadcast=True)
+            futures = [client.submit(_draws_on, data, config, lotteries, chunk, pure=False) for chunk in chunks]
+            for future, chunk in zip(futures, chunks, strict=True):
+                total.add(future.result())
+                if progress is not None:
+                    progress(len(chunk))
+        return total
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = max(1, min(jobs or cores, len(chunks)))
     total = Counts.zero(instance)

@@ -21,8 +21,9 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -125,7 +126,7 @@ def read_sweep(path: Path) -> Sweep:
         raise InputError(problems)
     assert isinstance(base, str)
     keys = tuple(dict.fromkeys(key for combo in combos for key, _, _ in combo))
-    points = []
+    points: list[Point] = []
     for combo, seed, mechanism in itertools.product(combos, seeds, mechanisms):
         points.append(
             Point(
@@ -378,11 +379,12 @@ def run_sweep(
     return frame
 
 
-def _run_on_dask(address: str, todo: list[int], tasks: list[tuple[Config, str | None]], done: Callable) -> None:
-    """The same points on a dask.distributed scheduler (`local`: a LocalCluster started here)."""
+@contextmanager
+def dask_client(address: str) -> Iterator[Any]:
+    """A dask.distributed Client of an existing scheduler, or of a LocalCluster started here
+    (`local`: two single-threaded worker processes); an unreachable address is an InputError."""
     try:
         from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise InputError([Problem("--dask", None, "expected dask.distributed: pip install 'seatplan[dask]'")]) from None
     cluster = None
@@ -395,13 +397,21 @@ def _run_on_dask(address: str, todo: list[int], tasks: list[tuple[Config, str | 
     except (OSError, TimeoutError) as error:
         raise InputError([Problem("--dask", None, f"cannot reach the Dask scheduler at {address}: {error}")]) from None
     try:
-        futures = {client.submit(run_point, *task, pure=False): i for i, task in zip(todo, tasks, strict=True)}
-        for future in dask_completed(futures):
-            done(futures[future], future.result())
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run_on_dask(address: str, todo: list[int], tasks: list[tuple[Config, str | None]], done: Callable) -> None:
+    """The same points on a dask.distributed scheduler."""
+    from dask.distributed import as_completed as dask_completed
+
+    with dask_client(address) as client:
+        futures = {client.submit(run_point, *task, pure=False): i for i, task in zip(todo, tasks, strict=True)}
+        for future in dask_completed(futures):
+            done(futures[future], future.result())
 
 
 def table(sweep: Sweep, shas: list[str], store: Path) -> pd.DataFrame:
@@ -421,8 +431,7 @@ def table(sweep: Sweep, shas: list[str], store: Path) -> pd.DataFrame:
     columns = ["point", *sweep.keys, "seed", "mechanism", *FIGURES]
     frame = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=columns)
     for column in frame.columns:
-        values = frame[column].dropna()
-        kinds = {type(v) for v in values}
+        kinds = {type(v) for v in frame[column].dropna()}
         if frame[column].dtype == object and len(kinds) > 1 and not kinds <= {int, float}:
             # A key varied over values of several kinds (0 and "auto"): said as text, for Parquet.
             frame[column] = frame[column].map(lambda v: None if v is None else str(v))

@@ -115,3 +115,11 @@ def test_lotteries_file(tmp_path: Path) -> None:
         main, ["simulate", str(config_path), "--lotteries", str(bad), "--out", str(tmp_path / "x")]
     )
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+def test_dask_gives_the_local_counts(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    config, instance = load_inputs(small_district(tmp_path / "case"))
+    local = probabilities(instance, simulate(config, instance, 60, jobs=1))
+    on_dask = probabilities(instance, simulate(config, instance, 60, dask="local"))
+    pd.testing.assert_frame_equal(local, on_dask)
