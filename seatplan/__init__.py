@@ -14,6 +14,8 @@ The Python API (see seatplan/api.py and the README):
     seatplan.explain("runs/demo", "S000008")                         # why, for a family
     seatplan.cutoffs("runs/deferred_acceptance")                     # demand and cutoffs
     seatplan.price_of_rules("runs/demo")                             # the price of every rule
+    seatplan.sweep("configs/sweeps/demo_weights.yaml")               # many settings, one table
+    seatplan.simulate("configs/scenarios/deferred_acceptance.yaml", draws=500)   # a family's chances
 """
 
 from seatplan.api import (
@@ -27,7 +29,9 @@ from seatplan.api import (
     price_of_rules,
     rosters,
     sections,
+    simulate,
     solve,
+    sweep,
 )
 from seatplan.auditor import Report
 from seatplan.models.errors import (
@@ -65,5 +69,7 @@ __all__ = [
     "price_of_rules",
     "rosters",
     "sections",
+    "simulate",
     "solve",
+    "sweep",
 ]

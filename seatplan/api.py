@@ -42,7 +42,10 @@ from seatplan.solver.explain.price import price_rules
 from seatplan.solver.result import Result
 from seatplan.solver.rosters import write_rosters
 from seatplan.solver.runfolder import read_run
+from seatplan.solver.simulate import probabilities as simulation_probabilities
+from seatplan.solver.simulate import simulate as simulate_draws
 from seatplan.solver.solve import solve as solve_config
+from seatplan.solver.sweep import read_sweep, run_sweep
 
 PathLike = str | os.PathLike[str]
 
@@ -246,6 +249,23 @@ def price_of_rules(run: PathLike, jobs: int | None = None, time_limit: float | N
     return price_rules(read_run(Path(run)), jobs=jobs, time_limit=time_limit).frame
 
 
+def sweep(
+    sweep_file: PathLike, out: PathLike | None = None, jobs: int | None = None, dask: str | None = None
+) -> pd.DataFrame:
+    """`seatplan sweep`: every point of a sweep file solved (or read from its cache), as the
+    points.csv table (written into `out`, default runs/<sweep file stem>)."""
+    path = Path(sweep_file)
+    folder = Path(out) if out is not None else Path("runs") / path.stem
+    return run_sweep(read_sweep(path), folder, jobs=jobs, dask=dask)
+
+
+def simulate(config: PathLike, draws: int = 100, jobs: int | None = None, dask: str | None = None) -> pd.DataFrame:
+    """`seatplan simulate` without writing files: every (student, school) chance over `draws`
+    lottery draws, as probabilities.csv's table."""
+    settings, instance = load_inputs(Path(config))
+    return simulation_probabilities(instance, simulate_draws(settings, instance, draws, jobs=jobs, dask=dask))
+
+
 __all__ = [
     "PathLike",
     "Scenario",
@@ -258,5 +278,7 @@ __all__ = [
     "load",
     "rosters",
     "sections",
+    "simulate",
     "solve",
+    "sweep",
 ]

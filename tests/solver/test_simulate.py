@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import seatplan
 from seatplan.models.data import load_inputs
 from seatplan.solver.cli import main
 from seatplan.solver.simulate import probabilities, simulate
@@ -123,3 +124,10 @@ def test_dask_gives_the_local_counts(tmp_path: Path) -> None:
     local = probabilities(instance, simulate(config, instance, 60, jobs=1))
     on_dask = probabilities(instance, simulate(config, instance, 60, dask="local"))
     pd.testing.assert_frame_equal(local, on_dask)
+
+
+def test_the_python_api(tmp_path: Path) -> None:
+    config_path = small_district(tmp_path / "case")
+    table = seatplan.simulate(config_path, draws=10, jobs=1)
+    assert list(table.columns) == ["student_id", "school_id", "probability"]
+    assert table.groupby("student_id")["probability"].sum().round(9).eq(1).all()

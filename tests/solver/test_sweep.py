@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import seatplan
 from seatplan.solver import sweep as sweeps
 from seatplan.solver.cli import main
 
@@ -204,3 +205,24 @@ def test_the_frontier_is_marked_and_drawn(tmp_path: Path) -> None:
     assert (out / "frontier.png").stat().st_size > 1000 and (out / "frontier.svg").is_file()
     bad = invoke("sweep", path, "--out", out, "--quiet", "--frontier", "terms.rank,happiness")
     assert bad.exit_code == 2 and "happiness" in bad.output
+
+
+def test_keep_runs_and_seed_forms(tmp_path: Path) -> None:
+    path = write_sweep(tmp_path, "base: data/config.yaml\nvary:\n  objective.rank: [1]\nseeds: [4, 9]\n")
+    out = tmp_path / "out"
+    result = invoke("sweep", path, "--out", out, "--quiet", "--keep-runs", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out / "points.csv")
+    assert list(frame["seed"]) == [4, 9]
+    for point in (0, 1):
+        folder = out / "runs" / f"point-{point}"
+        assert (folder / "assignment.csv").is_file() and (folder / "metrics.json").is_file()
+    assert "seed: 9" in (out / "runs" / "point-1" / "config.yaml").read_text()
+    single = write_sweep(tmp_path / "one", "base: data/config.yaml\nvary:\n  objective.rank: [1]\nseeds: 3\n")
+    assert list(sweeps.read_sweep(single).points[0:1])[0].seed == 3
+
+
+def test_the_python_api(tmp_path: Path) -> None:
+    path = write_sweep(tmp_path, "base: data/config.yaml\nvary:\n  objective.rank: [1, 2]\n")
+    frame = seatplan.sweep(path, out=tmp_path / "out", jobs=1)
+    assert list(frame["objective.rank"]) == [1, 2] and (tmp_path / "out" / "points.csv").is_file()
