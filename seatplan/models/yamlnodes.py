@@ -109,7 +109,21 @@ def dotted(path: Path_) -> str:
 
 def load_yaml(text: str, file: str) -> LocatedYaml:
     """Parse `text` with the YAML safe loader; malformed YAML and duplicate keys raise ConfigError."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        # PyYAML's reader refuses control characters (a NUL, a stray escape) before parsing begins.
+        line = text[: error.position].count("\n") + 1
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    line,
+                    f"expected printable text, got the control character U+{error.character:04X} "
+                    f"(remove it, or save the file again as plain UTF-8 text)",
+                )
+            ]
+        ) from None
     try:
         try:
             node = loader.get_single_node()

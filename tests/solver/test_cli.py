@@ -628,3 +628,17 @@ def test_solving_a_run_config_whose_data_changed_warns(tmp_path: Path) -> None:
         "since this config was written (its SHA-256 differs from data_sha256.students); solving the data as "
         "they are now"
     ]
+
+
+def test_a_nul_character_in_the_config_is_one_line_not_a_traceback() -> None:
+    """Found by trying (issue 16): PyYAML's reader refused the NUL before our YAML errors were caught."""
+    config = Path(__file__).resolve().parents[1] / "data" / "regressions" / "nul_in_config" / "config.yaml"
+    assert b"\x00" in config.read_bytes()
+    for command in ("validate", "solve"):
+        result = CliRunner().invoke(main, [command, str(config)])
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].endswith(
+            "nul_in_config/config.yaml:2: expected printable text, got the control character U+0000 "
+            "(remove it, or save the file again as plain UTF-8 text)"
+        ), result.output
