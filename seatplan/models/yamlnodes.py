@@ -113,12 +113,12 @@ def load_yaml(text: str, file: str) -> LocatedYaml:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as error:
         # PyYAML's reader refuses control characters (a NUL, a stray escape) before parsing begins.
-        line = text[: error.position].count("\n") + 1
+        at_line = text[: error.position or 0].count("\n") + 1
         raise ConfigError(
             [
                 Problem(
                     file,
-                    line,
+                    at_line,
                     f"expected printable text, got the control character U+{error.character:04X} "
                     f"(remove it, or save the file again as plain UTF-8 text)",
                 )

@@ -42,7 +42,8 @@ from seatplan.solver.explain.cutoffs import NOT_MEANINGFUL_WHY, fills_in_order
 from seatplan.solver.explain.infeasibility import find_conflict, infeasibility_path, write_conflict
 from seatplan.solver.explain.price import price_rules
 from seatplan.solver.metrics import summary_text
-from seatplan.solver.report import build_report, default_report_path
+from seatplan.solver.report import build_report, default_report_path, write_sweep_report
+from seatplan.solver.report.sweep import is_sweep_folder
 from seatplan.solver.result import Result, infeasible_message
 from seatplan.solver.rosters import write_rosters
 from seatplan.solver.run import check_destination, default_run_folder, write_text_whole
@@ -54,7 +55,7 @@ from seatplan.solver.simulate import summary as simulation_summary
 from seatplan.solver.solve import solve as run_solve
 from seatplan.solver.status import Status
 from seatplan.solver.sweep import FIGURES as SWEEP_FIGURES
-from seatplan.solver.sweep import draw_frontier, pareto, read_sweep, run_sweep
+from seatplan.solver.sweep import draw_frontier, pareto, read_sweep, run_sweep, write_sweep_about
 from seatplan.solver.sweep import failed as failed_points
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -274,8 +275,14 @@ def report(
     allow_changed_data: bool,
     overwrite: bool,
 ) -> None:
-    """An HTML report of RUNS (run folders; the first is the reference the others are compared with)."""
+    """An HTML report of RUNS (run folders; the first is the reference the others are compared with),
+    or of one sweep folder (written by seatplan sweep)."""
     folders = list(runs)
+    if len(folders) == 1 and is_sweep_folder(folders[0]):
+        target = out or folders[0] / "report.html"
+        write_sweep_report(folders[0], target, title=title, overwrite=overwrite)
+        click.echo(f"wrote {target}")
+        return
     target = out or default_report_path(folders)
     built = build_report(folders, suppress=suppress, title=title, allow_changed_data=allow_changed_data)
     built.write(target, xlsx=xlsx, overwrite=overwrite)
@@ -431,6 +438,7 @@ def cutoffs(run_dir: Path, fmt: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default runs/<sweep file stem>).")
 @click.option("--keep-runs", is_flag=True, help="Keep every point's run folder (OUT/runs/point-N).")
 @click.option("--frontier", help="X,Y: mark the points no other beats on both (smaller is better) and draw the curve.")
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html (the curve and every point).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
 def sweep(
@@ -440,6 +448,7 @@ def sweep(
     out: Path | None,
     keep_runs: bool,
     frontier: str | None,
+    with_report: bool,
     quiet: bool,
 ) -> None:
     """Solve one district under many settings (a grid or a list of points, lottery seeds,
@@ -467,6 +476,9 @@ def sweep(
         frame.to_csv(folder / "points.csv", index=False)
         frame.to_parquet(folder / "points.parquet", index=False)
         pictures = draw_frontier(frame, *axes, folder / "frontier")
+    write_sweep_about(plan, folder, axes)
+    if with_report:
+        write_sweep_report(folder, folder / "report.html", overwrite=True)
     errors = int((frame["status"] == "error").sum())
     ran = bar.n if bar is not None else None
     fresh = "" if ran is None else f", {ran:,} solved now ({len(frame) - ran:,} done before)"
@@ -476,6 +488,8 @@ def sweep(
     )
     if axes is not None:
         click.echo(f"  frontier: {int(frame['frontier'].sum())} efficient points — {', '.join(map(str, pictures))}")
+    if with_report:
+        click.echo(f"  report: {folder / 'report.html'}")
     for line in list(failed_points(frame))[:5]:
         click.echo(f"  {line}", err=True)
 

@@ -438,6 +438,18 @@ def table(sweep: Sweep, shas: list[str], store: Path) -> pd.DataFrame:
     return frame
 
 
+def write_sweep_about(sweep: Sweep, out: Path, frontier: tuple[str, str] | None) -> None:
+    """sweep.json beside points.csv: the sweep file, its base config, its varied keys, the frontier's
+    axes — what the sweep's report reads."""
+    document = {
+        "file": display_path(sweep.file),
+        "base": display_path(sweep.base),
+        "keys": list(sweep.keys),
+        "frontier": list(frontier) if frontier is not None else None,
+    }
+    _write_whole(out / "sweep.json", json.dumps(document, indent=2) + "\n")
+
+
 def pareto(frame: pd.DataFrame, x: str, y: str) -> np.ndarray:
     """Whether each point is Pareto-efficient for (x, y), both smaller-is-better: no other point is
     as good on both and better on one. Points without both figures are not."""

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from playwright import sync_api
 
 import seatplan
+from seatplan.solver.cli import main
 from seatplan.solver.report import build_report
 
 CHROMIUM = os.environ.get("SEATPLAN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -121,3 +123,30 @@ def test_a_table_sorts_when_its_header_is_clicked(reports: dict[str, Path], brow
     assert ascending != before or before == sorted(before)
     assert seats.get_attribute("aria-sort") == "descending"
     opened.page.close()
+
+
+def test_a_sweeps_report_draws_its_curve_offline(browser: Any, tmp_path: Path) -> None:
+    """`seatplan sweep --frontier --report`: the trade-off curve and every point, in the browser."""
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        f"base: {CONFIGS / 'demo.yaml'}\nvary:\n  diversity[0].scope: [school]\n  diversity[0].weight: [0, 1, 3]\n"
+        "  solver.time_limit: [10]\n"
+    )
+    out = tmp_path / "sweep"
+    arguments = ["sweep", str(sweep_file), "--out", str(out), "--quiet", "--report"]
+    result = CliRunner().invoke(main, [*arguments, "--frontier", "terms.rank,diversity_shortfall"])
+    assert result.exit_code == 0, result.output
+    opened = Opened(browser, out / "report.html")
+    assert opened.errors == [] and opened.requests == [(out / "report.html").as_uri()]
+    for section in ("glance", "tradeoff", "points"):
+        assert opened.page.locator(f"section#{section} h2").count() == 1, section
+    assert opened.marks("frontier") >= 3
+    assert opened.page.locator("#table-points tbody tr").count() == 3
+    shot = tmp_path / "sweep-report.png"
+    opened.page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    opened.page.close()
+    # The same page from `seatplan report SWEEP_DIR`.
+    again = CliRunner().invoke(main, ["report", str(out), "--out", str(tmp_path / "again.html")])
+    assert again.exit_code == 0, again.output
+    assert 'data-figure="frontier"' in (tmp_path / "again.html").read_text()

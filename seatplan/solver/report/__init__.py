@@ -19,10 +19,11 @@ from seatplan.solver.metrics import VERSION
 from seatplan.solver.report import render, sections
 from seatplan.solver.report.district import District
 from seatplan.solver.report.sections import Section, Summary
+from seatplan.solver.report.sweep import sweep_report_html
 from seatplan.solver.report.tables import Suppression, Table
 from seatplan.solver.runfolder import RunFolder, read_run
 
-__all__ = ["PlanReport", "build_report", "default_report_path", "read_run"]
+__all__ = ["PlanReport", "build_report", "default_report_path", "read_run", "write_sweep_report"]
 
 
 @dataclass
@@ -77,6 +78,16 @@ class PlanReport:
         _atomic(out, lambda path: path.write_text(self.html(), encoding="utf-8"))
         if xlsx is not None:
             _atomic(xlsx, lambda path: render.workbook(path, self.tables, self.suppression))
+
+
+def write_sweep_report(folder: Path, out: Path, title: str | None = None, overwrite: bool = False) -> None:
+    """The report of a sweep folder (report/sweep.py), written whole; never over a file without `overwrite`."""
+    if out.exists() and not overwrite:
+        raise InputError(
+            [Problem(str(out), None, "already exists; pass --overwrite to replace it or --out to choose another")]
+        )
+    text = sweep_report_html(folder, title)
+    _atomic(out, lambda path: path.write_text(text, encoding="utf-8"))
 
 
 def _atomic(path: Path, write: object) -> None:

@@ -14,6 +14,7 @@ import plotly
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from seatplan.solver.metrics import VERSION
 from seatplan.solver.report.sections import Section, Summary
 from seatplan.solver.report.tables import Suppression, Table
 
@@ -113,6 +114,26 @@ def html(
         configs=configs,
         folders=folders,
         version=version,
+        css=_inline((assets / "report.css").read_text(encoding="utf-8")),
+        report_js=_inline((assets / "report.js").read_text(encoding="utf-8")),
+        plotly_js=_inline(plotly.offline.get_plotlyjs()),
+        figures_json=_inline(json.dumps(figures, separators=(",", ":"))),
+    )
+
+
+def page(title: str, subtitle: str, sections: list[Section], suppression: Suppression, footer: str) -> str:
+    """A page of sections alone (no run's headline cards): a sweep's report."""
+    environment = _environment()
+    assets = Path(__file__).parent / "templates"
+    figures = {chart.key: json.loads(chart.figure.to_json()) for section in sections for chart in section.charts}
+    views = {table.key: table_view(table, suppression) for section in sections for table in section.tables}
+    return environment.get_template("page.html.j2").render(
+        title=title,
+        subtitle=subtitle,
+        sections=sections,
+        views=views,
+        footer=footer,
+        version=VERSION,
         css=_inline((assets / "report.css").read_text(encoding="utf-8")),
         report_js=_inline((assets / "report.js").read_text(encoding="utf-8")),
         plotly_js=_inline(plotly.offline.get_plotlyjs()),
