@@ -273,6 +273,7 @@ def probabilities(instance: Instance, counts: Counts) -> pd.DataFrame:
 def summary(config: Config, instance: Instance, counts: Counts, seconds: float, lotteries: bool) -> dict[str, Any]:
     n = max(counts.draws, 1)
     n_grades = len(instance.grades)
+    members = instance.compact_members()
     schools = []
     for j in range(instance.n_schools):
         for g in range(n_grades):
@@ -317,6 +318,8 @@ def summary(config: Config, instance: Instance, counts: Counts, seconds: float, 
             {
                 "compact_id": str(instance.compact_ids[c]),
                 "school_id": str(instance.school_ids[instance.compact_school[c]]),
+                # Every family of a compact shares its chance: it is placed there with all the others, or not.
+                "families": sorted({str(f) for f in instance.family_ids[instance.family[members[c]]]}),
                 "honored_probability": int(counts.honored[c]) / n,
             }
             for c in range(instance.n_compacts)

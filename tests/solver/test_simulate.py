@@ -90,6 +90,8 @@ def test_the_command_writes_probabilities_and_a_summary(tmp_path: Path) -> None:
     assert pd.read_parquet(out / "probabilities.parquet").shape == table.shape
     document = json.loads((out / "summary.json").read_text())
     assert document["draws"] == 20 and len(document["schools"]) == 30
+    # Deferred acceptance honors no compact; each compact names the families that share its chance.
+    assert document["compacts"] and all(c["honored_probability"] == 0 and c["families"] for c in document["compacts"])
     for school in document["schools"]:
         assert 0 <= school["fill_probability"] <= 1
         if school["fill_probability"] > 0:
