@@ -32,6 +32,7 @@ from seatplan.api import (
     simulate,
     solve,
     sweep,
+    why_infeasible,
 )
 from seatplan.auditor import Report
 from seatplan.models.errors import (
@@ -72,4 +73,5 @@ __all__ = [
     "simulate",
     "solve",
     "sweep",
+    "why_infeasible",
 ]

@@ -38,6 +38,7 @@ from seatplan.solver.backends import Progress
 from seatplan.solver.classrooms import Sectioning, section_folder
 from seatplan.solver.compare import collect, default_labels, rows, table_rows
 from seatplan.solver.explain import COST_TIME_LIMIT, cutoff_table, explain_student
+from seatplan.solver.explain.infeasibility import find_conflict
 from seatplan.solver.explain.price import price_rules
 from seatplan.solver.result import Result
 from seatplan.solver.rosters import write_rosters
@@ -45,6 +46,7 @@ from seatplan.solver.runfolder import read_run
 from seatplan.solver.simulate import probabilities as simulation_probabilities
 from seatplan.solver.simulate import simulate as simulate_draws
 from seatplan.solver.solve import solve as solve_config
+from seatplan.solver.status import Status
 from seatplan.solver.sweep import read_sweep, run_sweep
 
 PathLike = str | os.PathLike[str]
@@ -239,6 +241,16 @@ def explain(run: PathLike, student_id: str, time_limit: float = COST_TIME_LIMIT)
     return explain_student(read_run(Path(run)), student_id, time_limit=time_limit).to_json()
 
 
+def why_infeasible(result: Result, time_limit: float | None = None) -> dict[str, Any] | None:
+    """For an infeasible `seatplan.solve` result: the hard rules that collide, as infeasibility.json's
+    object (None when the result is not infeasible, or the search did not settle)."""
+    if result.status != Status.INFEASIBLE:
+        return None
+    budget = time_limit if time_limit is not None else min(5 * result.config.solver.time_limit, 600.0)
+    conflict = find_conflict(result.config, result.instance, time_limit=budget)
+    return None if conflict is None else conflict.to_json(result.config.name)
+
+
 def cutoffs(run: PathLike) -> pd.DataFrame:
     """`seatplan cutoffs RUN`: per school (and grade) seats, applicants, placed, cutoff, waitlist."""
     return cutoff_table(read_run(Path(run)))
@@ -281,4 +293,5 @@ __all__ = [
     "simulate",
     "solve",
     "sweep",
+    "why_infeasible",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import seatplan
 from seatplan.solver.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -319,3 +320,12 @@ def test_price_leaves_the_rules_own_term_out(tmp_path: Path) -> None:
     assert plan["terms"]["outside_cluster"] > 0
     assert float(clusters["Δ other terms"]) == pytest.approx(float(clusters["objective"]) - rest_of_plan)
     assert float(clusters["Δ other terms"]) <= 0
+
+
+def test_why_infeasible_in_python() -> None:
+    result = seatplan.solve(FAMILY_SPLIT)
+    assert result.status == "infeasible"
+    document = seatplan.why_infeasible(result)
+    assert document is not None and document["minimal"]
+    assert [rule["key"] for rule in document["rules"]] == ["stability.mode", "families.together"]
+    assert seatplan.why_infeasible(seatplan.solve(DA)) is None
