@@ -515,7 +515,9 @@ def _frontier_axes(frontier: str | None, columns: list[str]) -> tuple[str, str] 
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
-@click.option("--draws", type=click.IntRange(min=1), default=100, show_default=True, help="Lottery draws.")
+@click.option(
+    "--draws", type=click.IntRange(min=1), help="Lottery draws (default 100; with --lotteries, one per column)."
+)
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: the cores).")
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default runs/<config stem>-simulation).")
 @click.option(
@@ -529,7 +531,7 @@ def _frontier_axes(frontier: str | None, columns: list[str]) -> tuple[str, str] 
 @reports_errors
 def simulate(
     config: Path,
-    draws: int,
+    draws: int | None,
     jobs: int | None,
     out: Path | None,
     lotteries: Path | None,
@@ -545,7 +547,9 @@ def simulate(
     check_destination(folder, overwrite)
     given = read_lotteries(lotteries, instance) if lotteries is not None else None
     if given is not None:
-        draws = min(draws, given.shape[1]) if draws != 100 else given.shape[1]
+        draws = given.shape[1] if draws is None else min(draws, given.shape[1])
+    elif draws is None:
+        draws = 100
     if quiet:
         counts = simulate_draws(settings, instance, draws, jobs=jobs, lotteries=given, dask=dask_address)
     else:

@@ -196,7 +196,8 @@ def simulate(
         total = Counts.zero(instance)
         with dask_client(dask) as client:
             data = client.scatter(instance, broadcast=True)
-            futures = [client.submit(_draws_on, data, config, lotteries, chunk, pure=False) for chunk in chunks]
+            drawn = client.scatter(lotteries, broadcast=True) if lotteries is not None else None
+            futures = [client.submit(_draws_on, data, config, drawn, chunk, pure=False) for chunk in chunks]
             for future, chunk in zip(futures, chunks, strict=True):
                 total.add(future.result())
                 if progress is not None:
@@ -349,7 +350,14 @@ def read_lotteries(path: Path, instance: Instance) -> np.ndarray:
     columns = [c for c in table.columns if c != "student_id"]
     if "student_id" not in table.columns or not columns:
         raise InputError([Problem(table.file, 1, "expected a student_id column and one column per draw")])
-    index = pd.Index(table.frame["student_id"].astype(str).str.strip()).get_indexer(pd.Index(instance.student_ids))
+    ids = table.frame["student_id"].astype(str).str.strip()
+    repeated = ids.duplicated().to_numpy()
+    if repeated.any():
+        line = int(table.frame["_line"].to_numpy()[repeated][0])
+        raise InputError(
+            [Problem(table.file, line, f"expected each student once, got {ids[repeated].iloc[0]!r} again")]
+        )
+    index = pd.Index(ids).get_indexer(pd.Index(instance.student_ids))
     missing = np.flatnonzero(index < 0)
     if len(missing):
         raise InputError(

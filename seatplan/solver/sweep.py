@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from seatplan.models.config import Config, display_path, load_config, resolved_config
-from seatplan.models.data import file_sha256, load_instance
+from seatplan.models.data import data_inputs, file_sha256, load_instance
 from seatplan.models.errors import ConfigError, InputError, Problem, SeatplanError
 from seatplan.models.rules import RULES
 from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml
@@ -194,9 +194,10 @@ def _combinations(doc: LocatedYaml, file: str, problems: list[Problem]) -> list[
 
 
 def _as_written(doc: LocatedYaml, path: Path_, value: Any) -> Any:
-    """`off` as the word a planner wrote, not YAML 1.1's False (a mode is `off`, not a boolean)."""
+    """`off` as the word a planner wrote, not YAML 1.1's False (a mode is `off`, not a boolean; no
+    setting takes a boolean written `off`)."""
     raw = doc.raw.get(path)
-    if isinstance(value, bool) and raw is not None and raw.strip().lower() in ("off", "on", "yes", "no"):
+    if value is False and raw is not None and raw.strip().lower() == "off":
         return raw.strip()
     return value
 
@@ -261,7 +262,11 @@ def resolve(sweep: Sweep) -> list[Config]:
             configs.append(point_config(sweep, point))
         except ConfigError as error:
             for problem in error.problems:
-                if problem.file == display_path(sweep.base) and not point.values:
+                if problem.file == display_path(sweep.base) and not point.lines:
+                    problems.append(problem)
+                    continue
+                if not problem.file.startswith("override") and problem.file != display_path(sweep.base):
+                    # Another file (a data path the point sets): said as it is, once.
                     problems.append(problem)
                     continue
                 line = point.lines[0] if point.lines else None
@@ -272,8 +277,23 @@ def resolve(sweep: Sweep) -> list[Config]:
                     seen.add(key)
                     problems.append(Problem(file, line, message))
     if problems:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))
     return configs
+
+
+def _shas(sweep: Sweep, configs: list[Config]) -> list[str]:
+    """Every point's key; a data file that cannot be read is one line (before anything runs)."""
+    shas, problems = [], []
+    for config in configs:
+        try:
+            shas.append(point_sha(config))
+        except OSError as error:
+            problems.append(
+                Problem(display_path(Path(error.filename or sweep.base)), None, f"cannot read: {error.strerror}")
+            )
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)))
+    return shas
 
 
 def point_sha(config: Config) -> str:
@@ -293,7 +313,9 @@ def run_point(config: Config, keep: str | None = None) -> dict[str, Any]:
     and per data files and lottery seed (a worker serves many points)."""
     started = time.perf_counter()
     try:
-        key = json.dumps([str(p) for p in config.data.named().values()] + [config.solver.seed])
+        # Everything the data loader reads from the config (files, attributes, compact settings,
+        # seed…): two points that agree here read the same Instance.
+        key = repr(data_inputs(config))
         instance = _INSTANCES.get(key)
         if instance is None:
             instance = _INSTANCES[key] = load_instance(config)
@@ -340,10 +362,15 @@ def run_sweep(
 ) -> pd.DataFrame:
     """Every point not done before, run; points.csv and points.parquet written; the table returned."""
     configs = resolve(sweep)
+    shas = _shas(sweep, configs)
     store = out / "points"
     store.mkdir(parents=True, exist_ok=True)
-    shas = [point_sha(config) for config in configs]
-    todo = [i for i, sha in enumerate(shas) if not (store / f"{sha}.json").is_file()]
+    kept = [out / "runs" / f"point-{point.number}-{sha[:12]}" for point, sha in zip(sweep.points, shas, strict=True)]
+    todo = [
+        i
+        for i, sha in enumerate(shas)
+        if not (store / f"{sha}.json").is_file() or (keep_runs and not (kept[i] / "metrics.json").is_file())
+    ]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = max(1, min(jobs or cores, len(todo) or 1))
     # CP-SAT workers per point so that jobs × workers stays within the cores.
@@ -351,18 +378,27 @@ def run_sweep(
     tasks = [
         (
             replace(configs[i], solver=replace(configs[i].solver, workers=min(configs[i].solver.workers, per_point))),
-            str(out / "runs" / f"point-{sweep.points[i].number}") if keep_runs else None,
+            str(kept[i]) if keep_runs else None,
         )
         for i in todo
     ]
+
+    lost: dict[int, dict[str, Any]] = {}
 
     def done(i: int, row: dict[str, Any]) -> None:
         _write_whole(store / f"{shas[i]}.json", json.dumps(row, default=_plain) + "\n")
         if progress is not None:
             progress(row.get("status") == "error")
 
+    def died(i: int, error: BaseException) -> None:
+        # The worker itself failed (killed, out of memory): a row for this run, not cached, so that
+        # running the sweep again tries the point again.
+        lost[i] = {"status": "error", "error": f"the worker running this point failed: {type(error).__name__}: {error}"}
+        if progress is not None:
+            progress(True)
+
     if dask is not None:
-        _run_on_dask(dask, todo, tasks, done)
+        _run_on_dask(dask, todo, tasks, done, died)
     elif workers == 1:
         for i, task in zip(todo, tasks, strict=True):
             done(i, run_point(*task))
@@ -372,8 +408,13 @@ def run_sweep(
                 pool.submit(run_point, *task): i for i, task in zip(todo, tasks, strict=True)
             }
             for future in as_completed(futures):
-                done(futures[future], future.result())
-    frame = table(sweep, shas, store)
+                try:
+                    row = future.result()
+                except Exception as error:
+                    died(futures[future], error)
+                    continue
+                done(futures[future], row)
+    frame = table(sweep, shas, store, lost)
     frame.to_csv(out / "points.csv", index=False)
     frame.to_parquet(out / "points.parquet", index=False)
     return frame
@@ -394,7 +435,7 @@ def dask_client(address: str) -> Iterator[Any]:
             client = Client(cluster)
         else:
             client = Client(address, timeout="5s")
-    except (OSError, TimeoutError) as error:
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
         raise InputError([Problem("--dask", None, f"cannot reach the Dask scheduler at {address}: {error}")]) from None
     try:
         yield client
@@ -404,21 +445,29 @@ def dask_client(address: str) -> Iterator[Any]:
             cluster.close()
 
 
-def _run_on_dask(address: str, todo: list[int], tasks: list[tuple[Config, str | None]], done: Callable) -> None:
+def _run_on_dask(
+    address: str, todo: list[int], tasks: list[tuple[Config, str | None]], done: Callable, died: Callable
+) -> None:
     """The same points on a dask.distributed scheduler."""
     from dask.distributed import as_completed as dask_completed
 
     with dask_client(address) as client:
         futures = {client.submit(run_point, *task, pure=False): i for i, task in zip(todo, tasks, strict=True)}
         for future in dask_completed(futures):
-            done(futures[future], future.result())
+            try:
+                row = future.result()
+            except Exception as error:  # a worker lost (KilledWorker…): not the point's own error
+                died(futures[future], error)
+                continue
+            done(futures[future], row)
 
 
-def table(sweep: Sweep, shas: list[str], store: Path) -> pd.DataFrame:
+def table(sweep: Sweep, shas: list[str], store: Path, lost: dict[int, dict[str, Any]] | None = None) -> pd.DataFrame:
     """points.csv: one row per point, in the sweep's order."""
     rows = []
-    for point, sha in zip(sweep.points, shas, strict=True):
-        stored = json.loads((store / f"{sha}.json").read_text(encoding="utf-8"))
+    for number, (point, sha) in enumerate(zip(sweep.points, shas, strict=True)):
+        path = store / f"{sha}.json"
+        stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else (lost or {}).get(number, {})
         row: dict[str, Any] = {"point": point.number}
         values = dict(point.values)
         for key in sweep.keys:

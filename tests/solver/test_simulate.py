@@ -133,3 +133,20 @@ def test_the_python_api(tmp_path: Path) -> None:
     table = seatplan.simulate(config_path, draws=10, jobs=1)
     assert list(table.columns) == ["student_id", "school_id", "probability"]
     assert table.groupby("student_id")["probability"].sum().round(9).eq(1).all()
+
+
+def test_a_student_twice_in_the_lotteries_file_is_one_line(tmp_path: Path) -> None:
+    config_path = small_district(tmp_path / "case")
+    rows = ["student_id,d0"] + [f"S{k},{k}" for k in range(14)] + ["S3,99"]
+    (tmp_path / "lotteries.csv").write_text("\n".join(rows) + "\n")
+    arguments = [
+        "simulate",
+        str(config_path),
+        "--lotteries",
+        str(tmp_path / "lotteries.csv"),
+        "--out",
+        str(tmp_path / "x"),
+    ]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().endswith("lotteries.csv:16: expected each student once, got 'S3' again")

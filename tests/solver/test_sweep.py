@@ -215,9 +215,10 @@ def test_keep_runs_and_seed_forms(tmp_path: Path) -> None:
     frame = pd.read_csv(out / "points.csv")
     assert list(frame["seed"]) == [4, 9]
     for point in (0, 1):
-        folder = out / "runs" / f"point-{point}"
+        (folder,) = (out / "runs").glob(f"point-{point}-*")
         assert (folder / "assignment.csv").is_file() and (folder / "metrics.json").is_file()
-    assert "seed: 9" in (out / "runs" / "point-1" / "config.yaml").read_text()
+    (second,) = (out / "runs").glob("point-1-*")
+    assert "seed: 9" in (second / "config.yaml").read_text()
     single = write_sweep(tmp_path / "one", "base: data/config.yaml\nvary:\n  objective.rank: [1]\nseeds: 3\n")
     assert list(sweeps.read_sweep(single).points[0:1])[0].seed == 3
 
@@ -226,3 +227,28 @@ def test_the_python_api(tmp_path: Path) -> None:
     path = write_sweep(tmp_path, "base: data/config.yaml\nvary:\n  objective.rank: [1, 2]\n")
     frame = seatplan.sweep(path, out=tmp_path / "out", jobs=1)
     assert list(frame["objective.rank"]) == [1, 2] and (tmp_path / "out" / "points.csv").is_file()
+
+
+def test_points_that_read_the_data_differently_do_not_share_it(tmp_path: Path) -> None:
+    """Found in review: a worker kept one Instance per data files and seed, so a point naming another
+    attribute (or other compact settings) was solved on the first point's data."""
+    data = small(tmp_path / "data")
+    students = (tmp_path / "data" / "students.csv").read_text().splitlines()
+    rows = [students[0] + ",ell"] + [f"{line},{'1' if k < 2 else '0'}" for k, line in enumerate(students[1:])]
+    (tmp_path / "data" / "students.csv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"base: {data}\nvary:\n  diversity[0].attribute: [ses, ell]\n  diversity[0].category: [low, '1']\n")
+    plan = sweeps.read_sweep(path)
+    frame = sweeps.run_sweep(plan, tmp_path / "out", jobs=1)
+    for point, config in zip(plan.points, sweeps.resolve(plan), strict=True):
+        alone = sweeps.solve(config)
+        row = frame.iloc[point.number]
+        assert row["status"] == str(alone.status), row
+        assert row["objective"] == pytest.approx(alone.objective), (point, row["error"])
+
+
+def test_a_malformed_scheduler_address_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    path = write_sweep(tmp_path, GRID)
+    result = invoke("sweep", path, "--out", tmp_path / "out", "--quiet", "--dask", "http://host:bar")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
