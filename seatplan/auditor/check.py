@@ -67,7 +67,7 @@ def _audit(
     da = config.deferred_acceptance
     if da:
         report.notes.append(
-            "mechanism deferred_acceptance: no compact is honored; compacts together and share, "
+            f"mechanism {config.mechanism}: no compact is honored; compacts together and share, "
             "hard diversity bands, hard clusters and families together are not applied by it "
             "and are reported as information"
         )
@@ -103,8 +103,10 @@ def _audit(
     ]
     report.rules.append(stability.stability(config, pairs))
     report.rules.append(stability.families(config, split))
-    if da:
+    if config.mechanism == "deferred_acceptance":
         report.rules.append(stability.deferred_acceptance_outcome(district, placements))
+    elif config.mechanism == "school_proposing":
+        report.rules.append(stability.school_proposing_outcome(district, placements))
     cents = objective_cents(district, config, placements, len(pairs), len(split))
     report.rules.append(compare_objective(cents, metrics))
     if run:

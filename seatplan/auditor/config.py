@@ -55,7 +55,7 @@ KNOWN_UNUSED = ("name",)
 CLUSTER_KEYS = ("mode", "feeder_priority")
 STABILITY_KEYS = ("mode", "weight")
 FAMILIES_KEYS = ("together", "weight")
-MECHANISMS = ("optimize", "deferred_acceptance")
+MECHANISMS = ("optimize", "deferred_acceptance", "school_proposing")
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,10 @@ class AuditConfig:
 
     @property
     def deferred_acceptance(self) -> bool:
-        """The assignment claims to come from student-proposing deferred acceptance."""
-        return self.mechanism == "deferred_acceptance"
+        """The assignment claims to come from a mechanism (student-proposing deferred acceptance, or
+        schools proposing), not from the optimiser: compacts, bands, clusters and families are not
+        applied by it."""
+        return self.mechanism in ("deferred_acceptance", "school_proposing")
 
 
 def _line(node: yaml.Node) -> int:

@@ -185,7 +185,8 @@ def _deferred_acceptance_status(metrics: dict[str, Any]) -> RuleResult:
     result = RuleResult("solver_status")
     status = metrics["status"]
     result.info.append(
-        f"mechanism deferred_acceptance: status {status}, bound {json.dumps(metrics.get('bound'))}"
+        f"mechanism {metrics.get('mechanism', 'deferred_acceptance')}: status {status}, "
+        f"bound {json.dumps(metrics.get('bound'))}"
         f", gap {json.dumps(metrics.get('gap'))}"
     )
     if status != "stable":

@@ -62,6 +62,7 @@ def place(district: District, rows: list[Row], compacts_apply: bool = True) -> P
     return Placements(rows, first_row, school, honored, through, compacts_apply)
 
 
+#: Said of a rule a mechanism does not apply (deferred acceptance, or schools proposing).
 NOT_APPLIED = "not applied by deferred acceptance"
 
 

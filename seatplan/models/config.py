@@ -28,7 +28,7 @@ Mode = Literal["off", "soft", "hard"]
 #: What a diversity band is measured over.
 Scope = Literal["school", "cluster", "sector"]
 #: How the assignment is made: optimised, or by deferred acceptance (the district's usual mechanism).
-Mechanism = Literal["optimize", "deferred_acceptance"]
+Mechanism = Literal["optimize", "deferred_acceptance", "school_proposing"]
 Backend = Literal["auto", "cpsat", "pulp", "highs"]
 PulpSolver = Literal["cbc", "highs"]
 
@@ -150,6 +150,13 @@ class Config:
     objective: ObjectiveWeights = ObjectiveWeights()
     solver: SolverSettings = SolverSettings()
     mechanism: Mechanism = "optimize"
+
+    @property
+    def is_mechanism(self) -> bool:
+        """Placed by a mechanism districts run (deferred acceptance, schools proposing), not by the
+        optimiser: no program, no bound; compacts, bands, clusters and families are not applied."""
+        return self.mechanism != "optimize"
+
     data_sha256: Mapping[str, str] = field(default_factory=dict)
     #: The settings of the sections rule families declare (see `Section`), by their key.
     sections: Mapping[str, Any] = field(default_factory=dict)

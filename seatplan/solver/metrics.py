@@ -170,7 +170,7 @@ def summary_text(result: Result, folder: Path | None) -> str:
     """The short table printed after a solve: its metrics, said in a few lines."""
     metrics, config = result.metrics, result.config
     lines = summary_lines(metrics)
-    if config.stability.mode != "off" or config.mechanism == "deferred_acceptance":
+    if config.stability.mode != "off" or config.is_mechanism:
         lines.append(f"  {'blocking pairs':<18}{metrics['blocking_pairs']:>12,}   (stability {config.stability.mode})")
     if config.families.together != "off":
         lines.append(
@@ -187,7 +187,11 @@ def summary_lines(metrics: dict[str, Any]) -> list[str]:
     proof = {
         "optimal": " — proven: no assignment costs less",
         "feasible": " — the best found, not proven optimal",
-        "stable": " — deferred acceptance: the student-optimal stable matching, without compacts or bands",
+        "stable": (
+            " — schools proposing: the school-optimal stable matching, without compacts or bands"
+            if metrics.get("mechanism") == "school_proposing"
+            else " — deferred acceptance: the student-optimal stable matching, without compacts or bands"
+        ),
     }.get(status, "")
     how = metrics["backend"] + (", after fallback" if metrics.get("fallback") else "")
     seconds = metrics.get("seconds", {}).get("total", 0)

@@ -38,7 +38,7 @@ from seatplan.models.instance import Instance
 from seatplan.models.rules.base import honored_compacts
 from seatplan.models.rules.stability import order_key
 from seatplan.models.tables import read_table
-from seatplan.solver.da import deferred_acceptance
+from seatplan.solver.da import deferred_acceptance, school_proposing
 from seatplan.solver.run import replace_folder
 from seatplan.solver.solve import solve
 from seatplan.solver.sweep import dask_client
@@ -108,8 +108,10 @@ def draw_instance(instance: Instance, config: Config, k: int, lotteries: np.ndar
 
 def _placement(instance: Instance, config: Config, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(school per student, through a compact) of draw k."""
-    if config.mechanism == "deferred_acceptance":
-        assignment = deferred_acceptance(instance, config)
+    if config.is_mechanism:
+        assignment = (deferred_acceptance if config.mechanism == "deferred_acceptance" else school_proposing)(
+            instance, config
+        )
         return assignment.school, assignment.via_compact
     seeded = replace(config, solver=replace(config.solver, seed=config.solver.seed + k, workers=1))
     result = solve(seeded, instance=instance)

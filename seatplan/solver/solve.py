@@ -25,7 +25,7 @@ from seatplan.models.formulation import Model, build_model
 from seatplan.models.instance import Instance
 from seatplan.solver.backends import BackendResult, Progress, SolveSettings, get_backend
 from seatplan.solver.classrooms import section_placement
-from seatplan.solver.da import deferred_acceptance
+from seatplan.solver.da import deferred_acceptance, school_proposing
 from seatplan.solver.pipeline import DEFAULT_OPTIONS, PipelineOptions, solve_ortools
 from seatplan.solver.result import Result
 from seatplan.solver.status import Status, of_solution
@@ -66,7 +66,7 @@ def solve(
     if instance is None:
         instance = load_instance(config)
     check_section_inputs(config, instance)
-    if config.mechanism == "deferred_acceptance":
+    if config.is_mechanism:
         result = _deferred_acceptance(config, instance, started, progress)
     else:
         result = _optimise(config, instance, backend, progress, options, started, start)
@@ -195,10 +195,18 @@ def _run_with_fallback(
     return _run("pulp", model, instance, config, settings, progress, options), fallback, messages
 
 
+#: The mechanisms districts run, by their config name, with how the log names them.
+MECHANISMS = {
+    "deferred_acceptance": (deferred_acceptance, "student-proposing deferred acceptance"),
+    "school_proposing": (school_proposing, "school-proposing deferred acceptance (the school-optimal stable matching)"),
+}
+
+
 def _deferred_acceptance(config: Config, instance: Instance, started: float, progress: Progress | None) -> Result:
-    """The district's usual mechanism, for comparison: no program, no bound; what the config's rules
-    would have cost is measured on its assignment all the same."""
-    assignment = deferred_acceptance(instance, config)
+    """The district's usual mechanism (or schools proposing), for comparison: no program, no bound;
+    what the config's rules would have cost is measured on its assignment all the same."""
+    mechanism, words = MECHANISMS[config.mechanism]
+    assignment = mechanism(instance, config)
     evaluation = evaluate(instance, config, assignment)
     seconds = time.perf_counter() - started
     if progress is not None:
@@ -207,11 +215,11 @@ def _deferred_acceptance(config: Config, instance: Instance, started: float, pro
         config=config,
         instance=instance,
         status=Status.STABLE,
-        backend="deferred_acceptance",
+        backend=config.mechanism,
         placement=assignment,
         evaluation=evaluation,
         log=[
-            f"seatplan: student-proposing deferred acceptance in {seconds:.2f} s; compacts, diversity "
+            f"seatplan: {words} in {seconds:.2f} s; compacts, diversity "
             f"bands, clusters and families are not applied by it"
         ],
         trajectory=[(round(seconds, 3), evaluation.objective / 100, None)],

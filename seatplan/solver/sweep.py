@@ -42,7 +42,7 @@ from seatplan.solver.metrics import VERSION
 from seatplan.solver.solve import solve
 
 SWEEP_KEYS = ("base", "vary", "points", "seeds", "mechanisms")
-MECHANISMS = ("optimize", "deferred_acceptance")
+MECHANISMS = ("optimize", "deferred_acceptance", "school_proposing")
 #: The figures of every point, after its varied keys, seed and mechanism.
 FIGURES = (
     "status",

@@ -622,3 +622,65 @@ def test_brute_force_compacts_and_grades(seed: int, tmp_path: Path) -> None:
             break
     assert choice.base.grades and choice.base.compacts
     check_brute_force(choice, source, tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# mechanism: school_proposing (issue 17) — the school-optimal stable matching, as a run
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_school_proposing_runs_are_matchings_hospital_optimal(seed: int, tmp_path: Path) -> None:
+    """`mechanism: school_proposing` through `seatplan solve` places every student where the
+    `matching` package's hospital-optimal stable matching does; the auditor, re-running its own
+    schools-proposing from the raw files, passes it — and fails a copy with two students swapped."""
+    choice = random_choice(Source(6000 + seed), DA_SHAPE)
+    config_path = replace(choice, mechanism="school_proposing").write(tmp_path, "sp")
+    run = tmp_path / "run"
+    result = CliRunner().invoke(main, ["solve", str(config_path), "--out", str(run), "--quiet"])
+    assert result.exit_code == 0, result.output
+    got, _ = read_assignment(run / "assignment.csv")
+    expected = matching_da(choice, optimal="hospital")
+    differ = {s: (got[s], expected[s]) for s in expected if got[s] != expected[s]}
+    assert not differ, f"school_proposing differs from matching's hospital-optimal: {differ}\n{choice.describe()}"
+    assert json.loads((run / "metrics.json").read_text())["status"] == "stable"
+    audited = CliRunner().invoke(main, ["audit", str(run)])
+    assert audited.exit_code == 0 and "school_proposing: pass" in audited.output, audited.output
+    with (run / "assignment.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    placed = [r for r in rows if r["school_id"]]
+    pair = next(((a, b) for a in placed for b in placed if a["school_id"] != b["school_id"]), None)
+    if pair is None:
+        return
+    a, b = pair
+    a["school_id"], b["school_id"] = b["school_id"], a["school_id"]
+    a["position"] = b["position"] = ""
+    with (run / "assignment.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    tampered = CliRunner().invoke(main, ["audit", str(run)])
+    assert tampered.exit_code == 1 and "school_proposing: FAIL" in tampered.output
+
+
+def test_school_proposing_is_the_other_end_of_the_lattice(tmp_path: Path) -> None:
+    """Two stable matchings, by hand: Ana lists A then B, Ben lists B then A; school A ranks Ben first
+    (priority 1), school B ranks Ana first. Students proposing: Ana at A, Ben at B (each their first
+    choice); schools proposing: A takes Ben, B takes Ana (each school's first choice)."""
+    (tmp_path / "students.csv").write_text("student_id,lottery\nAna,1\nBen,2\n")
+    (tmp_path / "schools.csv").write_text("school_id,capacity\nA,1\nB,1\n")
+    (tmp_path / "preferences.csv").write_text("student_id,school_id,rank\nAna,A,1\nAna,B,2\nBen,B,1\nBen,A,2\n")
+    (tmp_path / "priorities.csv").write_text("student_id,school_id,priority\nBen,A,1\nAna,B,1\n")
+    placed = {}
+    for mechanism in ("deferred_acceptance", "school_proposing"):
+        (tmp_path / f"{mechanism}.yaml").write_text(
+            f"name: {mechanism}\nmechanism: {mechanism}\n"
+            "data: {students: students.csv, schools: schools.csv, preferences: preferences.csv, "
+            "priorities: priorities.csv}\n"
+        )
+        run = tmp_path / f"run-{mechanism}"
+        result = CliRunner().invoke(main, ["solve", str(tmp_path / f"{mechanism}.yaml"), "--out", str(run), "--quiet"])
+        assert result.exit_code == 0, result.output
+        placed[mechanism], _ = read_assignment(run / "assignment.csv")
+        assert CliRunner().invoke(main, ["audit", str(run)]).exit_code == 0
+    assert placed["deferred_acceptance"] == {"Ana": "A", "Ben": "B"}
+    assert placed["school_proposing"] == {"Ana": "B", "Ben": "A"}

@@ -75,13 +75,14 @@ def read_student_list(path: Path, run: RunFolder) -> list[int]:
 def explain_all(run: RunFolder, with_costs: list[int] | None = None, time_limit: float = COST_TIME_LIMIT) -> str:
     """explanations.csv for every student: cutoffs (and rules) for all, computed at once; costs only
     for the students `with_costs` (re-solves)."""
-    if with_costs and run.config.mechanism == "deferred_acceptance":
+    if with_costs and run.config.is_mechanism:
         raise InputError(
             [
                 Problem(
                     f"{run.where}/metrics.json",
                     None,
-                    "expected an optimised run for costs (--students), got one made by deferred acceptance "
+                    "expected an optimised run for costs (--students), got one "
+                    f"made by a mechanism ({run.config.mechanism}) "
                     "(its reasons are cutoffs)",
                 )
             ]

@@ -32,7 +32,7 @@ NOT_MEANINGFUL_WHY = (
 def fills_in_order(run: RunFolder) -> bool:
     """Whether the run admits students in each school's order: deferred acceptance, or a plan that
     forbids justified envy."""
-    return run.config.mechanism == "deferred_acceptance" or run.config.stability.mode == "hard"
+    return run.config.is_mechanism or run.config.stability.mode == "hard"
 
 
 @dataclass(frozen=True)

@@ -120,13 +120,14 @@ def relaxations(config: Config, instance: Instance) -> list[Relaxed]:
 
 def price_rules(run: RunFolder, jobs: int | None = None, time_limit: float | None = None) -> PriceTable:
     """The plan and each relaxed re-solve, side by side, with differences from the plan."""
-    if run.config.mechanism == "deferred_acceptance":
+    if run.config.is_mechanism:
         raise InputError(
             [
                 Problem(
                     f"{run.where}/metrics.json",
                     None,
-                    "expected an optimised run for the price of its rules, got one made by deferred acceptance "
+                    "expected an optimised run for the price of its rules, got one "
+                    f"made by a mechanism ({run.config.mechanism}) "
                     "(it applies none of them)",
                 )
             ]

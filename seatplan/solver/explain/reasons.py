@@ -278,13 +278,14 @@ class _Forcing:
     """The run's program, and its assignment as the start of every forced re-solve."""
 
     def __init__(self, run: RunFolder, time_limit: float) -> None:
-        if run.config.mechanism == "deferred_acceptance":
+        if run.config.is_mechanism:
             raise InputError(
                 [
                     Problem(
                         f"{run.where}/metrics.json",
                         None,
-                        "expected an optimised run for costs, got one made by deferred acceptance "
+                        "expected an optimised run for costs, got one "
+                        f"made by a mechanism ({run.config.mechanism}) "
                         "(its reasons are cutoffs; it has no objective to re-solve)",
                     )
                 ]

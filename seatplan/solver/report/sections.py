@@ -598,8 +598,9 @@ def compacts(district: District, suppression: Suppression) -> Section:
                 f"Each bar is a school that compacts applied to: the part taken by honored compacts, the rest left "
                 f"for other families; the black tick is the cap, {cap_text} of the school's seats.{shown}"
                 + (
-                    " Deferred acceptance does not apply compacts: none is honored."
-                    if run.config.mechanism == "deferred_acceptance"
+                    f" {MECHANISMS[run.config.mechanism].split(' (')[0].capitalize()} does not apply compacts: "
+                    f"none is honored."
+                    if run.config.is_mechanism
                     else ""
                 ),
             )
@@ -841,6 +842,7 @@ def _compared_words(district: District, run: RunFolder, suppression: Suppression
 MECHANISMS = {
     "optimize": "optimised by seatplan",
     "deferred_acceptance": "deferred acceptance (the district's usual lottery)",
+    "school_proposing": "schools proposing (the school-optimal stable matching)",
 }
 
 
@@ -856,26 +858,32 @@ def proof_words(metrics: dict[str, Any]) -> str:
             return f"feasible: at most {gap:.2%} from the best possible (proven lower bound {bound:,.2f})"
         return "feasible: the best found in the time given; how far from the best is not known"
     if status == "stable":
+        who = "schools proposing" if metrics.get("mechanism") == "school_proposing" else "deferred acceptance"
         return (
-            "stable: deferred acceptance's assignment — no family has justified envy; compacts, bands, clusters "
+            f"stable: {who}'s assignment — no family has justified envy; compacts, bands, clusters "
             "and families are not applied"
         )
     return str(status)
 
 
 def _rules_in_force(run: RunFolder) -> list[str]:
-    if run.config.mechanism != "deferred_acceptance":
+    if not run.config.is_mechanism:
         return RULES.describe(run.config, run.instance)
-    return [
-        "Deferred acceptance: students propose to schools in the order of their lists; each school keeps the "
-        "students it ranks highest (by priority, then lottery) up to its seats.",
-        *RULES.named("capacity").describe(run.config, run.instance),
-    ]
+    how = (
+        "Schools proposing: each school offers its seats to the students it ranks highest (by priority, then "
+        "lottery) who listed it; each student keeps the best offer by its own list, until no school has anyone "
+        "left to ask."
+        if run.config.mechanism == "school_proposing"
+        else "Deferred acceptance: students propose to schools in the order of their lists; each school keeps the "
+        "students it ranks highest (by priority, then lottery) up to its seats."
+    )
+    return [how, *RULES.named("capacity").describe(run.config, run.instance)]
 
 
 def _rules_measured(run: RunFolder) -> list[str]:
-    """Under deferred acceptance, the config's other rules: measured on its result, not applied."""
-    if run.config.mechanism != "deferred_acceptance":
+    """Under a mechanism (deferred acceptance, schools proposing), the config's other rules: measured on
+    its result, not applied."""
+    if not run.config.is_mechanism:
         return []
     return [
         line
