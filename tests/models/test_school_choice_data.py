@@ -236,7 +236,7 @@ CONFIG_CASES = [
     (
         "mechanism lottery",
         "mechanism: lottery\n",
-        [(6, 'expected mechanism to be one of optimize | deferred_acceptance, got "lottery"')],
+        [(6, 'expected mechanism to be one of optimize | deferred_acceptance | school_proposing, got "lottery"')],
     ),
     (
         "negative stability weight",
