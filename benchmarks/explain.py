@@ -21,7 +21,8 @@ from benchmarks.instances import INSTANCES
 from benchmarks.report import SEATPLAN, _run_folder
 
 
-def _timed(arguments: list[str]) -> dict[str, Any]:
+def timed(arguments: list[str]) -> dict[str, Any]:
+    """One seatplan command in its own process: exit code, wall time, peak memory."""
     started = time.perf_counter()
     process = subprocess.Popen([*SEATPLAN, *arguments], stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -43,9 +44,9 @@ def main_explain(instances: str, seeds: str, repeats: int, out: Path) -> None:
                 for _ in range(repeats):
                     target = str(Path(scratch) / "explanations.csv")
                     runs["explain --all"].append(
-                        _timed(["explain", str(folder), "--all", "--out", target, "--overwrite"])
+                        timed(["explain", str(folder), "--all", "--out", target, "--overwrite"])
                     )
-                    runs["cutoffs"].append(_timed(["cutoffs", str(folder), "--format", "csv"]))
+                    runs["cutoffs"].append(timed(["cutoffs", str(folder), "--format", "csv"]))
             for command, timings in runs.items():
                 entry = {
                     "instance": name,

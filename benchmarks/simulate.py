@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import tempfile
 import time
 from dataclasses import replace
@@ -22,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from benchmarks.explain import timed
 from benchmarks.instances import INSTANCES
-from benchmarks.report import SEATPLAN
 from seatplan.models.data import load_inputs
 from seatplan.models.generate import DistrictSpec, write_district
 from seatplan.solver.da import deferred_acceptance
@@ -38,18 +36,6 @@ def _da_config(config: Path) -> Path:
     target = config.with_name(f"{config.stem}-deferred_acceptance.yaml")
     target.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return target
-
-
-def _timed(arguments: list[str]) -> dict[str, Any]:
-    started = time.perf_counter()
-    process = subprocess.Popen([*SEATPLAN, *arguments], stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return {
-        "exit": process.returncode,
-        "wall": round(time.perf_counter() - started, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-    }
 
 
 def _matching_da(instance: Any) -> list[int]:
@@ -81,9 +67,7 @@ def main_simulate(draws: int, repeats: int, reference_draws: int, out: Path) -> 
     config = _da_config(INSTANCES["district"].config(0))
     with tempfile.TemporaryDirectory() as scratch:
         runs = [
-            _timed(
-                ["simulate", str(config), "--draws", str(draws), "--out", f"{scratch}/sim", "--overwrite", "--quiet"]
-            )
+            timed(["simulate", str(config), "--draws", str(draws), "--out", f"{scratch}/sim", "--overwrite", "--quiet"])
             for _ in range(repeats)
         ]
     results["district"] = {

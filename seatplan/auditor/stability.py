@@ -263,22 +263,14 @@ def school_proposing(district: District) -> dict[str, str]:
 
 def school_proposing_outcome(district: District, placements: Placements) -> RuleResult:
     """A school-proposing run places every student where the auditor's own schools-proposing does."""
-    result = RuleResult("school_proposing", noun=("student placed differently", "students placed differently"))
-    expected = school_proposing(district)
-    for student in district.students:
-        mine, theirs = expected.get(student), placements.placed(student)
-        if mine != theirs:
-            result.fail(
-                f"student {student} is {'at ' + theirs if theirs else 'unplaced'}; schools proposing "
-                f"{'places it at ' + mine if mine else 'leaves it unplaced'}",
-                1,
-                student_id=student,
-                school_id=theirs,
-                expected=mine,
-            )
-    if result.passed:
-        result.info.append(f"the assignment is the school-optimal stable matching ({len(expected)} placed)")
-    return result
+    return _mechanism_outcome(
+        "school_proposing",
+        "schools proposing",
+        school_proposing(district),
+        "the school-optimal stable matching",
+        district,
+        placements,
+    )
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -341,23 +333,34 @@ def families(config: AuditConfig, split: list[SplitFamily]) -> RuleResult:
 
 def deferred_acceptance_outcome(district: District, placements: Placements) -> RuleResult:
     """A deferred acceptance run places every student where the auditor's own DA does."""
-    result = RuleResult("deferred_acceptance", noun=("student placed differently", "students placed differently"))
-    expected = deferred_acceptance(district)
+    return _mechanism_outcome(
+        "deferred_acceptance",
+        "deferred acceptance",
+        deferred_acceptance(district),
+        "the student-proposing deferred acceptance outcome",
+        district,
+        placements,
+    )
+
+
+def _mechanism_outcome(
+    rule: str, words: str, expected: dict[str, str], outcome: str, district: District, placements: Placements
+) -> RuleResult:
+    """Every student placed where the auditor's own run of the mechanism (`expected`) places it."""
+    result = RuleResult(rule, noun=("student placed differently", "students placed differently"))
     for student in district.students:
         mine, theirs = expected.get(student), placements.placed(student)
         if mine != theirs:
             result.fail(
-                f"student {student} is {'at ' + theirs if theirs else 'unplaced'}; deferred "
-                f"acceptance {'places it at ' + mine if mine else 'leaves it unplaced'}",
+                f"student {student} is {'at ' + theirs if theirs else 'unplaced'}; {words} "
+                f"{'places it at ' + mine if mine else 'leaves it unplaced'}",
                 1,
                 student_id=student,
                 school_id=theirs,
                 expected=mine,
             )
     if result.passed:
-        result.info.append(
-            f"the assignment is the student-proposing deferred acceptance outcome ({len(expected)} placed)"
-        )
+        result.info.append(f"the assignment is {outcome} ({len(expected)} placed)")
     return result
 
 

@@ -107,6 +107,19 @@ def dotted(path: Path_) -> str:
     return out
 
 
+def parse_dotted(key: str) -> Path_ | None:
+    """A key path as written, back to its parts: `diversity[0].weight` -> ("diversity", 0, "weight");
+    None when it is not one (the inverse of `dotted`)."""
+    parts: list[str | int] = []
+    for piece in key.split("."):
+        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)", piece)
+        if match is None:
+            return None
+        parts.append(match.group(1))
+        parts += [int(number) for number in re.findall(r"\[(\d+)\]", match.group(2))]
+    return tuple(parts)
+
+
 def load_yaml(text: str, file: str) -> LocatedYaml:
     """Parse `text` with the YAML safe loader; malformed YAML and duplicate keys raise ConfigError."""
     try:

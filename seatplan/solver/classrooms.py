@@ -45,7 +45,7 @@ from seatplan.models.instance import Instance
 from seatplan.solver.backends import SolveSettings, cpsat
 from seatplan.solver.metrics import VERSION
 from seatplan.solver.report import build_report
-from seatplan.solver.run import RunExists, check_destination, replace_folder, write_config_snapshot
+from seatplan.solver.run import RunExists, available_cores, check_destination, replace_folder, write_config_snapshot
 from seatplan.solver.runfolder import RunFolder, read_run
 from seatplan.solver.status import Status, of_solution
 
@@ -183,7 +183,7 @@ def _solve_all(
     The workers are fresh interpreters (`python -m seatplan.solver.classroom_worker`), each given every
     n-th cohort on its standard input, pickled: neither forked from a process that may hold solver
     threads nor re-running the caller's script, as multiprocessing would."""
-    available = workers if workers is not None else len(os.sched_getaffinity(0))
+    available = workers if workers is not None else available_cores()
     if available <= 1 or len(groups) < PARALLEL_FROM:
         return [_solve_one(settings, cohort, time_limit) for cohort in groups]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}

@@ -156,6 +156,11 @@ def write_assignment(result: Result, path: Path) -> None:
         writer.writerows(zip(*assignment_columns(result), strict=True))
 
 
+def available_cores() -> int:
+    """The cores this process may use (its CPU affinity where the system says it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def write_text_whole(path: Path, text: str) -> None:
     """A text file written whole or not at all: a temporary file beside it, then one rename."""
     path = Path(path)

@@ -19,7 +19,6 @@ the counts are summed, so the result does not depend on how the draws were split
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -39,7 +38,7 @@ from seatplan.models.rules.base import honored_compacts
 from seatplan.models.rules.stability import order_key
 from seatplan.models.tables import read_table
 from seatplan.solver.da import deferred_acceptance, school_proposing
-from seatplan.solver.run import replace_folder
+from seatplan.solver.run import available_cores, replace_folder
 from seatplan.solver.solve import solve
 from seatplan.solver.sweep import dask_client
 
@@ -205,7 +204,7 @@ def simulate(
                 if progress is not None:
                     progress(len(chunk))
         return total
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = available_cores()
     workers = max(1, min(jobs or cores, len(chunks)))
     total = Counts.zero(instance)
     if workers == 1:

@@ -18,7 +18,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,9 +35,10 @@ from seatplan.models.config import Config, display_path, load_config, resolved_c
 from seatplan.models.data import data_inputs, file_sha256, load_instance
 from seatplan.models.errors import ConfigError, InputError, Problem, SeatplanError
 from seatplan.models.rules import RULES
-from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml
+from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml, parse_dotted
 from seatplan.solver.compare import metrics_of
 from seatplan.solver.metrics import VERSION
+from seatplan.solver.run import available_cores, write_text_whole
 from seatplan.solver.solve import solve
 
 SWEEP_KEYS = ("base", "vary", "points", "seeds", "mechanisms")
@@ -60,7 +60,6 @@ FIGURES = (
     "seconds",
     "error",
 )
-_INDEX = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -88,14 +87,7 @@ class Sweep:
 
 def key_path(key: str) -> Path_ | None:
     """`diversity[0].weight` -> ("diversity", 0, "weight"); None when it is not a key path."""
-    parts: list[str | int] = []
-    for piece in key.split("."):
-        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)", piece)
-        if match is None:
-            return None
-        parts.append(match.group(1))
-        parts += [int(number) for number in _INDEX.findall(match.group(2))]
-    return tuple(parts)
+    return parse_dotted(key)
 
 
 def read_sweep(path: Path) -> Sweep:
@@ -371,7 +363,7 @@ def run_sweep(
         for i, sha in enumerate(shas)
         if not (store / f"{sha}.json").is_file() or (keep_runs and not (kept[i] / "metrics.json").is_file())
     ]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = available_cores()
     workers = max(1, min(jobs or cores, len(todo) or 1))
     # CP-SAT workers per point so that jobs × workers stays within the cores.
     per_point = max(1, cores // workers)
@@ -386,7 +378,7 @@ def run_sweep(
     lost: dict[int, dict[str, Any]] = {}
 
     def done(i: int, row: dict[str, Any]) -> None:
-        _write_whole(store / f"{shas[i]}.json", json.dumps(row, default=_plain) + "\n")
+        write_text_whole(store / f"{shas[i]}.json", json.dumps(row, default=_plain) + "\n")
         if progress is not None:
             progress(row.get("status") == "error")
 
@@ -496,7 +488,7 @@ def write_sweep_about(sweep: Sweep, out: Path, frontier: tuple[str, str] | None)
         "keys": list(sweep.keys),
         "frontier": list(frontier) if frontier is not None else None,
     }
-    _write_whole(out / "sweep.json", json.dumps(document, indent=2) + "\n")
+    write_text_whole(out / "sweep.json", json.dumps(document, indent=2) + "\n")
 
 
 def pareto(frame: pd.DataFrame, x: str, y: str) -> np.ndarray:
@@ -552,12 +544,6 @@ def draw_frontier(frame: pd.DataFrame, x: str, y: str, path: Path) -> list[Path]
         written.append(target)
     pyplot.close(figure)
     return written
-
-
-def _write_whole(path: Path, text: str) -> None:
-    staging = path.with_name(f".{path.name}.partial")
-    staging.write_text(text, encoding="utf-8")
-    os.replace(staging, path)
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,6 @@ rule's units and is switched with it, and a cut without units holds whichever ru
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -34,7 +33,9 @@ from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, HardUnits, Role, rows_from_triplets
 from seatplan.models.rules.clusters import outside_cluster
 from seatplan.models.tables import read_table
+from seatplan.models.yamlnodes import parse_dotted
 from seatplan.solver.backends import cpsat
+from seatplan.solver.run import write_text_whole
 from seatplan.solver.solve import solve
 from seatplan.solver.status import Status
 
@@ -527,15 +528,7 @@ def _instance(config: Config, hard: HardUnits, unit: int) -> RuleInstance:
 
 def _key_path(key: str) -> tuple[str | int, ...]:
     """`diversity[1].mode` -> ("diversity", 1, "mode")."""
-    path: list[str | int] = []
-    for part in key.split("."):
-        match = re.fullmatch(r"(\w+)((?:\[\d+\])*)", part)
-        if match is None:
-            path.append(part)
-            continue
-        path.append(match.group(1))
-        path += [int(number) for number in re.findall(r"\[(\d+)\]", match.group(2))]
-    return tuple(path)
+    return parse_dotted(key) or (key,)
 
 
 def _setting(config: Config, key: str) -> str:
@@ -581,10 +574,7 @@ def _check(switches: _Switches, on: list[int], time_limit: float) -> tuple[str, 
 
 def write_conflict(conflict: Conflict, name: str, path: Path) -> None:
     """infeasibility.json, written whole (a temporary file, then one rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.partial")
-    staging.write_text(json.dumps(conflict.to_json(name), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    staging.replace(path)
+    write_text_whole(path, json.dumps(conflict.to_json(name), indent=2, ensure_ascii=False) + "\n")
 
 
 def infeasibility_path(run_folder: Path) -> Path:

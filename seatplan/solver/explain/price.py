@@ -9,7 +9,6 @@ not proven optimal says so, and so does every difference taken against it.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -23,6 +22,7 @@ from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
 from seatplan.models.rules.diversity import is_active
 from seatplan.solver.compare import metrics_of, value_of
+from seatplan.solver.run import available_cores
 from seatplan.solver.runfolder import RunFolder
 from seatplan.solver.solve import solve
 
@@ -135,7 +135,7 @@ def price_rules(run: RunFolder, jobs: int | None = None, time_limit: float | Non
     relaxed = relaxations(run.config, run.instance)
     start = Assignment(run.school.copy(), run.through_compact.copy())
     limit = time_limit if time_limit is not None else run.config.solver.time_limit
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = available_cores()
     workers = max(1, min(jobs or cores, len(relaxed) or 1))
     each = max(1, run.config.solver.workers // workers)
     tasks = [

@@ -87,6 +87,19 @@ def _inline(text: str) -> Markup:
     return Markup(re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.IGNORECASE))
 
 
+def _assets(sections: list[Section], suppression: Suppression) -> dict[str, Any]:
+    """What every page inlines: the tables as shown, the charts' figures, styles, scripts, plotly.js."""
+    assets = Path(__file__).parent / "templates"
+    figures = {chart.key: json.loads(chart.figure.to_json()) for section in sections for chart in section.charts}
+    return {
+        "views": {table.key: table_view(table, suppression) for section in sections for table in section.tables},
+        "css": _inline((assets / "report.css").read_text(encoding="utf-8")),
+        "report_js": _inline((assets / "report.js").read_text(encoding="utf-8")),
+        "plotly_js": _inline(plotly.offline.get_plotlyjs()),
+        "figures_json": _inline(json.dumps(figures, separators=(",", ":"))),
+    }
+
+
 def html(
     title: str,
     subtitle: str,
@@ -99,45 +112,37 @@ def html(
     version: str,
 ) -> str:
     """The page, whole."""
-    environment = _environment()
-    assets = Path(__file__).parent / "templates"
-    figures = {chart.key: json.loads(chart.figure.to_json()) for section in sections for chart in section.charts}
-    views = {table.key: table_view(table, suppression) for section in sections for table in section.tables}
-    return environment.get_template("report.html.j2").render(
-        title=title,
-        subtitle=subtitle,
-        sections=sections,
-        summaries=summaries,
-        views=views,
-        privacy=suppression.note,
-        warnings=warnings,
-        configs=configs,
-        folders=folders,
-        version=version,
-        css=_inline((assets / "report.css").read_text(encoding="utf-8")),
-        report_js=_inline((assets / "report.js").read_text(encoding="utf-8")),
-        plotly_js=_inline(plotly.offline.get_plotlyjs()),
-        figures_json=_inline(json.dumps(figures, separators=(",", ":"))),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            title=title,
+            subtitle=subtitle,
+            sections=sections,
+            summaries=summaries,
+            privacy=suppression.note,
+            warnings=warnings,
+            configs=configs,
+            folders=folders,
+            version=version,
+            **_assets(sections, suppression),
+        )
     )
 
 
 def page(title: str, subtitle: str, sections: list[Section], suppression: Suppression, footer: str) -> str:
     """A page of sections alone (no run's headline cards): a sweep's report."""
-    environment = _environment()
-    assets = Path(__file__).parent / "templates"
-    figures = {chart.key: json.loads(chart.figure.to_json()) for section in sections for chart in section.charts}
-    views = {table.key: table_view(table, suppression) for section in sections for table in section.tables}
-    return environment.get_template("page.html.j2").render(
-        title=title,
-        subtitle=subtitle,
-        sections=sections,
-        views=views,
-        footer=footer,
-        version=VERSION,
-        css=_inline((assets / "report.css").read_text(encoding="utf-8")),
-        report_js=_inline((assets / "report.js").read_text(encoding="utf-8")),
-        plotly_js=_inline(plotly.offline.get_plotlyjs()),
-        figures_json=_inline(json.dumps(figures, separators=(",", ":"))),
+    return (
+        _environment()
+        .get_template("page.html.j2")
+        .render(
+            title=title,
+            subtitle=subtitle,
+            sections=sections,
+            footer=footer,
+            version=VERSION,
+            **_assets(sections, suppression),
+        )
     )
 
 
