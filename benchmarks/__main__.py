@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.canonical import main_canonical
 from benchmarks.explain import main_explain
 from benchmarks.instances import INSTANCES
 from benchmarks.report import main_report
@@ -193,7 +194,16 @@ def main() -> None:
     sections.add_argument("--seeds", default="0")
     sections.add_argument("--repeats", type=int, default=3)
     sections.add_argument("--out", default=str(RESULTS / "latest-sections.json"))
+    canonical = commands.add_parser("canonical", help="what the tie-break phase adds to a proven optimum")
+    canonical.add_argument("--instances", default="demo,pure,district_stable_nocompacts,district")
+    canonical.add_argument("--seeds", default="0,1,2")
+    canonical.add_argument("--repeats", type=int, default=3)
+    canonical.add_argument("--time-limit", type=float, default=None)
+    canonical.add_argument("--out", default=str(RESULTS / "latest-canonical.json"))
     args = parser.parse_args()
+    if args.command == "canonical":
+        main_canonical(args.instances, args.seeds, args.repeats, args.time_limit, Path(args.out))
+        return
     if args.command == "simulate":
         main_simulate(args.draws, args.repeats, args.reference_draws, Path(args.out))
         return

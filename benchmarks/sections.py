@@ -27,6 +27,8 @@ import pandas as pd
 from benchmarks.instances import INSTANCES
 from benchmarks.report import SEATPLAN, _run_folder
 from seatplan.models.config import load_config
+from seatplan.models.tables import unguarded
+from seatplan.solver.runfolder import ID_COLUMNS
 
 SETTINGS = """\
 sections:
@@ -47,7 +49,9 @@ def _choices(run: Path, config: Path, folder: Path) -> Path:
     students = pd.read_csv(data.students, dtype=str, usecols=["student_id", "family_id"])
     assert data.compacts is not None
     compacts = pd.read_csv(data.compacts, dtype=str)
-    placed = pd.read_csv(run / "assignment.csv", dtype=str).merge(students, on="student_id")
+    # seatplan's own file: its ids are guarded against spreadsheet formulas (models/tables.py).
+    assignment = unguarded(pd.read_csv(run / "assignment.csv", dtype=str), ID_COLUMNS)
+    placed = assignment.merge(students, on="student_id")
     rooms = placed.groupby("school_id").size().map(lambda n: math.ceil(n / SIZE))
     families = students["family_id"].drop_duplicates().to_numpy()
     answer = np.random.default_rng(0).choice(["yes", "no", "either"], size=len(families), p=[0.10, 0.05, 0.85])

@@ -34,15 +34,17 @@ from seatplan.models.config import Config, OverridePaths, load_config, override_
 from seatplan.models.data import data_inputs, load_inputs, load_instance
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
+from seatplan.models.tables import guarded
 from seatplan.solver.backends import Progress
 from seatplan.solver.classrooms import Sectioning, section_folder
 from seatplan.solver.compare import collect, default_labels, rows, table_rows
 from seatplan.solver.explain import COST_TIME_LIMIT, cutoff_table, explain_student
 from seatplan.solver.explain.infeasibility import find_conflict
 from seatplan.solver.explain.price import price_rules
+from seatplan.solver.interrupt import interruptible
 from seatplan.solver.result import Result
 from seatplan.solver.rosters import write_rosters
-from seatplan.solver.runfolder import read_run
+from seatplan.solver.runfolder import ID_COLUMNS, read_run
 from seatplan.solver.simulate import probabilities as simulation_probabilities
 from seatplan.solver.simulate import simulate as simulate_draws
 from seatplan.solver.solve import solve as solve_config
@@ -114,15 +116,19 @@ def solve(scenario: Scenario | PathLike, progress: Progress | None = None, **ove
 
     Infeasible or out of time is a status, not an error: `.status` says which, and `.assignment`,
     `.metrics` and `.save()` then raise InfeasibleError or NoSolutionError. `progress`, if given, is
-    called with (best objective in cents, proven bound in cents, seconds) as the search improves."""
+    called with (best objective in cents, proven bound in cents, seconds) as the search improves.
+
+    Ctrl-C (a KeyboardInterrupt in a notebook) during the solve stops the search and returns the
+    best found so far, `.interrupted` True; a second one raises KeyboardInterrupt."""
     chosen = scenario.with_overrides(**overrides) if isinstance(scenario, Scenario) else load(scenario, **overrides)
-    return solve_config(
-        chosen.config,
-        instance=chosen.instance,
-        progress=progress,
-        read_seconds=chosen.read_seconds,
-        command=_python_call(chosen),
-    )
+    with interruptible(exit_on_second=False):
+        return solve_config(
+            chosen.config,
+            instance=chosen.instance,
+            progress=progress,
+            read_seconds=chosen.read_seconds,
+            command=_python_call(chosen),
+        )
 
 
 def _python_call(scenario: Scenario) -> str:
@@ -166,7 +172,8 @@ def _as_file(assignment: pd.DataFrame | PathLike, folder: str) -> Path:
     if not isinstance(assignment, pd.DataFrame):
         return Path(assignment)
     path = Path(folder) / "assignment.csv"
-    assignment.to_csv(path, index=False)
+    # Written as seatplan writes assignment.csv, whose reader takes an id's guard off.
+    guarded(assignment, ID_COLUMNS).to_csv(path, index=False)
     return path
 
 

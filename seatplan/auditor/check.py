@@ -7,13 +7,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-from seatplan.auditor import rules, stability
+from seatplan.auditor import mechanisms, rules, stability
 from seatplan.auditor.assignment import read_assignment
 from seatplan.auditor.config import AuditConfig, read_config
 from seatplan.auditor.district import District, load_district
 from seatplan.auditor.errors import AuditInputError, Problems
 from seatplan.auditor.explanations import check_explanations, read_explanations
-from seatplan.auditor.metrics import compare_counts, compare_objective, read_metrics, solver_status
+from seatplan.auditor.metrics import (
+    compare_counts,
+    compare_objective,
+    read_metrics,
+    solver_status,
+    version_note,
+    versions,
+)
 from seatplan.auditor.objective import objective_cents
 from seatplan.auditor.report import Report, RuleResult
 from seatplan.auditor.sections import audit_sections
@@ -64,6 +71,11 @@ def _audit(
     assert district is not None and rows is not None
 
     report = Report(notes=list(config.notes))
+    if metrics is not None:
+        report.versions = versions(metrics)
+        note = version_note(report.versions, run)
+        if note is not None:
+            report.notes.append(note)
     da = config.deferred_acceptance
     if da:
         report.notes.append(
@@ -107,6 +119,10 @@ def _audit(
         report.rules.append(stability.deferred_acceptance_outcome(district, placements))
     elif config.mechanism == "school_proposing":
         report.rules.append(stability.school_proposing_outcome(district, placements))
+    elif config.mechanism == "immediate_acceptance":
+        report.rules.append(mechanisms.immediate_acceptance_outcome(district, placements))
+    elif config.mechanism == "top_trading_cycles":
+        report.rules.append(mechanisms.top_trading_cycles_outcome(district, placements))
     cents = objective_cents(district, config, placements, len(pairs), len(split))
     report.rules.append(compare_objective(cents, metrics))
     if run:

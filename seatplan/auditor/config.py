@@ -55,7 +55,9 @@ KNOWN_UNUSED = ("name",)
 CLUSTER_KEYS = ("mode", "feeder_priority")
 STABILITY_KEYS = ("mode", "weight")
 FAMILIES_KEYS = ("together", "weight")
-MECHANISMS = ("optimize", "deferred_acceptance", "school_proposing")
+MECHANISMS = ("optimize", "deferred_acceptance", "school_proposing", "immediate_acceptance", "top_trading_cycles")
+#: The mechanisms whose assignment is stable (no blocking pair may exist).
+STABLE_MECHANISMS = ("deferred_acceptance", "school_proposing")
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,15 @@ class AuditConfig:
 
     @property
     def deferred_acceptance(self) -> bool:
-        """The assignment claims to come from a mechanism (student-proposing deferred acceptance, or
-        schools proposing), not from the optimiser: compacts, bands, clusters and families are not
-        applied by it."""
-        return self.mechanism in ("deferred_acceptance", "school_proposing")
+        """The assignment claims to come from a mechanism (deferred acceptance, schools proposing,
+        immediate acceptance, top trading cycles), not from the optimiser: compacts, bands, clusters
+        and families are not applied by it."""
+        return self.mechanism != "optimize"
+
+    @property
+    def stable_mechanism(self) -> bool:
+        """The assignment claims to come from a stable mechanism: no blocking pair may exist."""
+        return self.mechanism in STABLE_MECHANISMS
 
 
 def _line(node: yaml.Node) -> int:
@@ -212,6 +219,41 @@ def _show(node: yaml.Node) -> str:
     return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
 
 
+#: Lists and mappings inside each other past this depth are no config (PyYAML's scanner slows with
+#: the square of the depth, and its composer recurses).
+MAX_DEPTH = 64
+_BRACKET_OR_QUOTE = re.compile(r"""[\[\]{}"'#\n]""")
+
+
+def _nested_too_deep(text: str) -> int | None:
+    """The line where brackets nest past MAX_DEPTH, skipping quoted text and comments (a bracket in a
+    plain value may be counted: no config nests that deep anyway)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth, quote, comment = 0, "", False
+    for match in _BRACKET_OR_QUOTE.finditer(text):
+        char, at = match.group(0), match.start()
+        if char == "\n":
+            comment = False
+            quote = "" if quote == "'" else quote
+        elif comment:
+            continue
+        elif quote:
+            if char == quote and (quote == "'" or text[at - 1] != "\\"):
+                quote = ""
+        elif char in "\"'":
+            quote = char if at == 0 or text[at - 1] in " \t\n[{,:" else ""
+        elif char == "#":
+            comment = at == 0 or text[at - 1] in " \t\n"
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, at) + 1
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
 def read_config(path: Path) -> AuditConfig:
     """Parse a config file; raise AuditInputError naming every problem at once."""
     where = str(path)
@@ -221,13 +263,23 @@ def read_config(path: Path) -> AuditConfig:
         raise AuditInputError([f"{where}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise AuditInputError([f"{where}: cannot read the file ({error})"]) from None
+    deep = _nested_too_deep(text)
+    if deep is not None:
+        raise AuditInputError([f"{where}:{deep}: expected at most {MAX_DEPTH} levels of lists and mappings"])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as error:  # a control character, before any parsing
+        at = text[: error.position or 0].count("\n") + 1
+        raise AuditInputError(
+            [f"{where}:{at}: expected printable text, got the control character U+{error.character:04X}"]
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f"{mark.line + 1}:" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise AuditInputError([f"{where}:{line} malformed YAML: {problem}"]) from None
+    except RecursionError:  # an alias inside the value its anchor names, merged into itself
+        raise AuditInputError([f"{where}: expected YAML whose values do not contain themselves"]) from None
     problems = Problems()
     reader = _Reader(where, problems)
     if root is None or not isinstance(root, yaml.MappingNode):

@@ -18,8 +18,9 @@ from seatplan.auditor.config import AuditConfig
 from seatplan.auditor.errors import Problems
 from seatplan.auditor.tables import Table, read_data_table
 
-_NATURAL = re.compile(r"\+?\d+")
-_INTEGER = re.compile(r"[+-]?\d+")
+# ASCII digits only (Python's \d also takes "٣" and "²"), and at most 18 of them, as the README says.
+_NATURAL = re.compile(r"\+?[0-9]{1,18}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 # A lottery number: an integer or a decimal (an exponent is tolerated); no nan, no inf.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -236,11 +237,22 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
 
 def _read(config: AuditConfig, key: str, required: tuple[str, ...], problems: Problems) -> Table | None:
     path = config.data[key]
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as error:  # a name too long, a NUL in it, half a UTF-16 pair
+        why = error.strerror if isinstance(error, OSError) else "not a name a file can have"
+        problems.add(str(config.path), f"data.{key}: cannot read {path} ({why})", config.data_lines.get(key))
+        return None
+    if not exists:
         problems.add(
             str(config.path),
             f"data.{key}: file not found: {os.path.normpath(path)}",
             config.data_lines.get(key),
+        )
+        return None
+    if path.is_char_device() or path.is_block_device() or path.is_socket():  # /dev/zero never ends
+        problems.add(
+            str(config.path), f"data.{key}: expected a data file, got a device: {path}", config.data_lines.get(key)
         )
         return None
     return read_data_table(path, problems, required, _data_where(config, key), config.data_sheets.get(key))

@@ -22,7 +22,22 @@ class AuditInputError(Exception):
 
     def lines(self) -> list[str]:
         """One line per problem, `file:line: message` where the line is known."""
-        return list(self.problems)
+        return [printable(problem) for problem in self.problems]
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would not show as itself escaped (`\\n`, `\\x00`,
+    `\\u202e`): a problem stays one line, whatever a file it quotes holds."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char in "\t\n\r":
+        return repr(char)[1:-1]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class Problems:

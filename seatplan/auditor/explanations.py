@@ -23,6 +23,7 @@ from seatplan.auditor.district import District
 from seatplan.auditor.errors import AuditInputError
 from seatplan.auditor.report import RuleResult
 from seatplan.auditor.rules import Placements
+from seatplan.auditor.tables import unguard
 
 
 def read_explanations(path: Path) -> list[dict[str, Any]]:
@@ -65,10 +66,13 @@ def _from_csv(path: Path, text: str) -> list[dict[str, Any]]:
         raise AuditInputError([f"{path}:1: expected the columns of explanations.csv ({', '.join(sorted(needed))})"])
     return [
         {
-            "student_id": row["student_id"].strip(),
-            "school_id": row["reason_school_id"].strip(),
-            "cutoff": {"priority": row["cutoff_priority"], "lottery": row["cutoff_lottery"]},
-            "student_key": {"priority": row.get("student_priority", ""), "lottery": row.get("student_lottery", "")},
+            "student_id": unguard(row["student_id"].strip()),
+            "school_id": unguard(row["reason_school_id"].strip()),
+            "cutoff": {"priority": unguard(row["cutoff_priority"]), "lottery": unguard(row["cutoff_lottery"])},
+            "student_key": {
+                "priority": unguard(row.get("student_priority") or ""),
+                "lottery": unguard(row.get("student_lottery") or ""),
+            },
             "where": f"line {line}",
         }
         for line, row in enumerate(rows, start=2)

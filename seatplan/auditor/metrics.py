@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from seatplan.auditor.config import FIRST_TERMS, TERMS, AuditConfig
+from seatplan.auditor.config import FIRST_TERMS, STABLE_MECHANISMS, TERMS, AuditConfig
 from seatplan.auditor.district import District
 from seatplan.auditor.errors import Problems
 from seatplan.auditor.objective import money
@@ -32,8 +33,19 @@ def read_metrics(path: Path, problems: Problems) -> dict[str, Any] | None:
     except json.JSONDecodeError as error:
         problems.add(where, f"malformed JSON: {error.msg}", error.lineno)
         return None
+    except RecursionError:
+        problems.add(where, "malformed JSON: expected a document of a few levels, got one nested too deep to read")
+        return None
+    except ValueError as error:  # a number of more than 4,300 digits
+        problems.add(where, f"malformed JSON: {error}")
+        return None
     if not isinstance(document, dict):
         problems.add(where, "expected a JSON object")
+        return None
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": half of a UTF-16 pair, no character, cannot be printed
+        problems.add(where, "expected text, got an escape of half a UTF-16 pair (\\ud800 to \\udfff)")
         return None
     ok = True
     for key in REQUIRED:
@@ -69,11 +81,45 @@ def read_metrics(path: Path, problems: Problems) -> dict[str, Any] | None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    # An integer too large for a float is no count or amount (math.isfinite would overflow on it).
+    return abs(value) < 2**63 if isinstance(value, int) else math.isfinite(value)
 
 
 def to_cents(value: float) -> int:
     return round(value * 100)
+
+
+def auditor_version() -> str | None:
+    """The version of the installed seatplan this auditor belongs to (from the package's metadata,
+    not from the solver's code), or None when it is not installed."""
+    try:
+        return metadata.version("seatplan")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def versions(metrics: dict[str, Any] | None) -> dict[str, Any]:
+    """The seatplan version that wrote metrics.json (None when it names none) and this auditor's."""
+    produced = None if metrics is None else metrics.get("seatplan_version")
+    return {"run": None if produced is None else str(produced), "auditor": auditor_version()}
+
+
+def version_note(found: dict[str, Any], run: bool) -> str | None:
+    """A note (never a failure) when the run was written by another seatplan than this auditor:
+    its rules may differ from the ones this version checks."""
+    produced, own = found["run"], found["auditor"]
+    mine = f"seatplan {own}" if own is not None else "a seatplan of unknown version"
+    if produced is None:
+        return (
+            f"metrics.json does not name the seatplan version that produced this run; this auditor is {mine}"
+            if run
+            else None
+        )
+    if produced == own:
+        return None
+    return f"this run was produced by seatplan {produced}; this auditor is {mine}"
 
 
 def new_format(metrics: dict[str, Any]) -> bool:
@@ -144,7 +190,7 @@ def solver_status(metrics: dict[str, Any], config: AuditConfig) -> RuleResult:
     no gap.
     """
     if config.deferred_acceptance:
-        return _deferred_acceptance_status(metrics)
+        return _deferred_acceptance_status(metrics, config.mechanism)
     result = RuleResult("solver_status")
     status = metrics["status"]
     objective = to_cents(metrics["objective"])
@@ -181,7 +227,7 @@ def solver_status(metrics: dict[str, Any], config: AuditConfig) -> RuleResult:
     return result
 
 
-def _deferred_acceptance_status(metrics: dict[str, Any]) -> RuleResult:
+def _deferred_acceptance_status(metrics: dict[str, Any], mechanism: str) -> RuleResult:
     result = RuleResult("solver_status")
     status = metrics["status"]
     result.info.append(
@@ -189,9 +235,11 @@ def _deferred_acceptance_status(metrics: dict[str, Any]) -> RuleResult:
         f"bound {json.dumps(metrics.get('bound'))}"
         f", gap {json.dumps(metrics.get('gap'))}"
     )
-    if status != "stable":
+    # The mechanism the audited config names (metrics.json's own word is checked with the counts).
+    expected = "stable" if mechanism in STABLE_MECHANISMS else "assigned"
+    if status != expected:
         result.fail(
-            f'status is "{status}", expected stable for a deferred acceptance run',
+            f'status is "{status}", expected {expected} for a {str(mechanism).replace("_", " ")} run',
             1,
             status=status,
         )

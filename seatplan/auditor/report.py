@@ -75,6 +75,8 @@ class Report:
     rules: list[RuleResult] = field(default_factory=list)
     objective: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The seatplan version that produced the run (metrics.json) and this auditor's, when compared.
+    versions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -113,4 +115,5 @@ class Report:
             "rules": [rule.to_json() for rule in self.rules],
             "objective": self.objective,
             "notes": list(self.notes),
+            "seatplan_version": dict(self.versions),
         }

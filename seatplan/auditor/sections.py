@@ -39,7 +39,7 @@ from seatplan.auditor.district import District
 from seatplan.auditor.errors import AuditInputError, Problems
 from seatplan.auditor.report import RuleResult
 from seatplan.auditor.rules import Placements
-from seatplan.auditor.tables import read_data_table
+from seatplan.auditor.tables import data_format, read_data_table, unguard_columns
 
 CHOICE_VALUES = ("yes", "no", "either")
 TERM_NAMES = ("choice", "balance", "siblings", "size")
@@ -172,10 +172,13 @@ def audit_sections(run_dir: Path, config: AuditConfig, district: District, place
 def _read_classrooms(
     path: Path, problems: Problems, result: RuleResult, district: District, placements: Placements
 ) -> dict[str, str]:
-    table = read_data_table(path, problems, ("student_id", "school_id", "grade", "classroom_id"))
+    columns = ("student_id", "school_id", "grade", "classroom_id")
+    table = read_data_table(path, problems, columns)
     classroom: dict[str, str] = {}
     if table is None:
         return classroom
+    if data_format(path) == "csv":
+        unguard_columns(table, columns)  # seatplan's own file: a formula-like cell is guarded
     for line, student, school, grade, room in zip(
         table.lines, *(table.column(c) for c in ("student_id", "school_id", "grade", "classroom_id")), strict=True
     ):
@@ -252,7 +255,7 @@ def _read_seats(settings: Settings, problems: Problems) -> dict[tuple[str, str],
         grades,
         strict=True,
     ):
-        if not capacity.isdigit() or int(capacity) < 1:
+        if not (capacity.isascii() and capacity.isdigit() and len(capacity) <= 18) or int(capacity) < 1:
             problems.add(str(settings.classroom_seats), f"capacity {capacity!r} is not a whole number ≥ 1", line)
             continue
         seats[(school, grade)][room] = int(capacity)

@@ -286,8 +286,8 @@ def stability(config: AuditConfig, pairs: list[BlockingPair]) -> RuleResult:
     result.details["blocking_pair_count"] = len(pairs)
     result.details["blocking_pairs"] = [pair.to_json() for pair in pairs]
     mode = config.stability_mode
-    judged = mode == "hard" or config.deferred_acceptance
-    if config.deferred_acceptance:
+    judged = mode == "hard" or config.stable_mechanism
+    if config.stable_mechanism:
         result.info.append(
             f"mechanism {config.mechanism} (stability.mode {mode}): its assignment is stable, "
             "so no blocking pair may exist"

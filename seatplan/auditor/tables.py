@@ -26,6 +26,10 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 # pyarrow names a repeated column only in its error; the file cannot be read otherwise.
 _REPEATED_FIELD = re.compile(r"Multiple matches for FieldRef\.Name\((.*?)\)")
 _REASON_LIMIT = 160
+#: In every CSV file seatplan writes, a text cell that a spreadsheet would take for a formula (one
+#: starting with = + - @, a tab or a carriage return) or that starts with this mark itself is
+#: written with this mark before it. The auditor's own copy of the rule (it shares no code).
+GUARD = "'"
 
 
 @dataclass
@@ -44,6 +48,20 @@ class Table:
 
     def column(self, name: str) -> list[str]:
         return self.columns[name]
+
+
+def unguard(value: str) -> str:
+    """A text cell of a CSV file seatplan wrote, as it was meant: one leading GUARD taken off.
+    Only for seatplan's own outputs (assignment.csv, classrooms.csv, explanations.csv); the data
+    files a district writes are read as they are."""
+    return value[1:] if value.startswith(GUARD) else value
+
+
+def unguard_columns(table: Table, names: tuple[str, ...]) -> None:
+    """`unguard` every cell of the named columns of a CSV file seatplan wrote, in place."""
+    for name in names:
+        if table.has(name):
+            table.columns[name] = [unguard(value) for value in table.columns[name]]
 
 
 def split_sheet(written: str) -> tuple[str, str | None]:

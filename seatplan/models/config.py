@@ -28,12 +28,14 @@ Mode = Literal["off", "soft", "hard"]
 #: What a diversity band is measured over.
 Scope = Literal["school", "cluster", "sector"]
 #: How the assignment is made: optimised, or by deferred acceptance (the district's usual mechanism).
-Mechanism = Literal["optimize", "deferred_acceptance", "school_proposing"]
+Mechanism = Literal["optimize", "deferred_acceptance", "school_proposing", "immediate_acceptance", "top_trading_cycles"]
 Backend = Literal["auto", "cpsat", "pulp", "highs"]
 PulpSolver = Literal["cbc", "highs"]
+TieBreak = Literal["canonical", "off"]
 
 BACKENDS: tuple[str, ...] = get_args(Backend)
 PULP_SOLVERS: tuple[str, ...] = get_args(PulpSolver)
+TIE_BREAKS: tuple[str, ...] = get_args(TieBreak)
 CLUSTER_MODES: tuple[str, ...] = get_args(Mode)
 RULE_MODES: tuple[str, ...] = get_args(Mode)
 SCOPES: tuple[str, ...] = get_args(Scope)
@@ -42,6 +44,12 @@ DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priori
 #: File name endings read as Excel workbooks, whose path may name a sheet: `students.xlsx#Sheet1`.
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 REQUIRED_DATA_FILES = ("students", "schools", "preferences")
+#: The largest weight of an objective term: costs are summed in 64-bit integers of cents, and a
+#: million students at a weight past this could overflow them (solvers refuse such models).
+MAX_WEIGHT = 1_000_000
+#: CP-SAT takes its seed and its number of threads as 32-bit integers.
+MAX_SEED = 2**31 - 1
+MAX_WORKERS = 1024
 
 
 def split_sheet(written: str) -> tuple[str, str | None]:
@@ -135,6 +143,9 @@ class SolverSettings:
     workers: int = 2
     seed: int = 0
     pulp_solver: PulpSolver = "cbc"
+    #: Among equal optima, the one the documented tie-break picks (solver/canonical.py), or "off":
+    #: whichever optimum the search found.
+    tie_break: TieBreak = "canonical"
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,12 @@ class Config:
         """Placed by a mechanism districts run (deferred acceptance, schools proposing), not by the
         optimiser: no program, no bound; compacts, bands, clusters and families are not applied."""
         return self.mechanism != "optimize"
+
+    @property
+    def is_stable_mechanism(self) -> bool:
+        """Placed by a stable mechanism (deferred acceptance, schools proposing): each school admits
+        in its own order, so cutoffs explain every placement."""
+        return self.mechanism in ("deferred_acceptance", "school_proposing")
 
     data_sha256: Mapping[str, str] = field(default_factory=dict)
     #: The settings of the sections rule families declare (see `Section`), by their key.
@@ -264,10 +281,16 @@ class Checker:
         default: int,
         minimum: int | None = 0,
         maximum: int | None = None,
+        limit: int | None = None,
     ) -> int:
+        """An integer in [minimum, maximum]; `limit` is a ceiling no sensible value comes near (the
+        integers seatplan computes with must fit in 64 bits), said only to the value past it."""
         ok = isinstance(value, int) and not isinstance(value, bool)
         if isinstance(value, float) and value.is_integer():
             ok, value = True, int(value)
+        if ok and limit is not None and value > limit:
+            self.problem(path, f"expected {self.dotted(path)} to be at most {limit:,}, got {self.got(path, value)}")
+            return default
         if ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
             return int(value)
         self.problem(
@@ -330,12 +353,17 @@ class Checker:
 
     def file_path(self, path: Path_, value: Any) -> Path | None:
         """A file path, resolved against the config file's folder (as data paths are)."""
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
             self.problem(path, f"expected {self.dotted(path)} to be a file path, got {self.got(path, value)}")
             return None
         resolved = (self.base / value).resolve() if not Path(value).is_absolute() else Path(value)
-        if not resolved.is_file():
-            why = "a folder" if resolved.is_dir() else "no such file"
+        try:
+            found, folder = resolved.is_file(), resolved.is_dir()
+        except OSError as error:  # a name too long for the file system, a loop of links
+            self.problem(path, f"expected {self.dotted(path)} to name an existing file, got {value} ({error.strerror})")
+            return None
+        if not found:
+            why = "a folder" if folder else "no such file"
             self.problem(path, f"expected {self.dotted(path)} to name an existing file, got {value} ({why})")
             return None
         return resolved
@@ -354,12 +382,17 @@ class Checker:
 
 def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
-        return f"{kind} from {minimum:g} to {maximum:g}"
+        return f"{kind} from {_bound(minimum)} to {_bound(maximum)}"
     if minimum is not None:
-        return f"{kind} ≥ {minimum:g}"
+        return f"{kind} ≥ {_bound(minimum)}"
     if maximum is not None:
-        return f"{kind} ≤ {maximum:g}"
+        return f"{kind} ≤ {_bound(maximum)}"
     return kind
+
+
+def _bound(value: float) -> str:
+    """A bound as a planner writes it: 2,147,483,647 rather than 2.14748e+09."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 10_000 else f"{value:g}"
 
 
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -375,8 +408,8 @@ def mode_reader(options: tuple[str, ...] = RULE_MODES) -> FieldReader:
     return lambda check, path, value, default: check.choice(path, value, options, default)
 
 
-def integer_reader(minimum: int | None = 0, maximum: int | None = None) -> FieldReader:
-    return lambda check, path, value, default: check.integer(path, value, default, minimum, maximum)
+def integer_reader(minimum: int | None = 0, maximum: int | None = None, limit: int | None = None) -> FieldReader:
+    return lambda check, path, value, default: check.integer(path, value, default, minimum, maximum, limit)
 
 
 def boolean_reader() -> FieldReader:
@@ -439,7 +472,7 @@ CLUSTERS_SECTION = Section(
     "clusters", ClusterSettings, {"mode": mode_reader(CLUSTER_MODES), "feeder_priority": integer_reader(0)}
 )
 OBJECTIVE_SECTION = Section(
-    "objective", ObjectiveWeights, {f.name: integer_reader(0) for f in fields(ObjectiveWeights)}
+    "objective", ObjectiveWeights, {f.name: integer_reader(0, limit=MAX_WEIGHT) for f in fields(ObjectiveWeights)}
 )
 SOLVER_SECTION = Section(
     "solver",
@@ -448,9 +481,10 @@ SOLVER_SECTION = Section(
         "backend": mode_reader(BACKENDS),
         "time_limit": number_reader(positive=True),
         "gap": number_reader(0.0, 1.0),
-        "workers": integer_reader(1),
-        "seed": integer_reader(0),
+        "workers": integer_reader(1, limit=MAX_WORKERS),
+        "seed": integer_reader(0, limit=MAX_SEED),
         "pulp_solver": mode_reader(PULP_SOLVERS),
+        "tie_break": mode_reader(TIE_BREAKS),
     },
 )
 
@@ -646,6 +680,10 @@ def _read_data(check: Checker, value: Any, source: Path) -> DataFiles | None:
                 f"expected data.{key} to be a file path, got {check.got(('data', key), raw)}",
             )
             continue
+        if "\x00" in raw:
+            # No file system takes a NUL in a name (os.stat would refuse it with a ValueError).
+            check.problem(("data", key), f"expected data.{key} to be a file path, got a name with a NUL character")
+            continue
         file, sheet = split_sheet(raw)
         if sheet is not None:
             sheets[key] = sheet
@@ -689,7 +727,7 @@ def _read_diversity(check: Checker, value: Any) -> tuple[DiversityRule, ...]:
             category = check.text((*base, "category"), section["category"], "")
         scope = cast(Scope, check.choice((*base, "scope"), section.get("scope", "school"), SCOPES, "school"))
         mode = cast(Mode, check.choice((*base, "mode"), section.get("mode", "soft"), RULE_MODES, "soft"))
-        weight = check.integer((*base, "weight"), section.get("weight", 1), 1, 0)
+        weight = check.integer((*base, "weight"), section.get("weight", 1), 1, 0, limit=MAX_WEIGHT)
         band: tuple[int, int] | None = None
         around: int | None = None
         if ("band" in section) == ("around_district" in section):
@@ -726,14 +764,19 @@ def _read_diversity(check: Checker, value: Any) -> tuple[DiversityRule, ...]:
     return tuple(rules)
 
 
-def resolved_config(config: Config, run_folder: Path | None = None) -> dict[str, Any]:
+def resolved_config(
+    config: Config, run_folder: Path | None = None, name_file: Callable[[Path], str] | None = None
+) -> dict[str, Any]:
     """The config with every default written out, as plain data for the run folder's config.yaml.
 
     Data paths are written relative to `run_folder` (so the run folder and the data can move together),
-    or as absolute paths when there is no run folder.
+    or as absolute paths when there is no run folder, or as `name_file` names them (by their content,
+    for the config's hash).
     """
 
     def where(path: Path) -> str:
+        if name_file is not None:
+            return name_file(path)
         if run_folder is None:
             return str(path)
         return os.path.relpath(path, run_folder.resolve())

@@ -135,8 +135,13 @@ def _read_tables(config: Config, problems: list[Problem]) -> dict[str, Table | N
     for key, path in config.data.named().items():
         display = display_path(path)
         # Said where the planner can fix it: the config line that names the file.
-        if not path.exists():
-            message = f"expected data.{key} to name an existing file, got {display} (no such file)"
+        try:
+            exists = path.exists()
+        except OSError as error:  # a name too long for the file system, a loop of links
+            exists, display = False, f"{display} ({error.strerror})"
+        if not exists:
+            message = f"expected data.{key} to name an existing file, got {display}"
+            message += "" if message.endswith(")") else " (no such file)"
         elif path.is_dir():
             message = f"expected data.{key} to name {file_kind(path)} file, got a folder: {display}"
         else:
@@ -352,6 +357,7 @@ def _read_seats(seats: Table, students: _Students, schools: _Schools, problems: 
     count in a school's total capacity: the share cap and the under-selected test are about all seats."""
     frame = seats.frame
     where_school = lookup(seats, "school_id", schools.index, problems, "school", schools.table.file)
+    check_non_empty(seats, "school_id", problems)
     check_non_empty(seats, "grade", problems)
     key = frame["school_id"] + "\x1f" + frame["grade"]
     repeated = key.duplicated().to_numpy()
@@ -498,7 +504,11 @@ def _changed_since_recorded(config: Config) -> list[Problem]:
     warnings = []
     for key, recorded in config.data_sha256.items():
         named = config.data.named().get(key)
-        if named is not None and named.is_file() and file_sha256(named) != recorded:
+        try:
+            changed = named is not None and named.is_file() and file_sha256(named) != recorded
+        except OSError:  # unreadable: reading it for the data says so, on its own line
+            changed = False
+        if changed and named is not None:
             warnings.append(
                 Problem(
                     config.display_name,
@@ -541,6 +551,8 @@ def _read_compacts(
     frame = table.frame
     lines = table.lines()
     check_non_empty(table, "compact_id", problems)
+    check_non_empty(table, "family_id", problems)
+    check_non_empty(table, "school_id", problems)
     row_school = lookup(table, "school_id", school_index, problems, "school", schools_file)
     row_family = lookup(
         table,
@@ -728,6 +740,8 @@ def _read_priorities(
         return out
     p_student = lookup(table, "student_id", students.index, problems, "student", students.table.file)
     p_school = lookup(table, "school_id", schools.index, problems, "school", schools.table.file)
+    check_non_empty(table, "student_id", problems)
+    check_non_empty(table, "school_id", problems)
     value, good = parse_integers(table, "priority", problems)
     repeated, key = repeated_keys(table, ["student_id", "school_id"])
     if repeated.any():

@@ -17,7 +17,23 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would not show as itself escaped (`\\n`, `\\x00`,
+    `\\u202e`): a problem stays one line, and a value read from a file cannot break it in two,
+    reorder it (a right-to-left override) or hide in it (a zero-width space)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char in "\t\n\r":
+        return repr(char)[1:-1]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class SeatplanError(Exception):
@@ -65,6 +81,15 @@ class InfeasibleError(SeatplanError):
 
 class NoSolutionError(SeatplanError):
     """No assignment was found within the time limit: there is none to write."""
+
+
+class Interrupted(SeatplanError):
+    """Stopped by a signal (Ctrl-C, SIGTERM) before there was an assignment to write; the exit code
+    is the shell's for that signal (130, 143)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class BackendUnavailable(SeatplanError):

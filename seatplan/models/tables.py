@@ -35,6 +35,80 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 
 
+#: The first characters a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Written before a text cell that starts like a formula, or with the guard itself (so that the rule
+#: is undone exactly), in every CSV seatplan writes: a spreadsheet shows the cell as text, and
+#: seatplan's readers of its own files take it off.
+GUARD = "'"
+_GUARDED = (*FORMULA_STARTS, GUARD)
+
+
+def guard_text(value: str) -> str:
+    """A text cell as a CSV seatplan writes holds it: with GUARD before a formula's first character."""
+    return GUARD + value if value.startswith(_GUARDED) else value
+
+
+def unguard_text(value: str) -> str:
+    """A text cell of a CSV seatplan wrote, as it was before guard_text: one leading GUARD taken off."""
+    return value[1:] if value.startswith(GUARD) else value
+
+
+def guard_texts(values: Any) -> np.ndarray:
+    """guard_text over a column of text (vectorised), as an object array."""
+    column = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    return _guard_series(column).to_numpy(dtype=object)
+
+
+def guarded(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """`frame` to be written as CSV: each text cell guarded (in `columns`, or in every column).
+    Numbers stay numbers and are never guarded: a position, a count, a weight of -3."""
+    chosen = list(frame.columns) if columns is None else [c for c in columns if c in frame.columns]
+    out = frame.copy()
+    for column in chosen:
+        out[column] = _guard_series(out[column])
+    return out
+
+
+def unguarded(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A CSV seatplan wrote, read back: each text cell's guard taken off (in `columns`, or all)."""
+    chosen = list(frame.columns) if columns is None else [c for c in columns if c in frame.columns]
+    out = frame.copy()
+    for column in chosen:
+        out[column] = unguard_series(out[column])
+    return out
+
+
+def unguard_series(series: pd.Series) -> pd.Series:
+    """unguard_text over a column (its cells that are text)."""
+    marked = _starts_with(series, GUARD)
+    if not marked.any():
+        return series
+    out = series.astype(object)
+    out[marked] = out[marked].str.slice(1)
+    return out
+
+
+def _guard_series(series: pd.Series) -> pd.Series:
+    risky = _starts_with(series, _GUARDED)
+    if not risky.any():
+        return series
+    out = series.astype(object)
+    out[risky] = GUARD + out[risky]
+    return out
+
+
+def _starts_with(series: pd.Series, starts: str | tuple[str, ...]) -> np.ndarray:
+    """Where a cell is text starting with one of `starts` (never a number, never missing)."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)) or series.empty:
+        return np.zeros(len(series), dtype=bool)
+    try:
+        found = series.str.startswith(starts)
+    except AttributeError:  # an object column without any text
+        return np.zeros(len(series), dtype=bool)
+    return found.to_numpy(dtype=bool, na_value=False)
+
+
 class Table:
     """A data file read as text. `frame` has one column per header field and a `_line` column."""
 
@@ -77,11 +151,22 @@ def read_table(path: Path, display: str, problems: list[Problem], sheet: str | N
     """Read a data file by its extension (CSV, Parquet, Excel); on failure record one problem (with
     the line where it can be known) and return None."""
     kind = file_kind(path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:  # a name too long for the file system, a loop of links
+        problems.append(
+            Problem(display, None, f"expected {kind} file, got a path that cannot be read ({error.strerror})")
+        )
+        return None
+    if not exists:
         problems.append(Problem(display, None, f"expected {kind} file, got no file at this path"))
         return None
     if path.is_dir():
         problems.append(Problem(display, None, f"expected {kind} file, got a folder"))
+        return None
+    if path.is_char_device() or path.is_block_device() or path.is_socket():
+        # /dev/zero would be read for ever; a pipe is read (a planner's `<(zcat students.csv.gz)`).
+        problems.append(Problem(display, None, f"expected {kind} file, got a device"))
         return None
     suffix = path.suffix.lower()
     if suffix == ".xls":
@@ -244,6 +329,8 @@ def _column_text(column: Any) -> pd.Series:
 def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None:
     """A CSV file, decoded and parsed here so that every error is located on its line."""
     try:
+        if path.stat().st_size >= LARGE_FILE_BYTES and _repeats_one_row(path, display, problems):
+            return None
         raw = path.read_bytes()
     except OSError as error:
         problems.append(Problem(display, None, f"cannot read file: {error.strerror or error}"))
@@ -259,10 +346,16 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None
     if not text.strip():
         problems.append(Problem(display, 1, "expected a header row, got an empty file"))
         return None
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as error:  # a header field past the csv module's size limit, a stray NUL
+        problems.append(
+            Problem(display, 1, f"malformed CSV: expected a header row, got one that cannot be read ({error})")
+        )
+        return None
     if not _unique_header([name.strip() for name in header], display, problems):
         return None
-    frame = _read_plain(raw, len(header)) if _is_plain(raw) else None
+    frame = _read_plain(raw, len(header)) if len(raw) >= PLAIN_FAST_PATH_BYTES and _is_plain(raw) else None
     if frame is not None:
         return _finish(path, display, frame, header_lines=1, strip=_may_need_strip(raw))
     try:
@@ -282,6 +375,12 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None
         return None
     except pd.errors.EmptyDataError:
         problems.append(Problem(display, 1, "expected a header row, got an empty file"))
+        return None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes a first data row with one field more than the header as "the first column is
+        # the index" instead of refusing it: refused here, on its line.
+        where, message = _locate_malformed_row(text, len(header), "")
+        problems.append(Problem(display, where, message or "malformed CSV: expected as many fields as the header"))
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
     # Line of each row: the header is line 1, and a row starts one line after the previous row ends.
@@ -318,6 +417,59 @@ def _finish(
         if blank.any():
             frame = frame.loc[~blank].reset_index(drop=True)
     return Table(path, display, frame)
+
+
+#: From this size on, a CSV file's first rows are read on their own before the whole file is: one
+#: that repeats a row again and again is refused from them (see _repeats_one_row).
+LARGE_FILE_BYTES = 64 << 20
+#: How far that first look goes: rows and bytes (bounded, whatever the file's size or line length).
+HEAD_ROWS = 100_000
+HEAD_BYTES = 16 << 20
+
+
+def _repeats_one_row(path: Path, display: str, problems: list[Problem]) -> bool:
+    """True (with the repeats reported, on their lines) when the file's first rows repeat an earlier
+    row word for word more than MAX_ROWS_PER_PROBLEM times.
+
+    No data file may hold one row twice (ids are unique, a school is listed once per student, a
+    family joins one compact), and a file that repeats one line a million times (a fill-down gone
+    wrong, a hostile upload) would take many times its size in memory once parsed, to report the same
+    problem on every line. Memory here is bounded by HEAD_ROWS and HEAD_BYTES."""
+    seen: dict[bytes, int] = {}
+    repeats: list[tuple[int, int]] = []
+    budget = HEAD_BYTES
+    with path.open("rb") as handle:
+        for number in range(1, HEAD_ROWS + 1):
+            line = handle.readline(budget)
+            budget -= len(line)
+            if not line or budget <= 0:
+                return False
+            row = line.rstrip(b"\r\n")
+            if number == 1 or not row.translate(None, b'," \t').strip():
+                continue  # the header, or a blank row (a spreadsheet's `,,,`), which is allowed
+            first = seen.setdefault(row, number)
+            if first != number:
+                repeats.append((number, first))
+                if len(repeats) > MAX_ROWS_PER_PROBLEM:
+                    break
+        else:
+            return False
+    for number, first in repeats[:MAX_ROWS_PER_PROBLEM]:
+        problems.append(Problem(display, number, f"expected each row once, got the row of line {first} again"))
+    problems.append(
+        Problem(
+            display,
+            None,
+            f"… and it goes on repeating rows: refused from its first {repeats[-1][0]:,} lines, before "
+            f"reading all {path.stat().st_size:,} bytes",
+        )
+    )
+    return True
+
+
+#: Files from this size on take Arrow's reader when they are plain; below, starting its threads costs
+#: more than it saves (a few milliseconds a file), and the careful reader gives the same table.
+PLAIN_FAST_PATH_BYTES = 1 << 16
 
 
 def _is_plain(raw: bytes) -> bool:
@@ -504,8 +656,9 @@ def parse_integers(
     if ok.any():
         numbers = _to_int64(text[ok])
         if numbers is None:
-            # A number too large for 64 bits: said per row like any other bad value.
-            parsed = [int(v) for v in text[ok].to_numpy()]
+            # A number too large for 64 bits: said per row like any other bad value. Past 25 digits it
+            # is not parsed at all (Python refuses to parse one of more than 4,300 digits).
+            parsed = [int(v) if len(v) <= 25 else 2**63 for v in text[ok].to_numpy()]
             fits = np.array([-(2**63) <= v < 2**63 for v in parsed], dtype=bool)
             numbers = np.array([v if f else 0 for v, f in zip(parsed, fits, strict=True)], dtype=np.int64)
             too_large = np.zeros(len(text), dtype=bool)

@@ -18,6 +18,20 @@ Path_ = tuple[str | int, ...]
 
 #: Tags a mapping or list may carry: the ones YAML gives them when none is written.
 PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+#: A config is a few sections of a few keys: nesting deeper than this is a mistake, not a config
+#: (and PyYAML's composer, which recurses, would run out of stack on it).
+MAX_DEPTH = 64
+#: Values a config may hold, an alias counted each time it is used: anchors that name aliases that
+#: name anchors ("a billion laughs") would otherwise expand without end.
+MAX_VALUES = 100_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_OPENING = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 
 @dataclass
@@ -122,6 +136,9 @@ def parse_dotted(key: str) -> Path_ | None:
 
 def load_yaml(text: str, file: str) -> LocatedYaml:
     """Parse `text` with the YAML safe loader; malformed YAML and duplicate keys raise ConfigError."""
+    too_deep = _brackets_too_deep(text, file)
+    if too_deep is not None:
+        raise ConfigError([too_deep])
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as error:
@@ -145,16 +162,89 @@ def load_yaml(text: str, file: str) -> LocatedYaml:
             raise ConfigError([Problem(file, line, f"malformed YAML: {message}")]) from None
         except yaml.YAMLError as error:
             raise ConfigError([Problem(file, None, f"malformed YAML: {_words(error)}")]) from None
+        except RecursionError:
+            raise ConfigError([_too_deep(text, file)]) from None
         located = LocatedYaml(None)
         if node is None:
             return located
         problems: list[Problem] = []
-        located.value = _convert(loader, node, (), located, problems, file)
+        try:
+            located.value = _convert(loader, node, (), located, problems, file, _Walk())
+        except RecursionError:
+            # A merge key (`<<: *a`) inside the mapping it names: PyYAML's flattening recurses.
+            raise ConfigError([_too_deep(text, file)]) from None
         if problems:
             raise ConfigError(problems)
         return located
     finally:
         loader.dispose()
+
+
+_BRACKET_OR_QUOTE = re.compile(r"""[\[\]{}"'#\n]""")
+
+
+def _brackets_too_deep(text: str, file: str) -> Problem | None:
+    """Brackets nested past MAX_DEPTH, found before PyYAML reads them: its scanner takes time that
+    grows with the square of the depth (seconds for a few thousand), before its composer runs out
+    of stack. Quotes and comments are skipped; a bracket inside a plain value may be counted, but no
+    config nests 64 deep."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth, quote, comment = 0, "", False
+    for match in _BRACKET_OR_QUOTE.finditer(text):
+        char, at = match.group(0), match.start()
+        if char == "\n":
+            comment = False
+            quote = "" if quote == "'" else quote  # a single-quoted value may not span a line here
+        elif comment:
+            continue
+        elif quote:
+            if char == quote and (quote == "'" or text[at - 1] != "\\"):
+                quote = ""
+        elif char in "\"'":
+            quote = char if at == 0 or text[at - 1] in " \t\n[{,:" else ""
+        elif char == "#":
+            comment = at == 0 or text[at - 1] in " \t\n"
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, at) + 1
+                return Problem(
+                    file, line, f"expected at most {MAX_DEPTH} levels of lists and mappings, got more on this line"
+                )
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _too_deep(text: str, file: str) -> Problem:
+    """Nesting past MAX_DEPTH, said on the line where it goes past (or, for an alias inside what it
+    names, on the first line: the text itself is not deep)."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return Problem(
+                        file,
+                        token.start_mark.line + 1,
+                        f"expected at most {MAX_DEPTH} levels of lists and mappings, got more from this line",
+                    )
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return Problem(file, None, "expected a value that does not contain itself, got an alias inside its own anchor")
+
+
+@dataclass
+class _Walk:
+    """What _convert has seen so far: values made (aliases counted every time) and the lists and
+    mappings it is inside."""
+
+    values: int = 0
+    inside: set[int] = field(default_factory=set)
 
 
 def _explain(error: yaml.MarkedYAMLError) -> tuple[int | None, str]:
@@ -210,6 +300,52 @@ def _convert(
     located: LocatedYaml,
     problems: list[Problem],
     file: str,
+    walk: _Walk,
+) -> Any:
+    walk.values += 1
+    if walk.values > MAX_VALUES:
+        if walk.values == MAX_VALUES + 1:
+            problems.append(
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    f"expected a config of at most {MAX_VALUES:,} values, got more by this line "
+                    f"(an alias repeats its anchor's whole value every time it is used)",
+                )
+            )
+        return None
+    if len(path) > MAX_DEPTH:
+        problems.append(
+            Problem(file, node.start_mark.line + 1, f"expected at most {MAX_DEPTH} levels of lists and mappings")
+        )
+        walk.values = MAX_VALUES + 1
+        return None
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if id(node) in walk.inside:
+            problems.append(
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    "expected an alias outside the value its anchor names, got one inside it (it would never end)",
+                )
+            )
+            return None
+        walk.inside.add(id(node))
+        try:
+            return _convert_collection(loader, node, path, located, problems, file, walk)
+        finally:
+            walk.inside.discard(id(node))
+    return _convert_scalar(loader, node, path, located, problems, file)
+
+
+def _convert_collection(
+    loader: yaml.SafeLoader,
+    node: yaml.MappingNode | yaml.SequenceNode,
+    path: Path_,
+    located: LocatedYaml,
+    problems: list[Problem],
+    file: str,
+    walk: _Walk,
 ) -> Any:
     located.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_TAGS:
@@ -226,6 +362,9 @@ def _convert(
             except yaml.YAMLError as error:
                 problems.append(Problem(file, key_node.start_mark.line + 1, f"malformed YAML: {_words(error)}"))
                 continue
+            if isinstance(key, str) and _SURROGATE.search(key):
+                problems.append(Problem(file, key_node.start_mark.line + 1, _half_character(key)))
+                continue
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(Problem(file, key_node.start_mark.line + 1, "expected a plain key"))
                 continue
@@ -241,12 +380,25 @@ def _convert(
                 continue
             child = (*path, key)
             located.lines[child] = key_node.start_mark.line + 1
-            result[key] = _convert(loader, value_node, child, located, problems, file)
+            result[key] = _convert(loader, value_node, child, located, problems, file, walk)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _convert(loader, item, (*path, index), located, problems, file) for index, item in enumerate(node.value)
-        ]
+    return [
+        _convert(loader, item, (*path, index), located, problems, file, walk) for index, item in enumerate(node.value)
+    ]
+
+
+def _convert_scalar(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: Path_,
+    located: LocatedYaml,
+    problems: list[Problem],
+    file: str,
+) -> Any:
+    located.lines.setdefault(path, node.start_mark.line + 1)
+    if _SURROGATE.search(str(node.value)):
+        problems.append(Problem(file, node.start_mark.line + 1, _half_character(str(node.value))))
+        return None
     located.raw[path] = node.value
     if getattr(node, "style", None) in ("'", '"'):
         located.quoted.add(path)
@@ -263,6 +415,16 @@ def _convert(
     except yaml.YAMLError as error:
         problems.append(Problem(file, node.start_mark.line + 1, f"malformed YAML: {_words(error)}"))
         return None
+
+
+def _half_character(text: str) -> str:
+    """A YAML escape of one half of a UTF-16 pair (`"\\ud83c"`) is no character at all."""
+    half = _SURROGATE.search(text)
+    code = ord(half.group(0)) if half else 0
+    return (
+        f"expected text, got the escape \\u{code:04x}, half of a UTF-16 pair, which is no character "
+        f"(write the character itself, or \\U and its eight hex digits)"
+    )
 
 
 def _words(error: yaml.YAMLError) -> str:

@@ -42,8 +42,9 @@ from seatplan.models.config import Config, display_path
 from seatplan.models.data import file_sha256
 from seatplan.models.errors import DataError, InfeasibleError, InputError, Problem
 from seatplan.models.instance import Instance
+from seatplan.models.tables import guard_text
 from seatplan.solver.backends import SolveSettings, cpsat
-from seatplan.solver.metrics import VERSION
+from seatplan.solver.metrics import VERSION, canonical_sha256, content_name, environment
 from seatplan.solver.report import build_report
 from seatplan.solver.run import RunExists, available_cores, check_destination, replace_folder, write_config_snapshot
 from seatplan.solver.runfolder import RunFolder, read_run
@@ -71,6 +72,7 @@ class Sectioning:
     instance: Instance
     settings: ClassroomSettings
     cohorts: list[Sectioned]
+    time_limit: float = COHORT_TIME_LIMIT  # seconds for each cohort
 
     @property
     def status(self) -> Status:
@@ -153,7 +155,7 @@ def section_placement(
             )
         assert one.outcome is not None
         done.append(Sectioned(cohort, one.room, one.outcome, of_solution(one.outcome.objective, one.bound)))
-    return Sectioning(instance, settings, done)
+    return Sectioning(instance, settings, done, time_limit)
 
 
 @dataclass(frozen=True)
@@ -370,7 +372,8 @@ def write(sectioning: Sectioning, folder: Path, target: Path | None = None) -> N
     with (folder / "classrooms.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "school_id", "grade", "classroom_id"])
-        writer.writerows(_rows(sectioning))
+        # Every column is text: each cell a spreadsheet would take for a formula is guarded.
+        writer.writerows([guard_text(cell) for cell in row] for row in _rows(sectioning))
     (folder / "sections.json").write_text(json.dumps(_document(sectioning), indent=2) + "\n", encoding="utf-8")
     (folder / "sections.yaml").write_text(_settings_yaml(sectioning.settings, target or folder), encoding="utf-8")
 
@@ -454,6 +457,20 @@ def _document(sectioning: Sectioning) -> dict[str, Any]:
         "summary": summary(sectioning),
         "cohorts": cohorts_out,
         "classrooms": classrooms,
+        "reproduce": _reproduce(sectioning),
+    }
+
+
+def _reproduce(sectioning: Sectioning) -> dict[str, Any]:
+    """What it takes to section the run again (besides the run folder): the versions and the machine,
+    each cohort's solver settings (one CP-SAT worker and seed 0 always, so where a cohort is solved
+    does not change its answer), and the stage's settings' hash (files named by their content)."""
+    return {
+        **environment(),
+        "seed": 0,
+        "workers_per_cohort": 1,
+        "time_limit_per_cohort": sectioning.time_limit,
+        "settings_sha256": canonical_sha256(CLASSROOMS.write(sectioning.settings, content_name)),
     }
 
 

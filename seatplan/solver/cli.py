@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -25,9 +26,10 @@ from seatplan.models.classrooms import check_inputs as check_section_inputs
 from seatplan.models.classrooms import load_settings as load_section_settings
 from seatplan.models.config import Backend
 from seatplan.models.data import load_inputs
-from seatplan.models.errors import InfeasibleError, InputError, Problem, SeatplanError
+from seatplan.models.errors import InfeasibleError, InputError, Interrupted, Problem, SeatplanError
 from seatplan.models.formulation import build_model
 from seatplan.models.generate import DistrictSpec, write_district
+from seatplan.solver import interrupt
 from seatplan.solver.classrooms import section_folder, sections_summary
 from seatplan.solver.compare import collect, render
 from seatplan.solver.explain import (
@@ -46,7 +48,7 @@ from seatplan.solver.report import build_report, default_report_path, write_swee
 from seatplan.solver.report.sweep import is_sweep_folder
 from seatplan.solver.result import Result, infeasible_message
 from seatplan.solver.rosters import write_rosters
-from seatplan.solver.run import check_destination, default_run_folder, write_text_whole
+from seatplan.solver.run import check_destination, claim_destination, default_run_folder, write_text_whole
 from seatplan.solver.runfolder import read_run
 from seatplan.solver.simulate import probabilities as simulation_probabilities
 from seatplan.solver.simulate import read_lotteries, write_simulation
@@ -55,7 +57,7 @@ from seatplan.solver.simulate import summary as simulation_summary
 from seatplan.solver.solve import solve as run_solve
 from seatplan.solver.status import Status
 from seatplan.solver.sweep import FIGURES as SWEEP_FIGURES
-from seatplan.solver.sweep import draw_frontier, pareto, read_sweep, run_sweep, write_sweep_about
+from seatplan.solver.sweep import draw_frontier, pareto, read_sweep, run_sweep, write_points, write_sweep_about
 from seatplan.solver.sweep import failed as failed_points
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,6 +74,9 @@ def reports_errors(command: F) -> F:
             for line in error.lines():
                 click.echo(line, err=True)
             sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("seatplan: interrupted", err=True)
+            sys.exit(interrupt.exit_code(signal.SIGINT))
 
     return wrapper  # type: ignore[return-value]
 
@@ -161,28 +166,40 @@ def solve(
     for warning in instance.warnings:
         click.echo(f"warning: {warning}", err=True)
     progress = None if quiet else ProgressPrinter()
-    if not quiet:
-        click.echo(f"solving {settings.name} …", err=True)
     if backend is not None:
         # Into the config, so the run folder's config.yaml records the backend that was asked for.
         settings = replace(settings, solver=replace(settings.solver, backend=cast(Backend, backend)))
-    result = run_solve(
-        settings,
-        instance=instance,
-        time_limit=time_limit,
-        progress=progress,
-        read_seconds=read_seconds,
-        command=command_line(click.get_current_context()),
-    )
-    if result.status == Status.INFEASIBLE:
-        explain_infeasible(result, folder)
-    # No solution: the error says so (exit 1) and nothing is written.
-    result.save(folder, overwrite=overwrite, report=with_report)
+    # Ctrl-C or SIGTERM stops the search and writes the best found (solver/interrupt.py); the run
+    # folder is this process's until it is written, so a second solve to it fails at once.
+    with interrupt.interruptible(abort_after_stop=True), claim_destination(folder, overwrite):
+        if not quiet:
+            click.echo(f"solving {settings.name} …", err=True)
+        result = run_solve(
+            settings,
+            instance=instance,
+            time_limit=time_limit,
+            progress=progress,
+            read_seconds=read_seconds,
+            command=command_line(click.get_current_context()),
+        )
+        stopped_by = interrupt.requested()
+        if stopped_by is not None and not result.solved:
+            raise Interrupted(
+                f"{settings.name}: no_solution — interrupted before a first solution was found. "
+                f"No run folder was written.",
+                interrupt.exit_code(stopped_by),
+            )
+        if result.status == Status.INFEASIBLE and stopped_by is None:
+            explain_infeasible(result, folder)
+        # No solution: the error says so (exit 1) and nothing is written.
+        result.save(folder, overwrite=overwrite, report=with_report)
     click.echo(summary_text(result, folder))
     if result.sectioning is not None:
         click.echo(sections_summary(result.sectioning, None))
     if with_report:
         click.echo(f"  {'report':<18}{folder / 'report.html'}")
+    if stopped_by is not None:
+        sys.exit(interrupt.exit_code(stopped_by))
 
 
 def explain_infeasible(result: Result, folder: Path) -> None:
@@ -424,7 +441,13 @@ def cutoffs(run_dir: Path, fmt: str) -> None:
     run = read_run(run_dir)
     click.echo(render_table(cutoff_table(run), fmt))
     if fmt in ("table", "markdown") and not fills_in_order(run):
-        click.echo(f"\n{NOT_MEANINGFUL_WHY}.")
+        why = NOT_MEANINGFUL_WHY
+        if run.config.is_mechanism:
+            why = (
+                f"Cutoffs are not meaningful here: {run.config.mechanism} does not admit students in each school's "
+                "order (cutoffs exist for deferred acceptance and for plans with stability: hard)"
+            )
+        click.echo(f"\n{why}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,8 +496,7 @@ def sweep(
             bar.close()
     if axes is not None:
         frame["frontier"] = pareto(frame, *axes)
-        frame.to_csv(folder / "points.csv", index=False)
-        frame.to_parquet(folder / "points.parquet", index=False)
+        write_points(frame, folder)
         pictures = draw_frontier(frame, *axes, folder / "frontier")
     write_sweep_about(plan, folder, axes)
     if with_report:

@@ -14,6 +14,7 @@ import numpy as np
 from seatplan.models.data import load_inputs
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.rules import RULES
+from seatplan.models.tables import guard_text, unguard_text
 from seatplan.solver.result import Result
 from seatplan.solver.solve import solve
 
@@ -39,6 +40,7 @@ TAIL_ROWS = (
     ("worst diversity shortfall", "worst_shortfall"),
     ("mean distance km", "mean_distance_km"),
     ("blocking pairs", "blocking_pairs"),
+    ("students with justified envy", "students_with_justified_envy"),
     ("split families", "split_families"),
     ("better off than the first", "better"),
     ("worse off than the first", "worse"),
@@ -95,14 +97,16 @@ def _read_outcomes(path: Path) -> dict[str, int]:
     outcomes = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
+            # seatplan's own file: an id a spreadsheet would take for a formula is guarded.
+            student = unguard_text(row["student_id"].strip())
             position = (row.get("position") or "").strip()
             school = (row.get("school_id") or "").strip()
             if position.isdigit():
-                outcomes[row["student_id"].strip()] = int(position)
+                outcomes[student] = int(position)
             elif school:
-                outcomes[row["student_id"].strip()] = 0 if (row.get("compact_id") or "").strip() else UNPLACED - 1
+                outcomes[student] = 0 if (row.get("compact_id") or "").strip() else UNPLACED - 1
             else:
-                outcomes[row["student_id"].strip()] = UNPLACED
+                outcomes[student] = UNPLACED
     return outcomes
 
 
@@ -214,10 +218,10 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["metric", *names])
+        writer.writerow(["metric", *map(guard_text, names)])
         for row, key in zip(table, keys, strict=True):
             metric = f"term: {row[0].strip()}" if key.startswith("terms.") else row[0].strip()
-            writer.writerow([metric, *("" if v is None else v for v in row[1:])])
+            writer.writerow([metric, *(_csv_cell(v) for v in row[1:])])
         return out.getvalue().rstrip("\n")
     text_rows = [[row[0], *(_text(v) for v in row[1:])] for row in table]
     if fmt == "markdown":
@@ -231,6 +235,13 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
         for r in text_rows
     ]
     return "\n".join([header, *body])
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: empty for none, text guarded against spreadsheet formulas, numbers as they are."""
+    if value is None:
+        return ""
+    return guard_text(value) if isinstance(value, str) else value
 
 
 #: For other commands that show the same figures (explain --rules).

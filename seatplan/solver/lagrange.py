@@ -28,6 +28,7 @@ import numpy as np
 from seatplan.models.formulation import Model
 from seatplan.models.instance import Instance
 from seatplan.models.ir import TRANSPORTATION_ROLES
+from seatplan.solver import interrupt
 from seatplan.solver.flow import seat_flow
 
 #: Flow costs are in cents × SCALE, rounded down.
@@ -134,7 +135,7 @@ def lagrangian_bound(
     theta = 1.0
     stalled = 0
     iterations = 0
-    while iterations < max_iterations and time.perf_counter() - start < time_limit:
+    while iterations < max_iterations and time.perf_counter() - start < time_limit and interrupt.requested() is None:
         iterations += 1
         reduced = coefs - side.priced(lam)
         seat_cost = np.floor(reduced[seats.var] * share * SCALE).astype(np.int64)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seatplan.models.ir import Formulation
-from seatplan.solver.backends.highs import build
+from seatplan.solver import interrupt
+from seatplan.solver.backends.highs import build, run_highs
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def lp_bound(
         if left <= 0:
             break
         highs.setOptionValue("time_limit", left)
-        highs.run()
+        run_highs(highs)
+        if interrupt.requested() is not None:
+            break
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         solution = highs.getSolution()

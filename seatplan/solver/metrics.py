@@ -3,18 +3,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import platform
+from functools import cache, lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seatplan.models.config import Config, resolved_config
+from seatplan.models.data import file_sha256
 from seatplan.models.instance import distance_hundredths
 from seatplan.models.rules import RULES
 
 if TYPE_CHECKING:
     from seatplan.solver.result import Result
 
+#: seatplan's version (the package's metadata says the same; a test keeps them together).
 VERSION = "0.1.0"
+#: The packages whose versions can change an answer, recorded in metrics.json's `reproduce`.
+SOLVER_PACKAGES = ("ortools", "highspy", "pulp", "numpy", "pandas")
 
 
 def _pct(part: float, whole: float) -> float:
@@ -53,6 +63,8 @@ def build_metrics(result: Result) -> dict[str, Any]:
         "objective": evaluation.objective / 100,
         "bound": result.bound,
         "gap": None if result.gap is None else round(result.gap, 6),
+        "interrupted": result.interrupted,
+        "tie_break": result.tie_break,
         "terms": {name: evaluation.terms.get(name, 0) / 100 for name in RULES.terms()},
         "students": n,
         "assigned": int(placed.sum()),
@@ -75,12 +87,91 @@ def build_metrics(result: Result) -> dict[str, Any]:
         "seconds": result.seconds,
         "trajectory": [list(point) for point in result.trajectory],
         "command": result.command,
+        "reproduce": reproduce(result),
     }
     # Each rule's own figures (compacts, diversity, blocking_pairs, split_families, …) in between.
     clashing = set(evaluation.figures) & (set(head) | set(tail))
     if clashing:
         raise RuntimeError(f"rules report figures under metrics.json's own keys: {', '.join(sorted(clashing))}")
     return {**head, **evaluation.figures, **tail}
+
+
+def reproduce(result: Result) -> dict[str, Any]:
+    """What it takes to run this solve again: the versions of seatplan, Python and the solvers, the
+    machine, the backend used, the seed, workers and time limit, and the resolved config's hash (with
+    the data files' SHA-256). How it was asked for is metrics.json's `command`, beside it."""
+    solver = result.config.solver
+    return {
+        **environment(),
+        "backend": result.backend,
+        "pulp_solver": solver.pulp_solver,
+        "seed": solver.seed,
+        "workers": solver.workers,
+        "time_limit": solver.time_limit,
+        "gap": solver.gap,
+        "config_sha256": config_sha256(result.config),
+        "data_sha256": {key: _content_sha256(path) for key, path in result.config.data.named().items()},
+    }
+
+
+def environment() -> dict[str, Any]:
+    """seatplan's version, Python's and the solver packages' (None when one is not installed), and
+    the machine: what can change an answer besides the config and the data."""
+    return {
+        "seatplan_version": VERSION,
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "packages": dict(_package_versions()),
+        "system": platform.system(),
+        "machine": platform.machine(),
+    }
+
+
+@cache
+def _package_versions() -> tuple[tuple[str, str | None], ...]:
+    found: list[tuple[str, str | None]] = []
+    for name in SOLVER_PACKAGES:
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            found.append((name, None))
+    return tuple(found)
+
+
+def config_sha256(config: Config) -> str:
+    """SHA-256 of the resolved config (every default written out) as canonical JSON (keys sorted, no
+    spaces), each file it names given as `sha256:<its content's SHA-256>` (a data file's `#sheet`
+    kept) instead of its path: the same settings on the same data give the same hash, wherever the
+    files and the run folder are."""
+    return canonical_sha256(resolved_config(config, name_file=content_name))
+
+
+def canonical_sha256(document: Any) -> str:
+    """SHA-256 of plain data as canonical JSON: keys sorted, separators "," and ":", UTF-8."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_name(path: Path) -> str:
+    """A file named by its content, `sha256:<its SHA-256>`, for a hash that holds wherever it is."""
+    sha256 = _content_sha256(path)
+    # A file not there to be read: its path is all that names it.
+    return str(path) if sha256 is None else f"sha256:{sha256}"
+
+
+def _content_sha256(path: Path) -> str | None:
+    """file_sha256, once per version of a file (a sweep's points share their data); None when the
+    file cannot be read."""
+    try:
+        stat = Path(path).stat()
+        return _sha256_of(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _sha256_of(path: str, size: int, modified: int) -> str:
+    return file_sha256(Path(path))
 
 
 def _position_counts(positions: np.ndarray, placed: np.ndarray) -> dict[str, int]:
@@ -192,14 +283,22 @@ def summary_lines(metrics: dict[str, Any]) -> list[str]:
             if metrics.get("mechanism") == "school_proposing"
             else " — deferred acceptance: the student-optimal stable matching, without compacts or bands"
         ),
+        "assigned": (
+            " — top trading cycles: Pareto efficient for the students, not stable; without compacts or bands"
+            if metrics.get("mechanism") == "top_trading_cycles"
+            else " — immediate acceptance (the Boston mechanism): not stable; without compacts or bands"
+        ),
     }.get(status, "")
+    if metrics.get("interrupted"):
+        proof = " — interrupted: the best found before the stop" + (", proven optimal" if status == "optimal" else "")
     how = metrics["backend"] + (", after fallback" if metrics.get("fallback") else "")
     seconds = metrics.get("seconds", {}).get("total", 0)
-    lines = [f"{metrics['name']}: {status} ({how}) in {seconds:.1f} s{proof}"]
+    stopped = ", interrupted" if metrics.get("interrupted") else ""
+    lines = [f"{metrics['name']}: {status} ({how}{stopped}) in {seconds:.1f} s{proof}"]
     if metrics.get("bound") is not None:
         bound = f"bound {metrics['bound']:,.2f}, gap {metrics['gap']:.2%}"
     else:
-        bound = "what the config's weights make of it" if status == "stable" else "no bound known"
+        bound = "what the config's weights make of it" if status in ("stable", "assigned") else "no bound known"
     lines.append(f"  {'objective':<18}{metrics['objective']:>12,.2f}   ({bound})")
     lines += [f"    {name:<16}{value:>12,.2f}" for name, value in metrics["terms"].items() if value]
     n, placed = metrics["students"], metrics["assigned"]

@@ -33,6 +33,7 @@ from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, Role
 from seatplan.models.rules import RULES, Shortcut
 from seatplan.models.rules.compacts import share_limit
+from seatplan.solver import interrupt
 from seatplan.solver.backends import BackendResult, Progress, SolveSettings, cpsat
 from seatplan.solver.da import deferred_acceptance, school_proposing
 from seatplan.solver.flow import is_transportation, solve_transportation
@@ -82,6 +83,9 @@ class Search:
     #: A solution that breaks a row, kept to guide CP-SAT when there is no feasible one yet.
     guide: np.ndarray | None = None
     infeasible: bool = False
+    interrupted: bool = False
+    #: The LP's row prices and the relaxation they price (BackendResult.prices).
+    prices: tuple[Formulation, np.ndarray] | None = None
     log: list[str] = field(default_factory=list)
 
     def elapsed(self) -> float:
@@ -137,6 +141,16 @@ class Search:
             objective = self.best_objective if self.best is not None else None
             self.progress(objective, self.bound, self.elapsed())
 
+    def halted(self) -> bool:
+        """Done, or asked to stop (a stop signal: solver/interrupt.py); then the best so far is the answer."""
+        if self.done():
+            return True
+        signum = interrupt.requested()
+        if signum is not None and not self.interrupted:
+            self.interrupted = True
+            self.note("stop requested: keeping the best found so far")
+        return signum is not None
+
     def done(self) -> bool:
         """A proof is in: infeasible, optimal, or within the relative gap asked for."""
         if self.infeasible:
@@ -154,7 +168,9 @@ class Search:
             return BackendResult("cpsat", claim, None, None, self.elapsed(), self.log)
         bound = None if self.bound is None else float(self.bound)
         claim = of_solution(self.best_objective, self.bound)
-        return BackendResult("cpsat", claim, self.best, bound, self.elapsed(), self.log)
+        return BackendResult(
+            "cpsat", claim, self.best, bound, self.elapsed(), self.log, self.prices, closed=self.formulation
+        )
 
 
 def solve_ortools(
@@ -171,12 +187,15 @@ def solve_ortools(
     if exact_shortcut(search, model, instance, config):
         return search.result()
     model = within_stable_window(search, model, instance, config)
-    if search.done():
+    if search.halted():
         return search.result()
     first_solutions(search, model, instance, config)
     if options.start is not None:
         search.offer(starting_values(model, options.start), "the start given")
-    bound_and_improve(search, model, instance, config, options)
+    if not search.halted():
+        bound_and_improve(search, model, instance, config, options)
+    if search.interrupted:
+        return search.result()
     if search.done():
         proven = of_solution(search.best_objective, search.bound)
         search.note(f"stopping: {'optimal' if proven == Status.OPTIMAL else 'within solver.gap'}")
@@ -341,6 +360,7 @@ def bound_and_improve(
             search.note("LP relaxation not solved in its share of the time")
             return
         search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
+        search.prices = (relaxed, bound.duals)
         improve_from_lp(search, model, Model(relaxed, model.seats), instance, config, bound)
     else:
         lagrangian_phase(search, model, instance, config, options)
@@ -361,10 +381,10 @@ def improve_from_lp(
         complete_free_variables(model, values)  # against every row, left-out ones included
         return values
 
-    if not search.done():
+    if not search.halted():
         search.offer(at_lp_prices(False), "flow at the LP's prices")
         search.offer(at_lp_prices(True), "flow at the LP's prices and counts")
-    if not search.done() and relaxed.formulation is model.formulation:
+    if not search.halted() and relaxed.formulation is model.formulation:
         placement = np.zeros(model.formulation.n_vars, dtype=bool)
         placement[seats.var] = True
         search.offer(lp_rounding(search, placement, bound), "LP rounding (CP-SAT)")
@@ -378,7 +398,7 @@ def lagrangian_phase(
     last = [0.0]
 
     def on_prices(duals: np.ndarray, compact_share: np.ndarray) -> None:
-        if time.perf_counter() - last[0] < 5.0 or search.done():
+        if time.perf_counter() - last[0] < 5.0 or search.halted():
             return
         search.offer(priced_warm_start(model, instance, config, duals, compact_share), "flow at Lagrangian prices")
         last[0] = time.perf_counter()
@@ -437,7 +457,7 @@ def likely_columns(model: Model, instance: Instance, values: np.ndarray | None) 
 def cp_sat_search(search: Search, config: Config) -> None:
     """CP-SAT from the best solution (or the guide), with the proven bound as its objective's floor."""
     remaining = search.left()
-    if remaining <= 0.5:
+    if remaining <= 0.5 or search.halted():
         return
     settings = search.settings
     result = cpsat.solve(
@@ -452,6 +472,7 @@ def cp_sat_search(search: Search, config: Config) -> None:
     # Its solution first: the progress line the bound prints then shows CP-SAT's best, not the
     # start it was handed.
     search.offer(result.values, f"CP-SAT ({result.claim})")
+    search.halted()  # a stop during the search is noted in the log
     if result.bound is not None:
         search.prove(int(np.ceil(result.bound - 1e-6)), "CP-SAT")
     if search.best is None and result.claim == Status.INFEASIBLE:

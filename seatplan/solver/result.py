@@ -47,6 +47,12 @@ class Result:
     #: it could not be done (raised by save(): nothing is written).
     sectioning: Sectioning | None = None
     section_error: SeatplanError | None = None
+    #: Stopped by a signal (Ctrl-C, SIGTERM) before its time limit: the best found so far
+    #: (solver/interrupt.py).
+    interrupted: bool = False
+    #: How the optimum was chosen among equal ones: "canonical" (solver/canonical.py), "not proven"
+    #: (the second phase ran out of time), or None (not optimal, or solver.tie_break: off).
+    tie_break: str | None = None
 
     @property
     def solved(self) -> bool:

@@ -19,7 +19,7 @@ import pandas as pd
 from seatplan.models.config import display_path
 from seatplan.models.errors import InputError, Problem, in_order
 from seatplan.models.instance import Instance
-from seatplan.models.tables import read_table, report_rows, require_columns
+from seatplan.models.tables import guarded, read_table, report_rows, require_columns
 from seatplan.solver.classrooms import rewrite_report
 from seatplan.solver.run import RunExists, replace_folder
 from seatplan.solver.runfolder import Sectioned, read_run, read_sectioned
@@ -160,7 +160,7 @@ def write_rosters(folder: Path, families: Path | None = None, overwrite: bool = 
 
     def fill(staging: Path) -> None:
         shutil.copytree(folder, staging, dirs_exist_ok=True)
-        table.to_csv(staging / "rosters.csv", index=False)
+        guarded(table).to_csv(staging / "rosters.csv", index=False)
         if (staging / "report.html").exists():
             rewrite_report(staging, folder)
 

@@ -7,11 +7,14 @@ so it exists whole or not at all; an existing folder is replaced only when asked
 from __future__ import annotations
 
 import csv
+import ctypes
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ import yaml
 from seatplan.models.config import Config, resolved_config
 from seatplan.models.data import file_sha256
 from seatplan.models.errors import InputError, Problem
+from seatplan.models.tables import guard_texts
 from seatplan.solver.report import build_report
 
 if TYPE_CHECKING:
@@ -61,7 +65,6 @@ def write_run(
     """Write the run folder for a solved result, atomically (with report.html when asked). `extra`
     (staging, folder) writes more files into it before the report (the classroom stage). Returns
     the folder."""
-    check_destination(folder, overwrite)
 
     def fill(staging: Path) -> None:
         write_assignment(result, staging / "assignment.csv")
@@ -76,30 +79,153 @@ def write_run(
             built = build_report([staging], labels=[folder.name], shown=[str(folder)])
             built.write(staging / "report.html")
 
-    replace_folder(folder, fill)
+    with claim_destination(folder, overwrite):
+        replace_folder(folder, fill)
     return folder
 
 
 def replace_folder(folder: Path, fill: Callable[[Path], None]) -> None:
-    """Write `folder` whole or not at all: `fill` writes a staging folder beside it, which is then
-    renamed into its place (an existing folder is set aside first, and put back on failure)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    """Write `folder` whole or not at all: `fill` writes a staging folder beside it, which then takes
+    its place in one atomic step (an existing folder is exchanged with it, then removed). Only one
+    process writes a folder at a time (`claim_destination`); a disk that refuses the files (read-only,
+    full, over a size limit) is one line, exit 2, and leaves nothing behind."""
+    with claim_destination(folder, overwrite=True):
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(folder), suffix=".tmp", dir=folder.parent))
+        except OSError as error:
+            raise _cannot_write(folder, error) from None
+        try:
+            fill(staging)
+            os.chmod(staging, 0o755)
+            _move_into_place(staging, folder)
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _cannot_write(folder, error) from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def _cannot_write(folder: Path, error: OSError) -> InputError:
+    reason = error.strerror or str(error)
+    return InputError([Problem(str(folder), None, f"cannot write the run folder: {reason}; nothing was written")])
+
+
+def _staging_prefix(folder: Path) -> str:
+    """Temporary folders beside `folder` are named .<name>.<pid>.<random>.tmp: hidden, never a run,
+    and removable by the next writer once the process that made them is gone."""
+    return f".{folder.name}.{os.getpid()}."
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove temporary folders a killed writer of `folder` left beside it (its process is gone)."""
+    parent = folder.parent
+    if not parent.is_dir():
+        return
+    for entry in parent.glob(f".{glob_escape(folder.name)}.*"):
+        if entry.suffix not in (".tmp", ".old") or not entry.is_dir():
+            continue
+        pid = entry.name[len(folder.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
     try:
-        fill(staging)
-        os.chmod(staging, 0o755)
-        _move_into_place(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+#: The folders this process holds (claim_destination), with their lock files.
+_claimed: dict[Path, int] = {}
+
+
+@contextmanager
+def claim_destination(folder: Path, overwrite: bool) -> Iterator[None]:
+    """Hold `folder` for this process while inside: a lock file beside it (.<name>.lock, an exclusive
+    flock, released by the system even when the process is killed). A second writer fails at once,
+    with one line (exit 2). Checks the destination (`check_destination`) and removes temporary
+    folders killed writers left."""
+    key = Path(os.path.abspath(folder))
+    if key in _claimed:
+        yield
+        return
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        handle = _lock(folder)
+    except OSError as error:
+        raise _cannot_write(folder, error) from None
+    _claimed[key] = handle
+    try:
+        check_destination(folder, overwrite)
+        remove_leftovers(folder)
+        yield
+    finally:
+        del _claimed[key]
+        _unlock(folder, handle)
+
+
+def _lock_path(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.lock"
+
+
+def _lock(folder: Path) -> int:
+    """An exclusive flock on the folder's lock file; InputError when another process holds it."""
+    path = _lock_path(folder)
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise RunExists(
+                [
+                    Problem(
+                        str(folder),
+                        None,
+                        "another seatplan process is writing this run folder right now; "
+                        "wait for it to finish, or choose another --out",
+                    )
+                ]
+            ) from None
+        # The file may have been removed (by its last holder) between open and lock: lock it anew.
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        os.close(handle)
+
+
+def _unlock(folder: Path, handle: int) -> None:
+    # Removed while still held, so a waiting process re-checks the inode (see _lock) and never
+    # holds a lock on a file that is gone.
+    with suppress(OSError):
+        os.unlink(_lock_path(folder))
+    os.close(handle)
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:
-    """One rename; an existing folder is set aside first and put back if the rename fails."""
+    """One rename; an existing folder is exchanged with the staging folder in one step (Linux'
+    renameat2 RENAME_EXCHANGE) and then removed, so the destination always holds a whole run. Where
+    the exchange is not available, the old folder is set aside first and put back on failure."""
     if not folder.exists():
         os.rename(staging, folder)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+    if _exchange(staging, folder):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old run
+        return
+    retired = Path(tempfile.mkdtemp(prefix=_staging_prefix(folder), suffix=".old", dir=folder.parent))
     os.rename(folder, retired / folder.name)
     try:
         os.rename(staging, folder)
@@ -109,6 +235,22 @@ def _move_into_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (renameat2 with RENAME_EXCHANGE); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    done = renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE)
+    return done == 0
 
 
 def write_metrics(result: Result, path: Path) -> None:
@@ -149,11 +291,14 @@ def assignment_columns(result: Result) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def write_assignment(result: Result, path: Path) -> None:
-    """One row per student, in students.csv order: student_id,school_id,position,compact_id."""
+    """One row per student, in students.csv order: student_id,school_id,position,compact_id. An id
+    a spreadsheet would take for a formula is guarded (guard_text); position is a number, never."""
+    students, schools, positions, compacts = assignment_columns(result)
+    columns = (guard_texts(students), guard_texts(schools), positions, guard_texts(compacts))
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "school_id", "position", "compact_id"])
-        writer.writerows(zip(*assignment_columns(result), strict=True))
+        writer.writerows(zip(*columns, strict=True))
 
 
 def available_cores() -> int:

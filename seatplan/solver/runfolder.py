@@ -19,11 +19,13 @@ from seatplan.models.config import Config, display_path, load_config
 from seatplan.models.data import file_sha256, load_instance
 from seatplan.models.errors import InputError, Problem, in_order
 from seatplan.models.instance import Instance
-from seatplan.models.tables import read_table, report_rows, require_columns
+from seatplan.models.tables import read_table, report_rows, require_columns, unguard_series, unguarded
 from seatplan.solver.metrics import VERSION
 
 RUN_FILES = ("config.yaml", "assignment.csv", "metrics.json")
 #: What the report reads from metrics.json; a document without one is from another version.
+#: The columns of assignment.csv that hold ids (guarded against spreadsheet formulas); position is a number.
+ID_COLUMNS = ("student_id", "school_id", "compact_id")
 METRICS_KEYS = ("seatplan_version", "name", "mechanism", "status", "backend", "objective", "bound", "gap", "terms")
 
 
@@ -106,8 +108,18 @@ def _read_metrics(path: Path) -> dict[str, Any]:
         raise InputError([Problem(where, error.lineno, f"expected JSON, got malformed JSON: {error.msg}")]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError([Problem(where, None, f"cannot read the file: {error}")]) from None
+    except RecursionError:
+        raise InputError(
+            [Problem(where, None, "expected JSON of a few levels, got it nested too deep to read")]
+        ) from None
+    except ValueError as error:  # a number of more than 4,300 digits
+        raise InputError([Problem(where, None, f"expected JSON, got malformed JSON: {error}")]) from None
     if not isinstance(document, dict):
         raise InputError([Problem(where, 1, "expected a JSON object of metrics")])
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": half of a UTF-16 pair, no character, cannot be printed
+        raise InputError([Problem(where, None, "expected text, got an escape of half a UTF-16 pair")]) from None
     version = document.get("seatplan_version")
     if version != VERSION:
         raise InputError(
@@ -131,7 +143,11 @@ def _changed_data(config: Config) -> list[tuple[str, str]]:
     changed = []
     for key, path in config.data.named().items():
         recorded = config.data_sha256.get(key)
-        if recorded is not None and path.is_file() and file_sha256(path) != recorded:
+        try:
+            differs = recorded is not None and path.is_file() and file_sha256(path) != recorded
+        except OSError:  # unreadable, or a name too long: reading the data says so on its line
+            differs = False
+        if differs:
             changed.append((key, display_path(path)))
     return changed
 
@@ -147,10 +163,12 @@ def _read_assignment(path: Path, instance: Instance) -> tuple[np.ndarray, np.nda
     missing = [column for column in needed if column not in frame.columns]
     if missing:
         raise InputError([Problem(where, 1, f"expected a column '{column}'") for column in missing])
-    frame = frame.apply(lambda column: column.str.strip())
+    # seatplan's own file: an id a spreadsheet would take for a formula is guarded (models/tables.py).
+    frame = unguarded(frame.apply(lambda column: column.str.strip()), ID_COLUMNS)
     students = pd.Index(instance.student_ids).get_indexer(pd.Index(frame["student_id"].to_numpy()))
     schools = pd.Index(instance.school_ids).get_indexer(pd.Index(frame["school_id"].to_numpy()))
     problems = _assignment_problems(where, frame, students, schools, instance.n_students)
+    problems += _compact_problems(where, frame, students, instance)
     if problems:
         raise InputError(problems)
     school = np.full(instance.n_students, -1, dtype=np.int64)
@@ -174,7 +192,8 @@ def _assignment_problems(
     problems += [
         Problem(where, int(line), "expected a school_id of the run's data") for line in lines[unknown_school][:20]
     ]
-    bad_position = ~frame["position"].str.fullmatch(r"\d*").to_numpy(dtype=bool)
+    # A position is a place in a list of schools: ASCII digits, never a number too large for 64 bits.
+    bad_position = ~frame["position"].str.fullmatch(r"[0-9]{0,9}").to_numpy(dtype=bool)
     problems += [
         Problem(where, int(line), "expected position to be empty or a whole number")
         for line in lines[bad_position][:20]
@@ -187,6 +206,19 @@ def _assignment_problems(
             Problem(where, None, f"expected one row for each of the {n_students:,} students, got {len(known):,}")
         )
     return problems
+
+
+def _compact_problems(where: str, frame: pd.DataFrame, students: np.ndarray, instance: Instance) -> list[Problem]:
+    """A compact_id only for a student the data put in a compact: the explanations name its compact."""
+    compact_of = np.full(len(frame), -1, dtype=np.int64)
+    known = students >= 0
+    compact_of[known] = instance.compact_of_student[students[known]]
+    lines = np.arange(len(frame)) + 2
+    wrong = known & (frame["compact_id"].to_numpy() != "") & (compact_of < 0)
+    return [
+        Problem(where, int(line), "expected compact_id to be empty for a student in no compact of the run's data")
+        for line in lines[wrong][:20]
+    ]
 
 
 # ---- the classroom stage, when the run has been sectioned -----------------------------------------
@@ -224,6 +256,9 @@ def read_sectioned(run: RunFolder) -> Sectioned:
         raise InputError(in_order(problems))
     instance = run.instance
     frame = table.frame
+    for column in ("student_id", "school_id", "grade", "classroom_id"):
+        # seatplan's own file, every column text: a cell a spreadsheet would take for a formula is guarded.
+        frame[column] = unguard_series(frame[column])
     student = pd.Index(instance.student_ids).get_indexer(pd.Index(frame["student_id"].to_numpy()))
     report_rows(table, student < 0, "expected a student_id of the run's students", problems)
     repeated = pd.Series(student).duplicated().to_numpy() & (student >= 0)

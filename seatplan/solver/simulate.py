@@ -36,10 +36,9 @@ from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
 from seatplan.models.rules.base import honored_compacts
 from seatplan.models.rules.stability import order_key
-from seatplan.models.tables import read_table
-from seatplan.solver.da import deferred_acceptance, school_proposing
+from seatplan.models.tables import guarded, read_table
 from seatplan.solver.run import available_cores, replace_folder
-from seatplan.solver.solve import solve
+from seatplan.solver.solve import MECHANISMS, solve
 from seatplan.solver.sweep import dask_client
 
 #: Draws a worker takes at a time: large enough that sending the counts back is cheap, small enough
@@ -108,9 +107,7 @@ def draw_instance(instance: Instance, config: Config, k: int, lotteries: np.ndar
 def _placement(instance: Instance, config: Config, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(school per student, through a compact) of draw k."""
     if config.is_mechanism:
-        assignment = (deferred_acceptance if config.mechanism == "deferred_acceptance" else school_proposing)(
-            instance, config
-        )
+        assignment = MECHANISMS[config.mechanism][0](instance, config)
         return assignment.school, assignment.via_compact
     seeded = replace(config, solver=replace(config.solver, seed=config.solver.seed + k, workers=1))
     result = solve(seeded, instance=instance)
@@ -335,7 +332,7 @@ def write_simulation(folder: Path, table: pd.DataFrame, document: dict[str, Any]
         raise InputError([Problem(str(folder), None, "exists already; pass --overwrite to replace it")])
 
     def fill(staging: Path) -> None:
-        table.to_csv(staging / "probabilities.csv", index=False)
+        guarded(table).to_csv(staging / "probabilities.csv", index=False)
         table.to_parquet(staging / "probabilities.parquet", index=False)
         (staging / "summary.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 

@@ -23,9 +23,12 @@ from seatplan.models.errors import BackendUnavailable, InfeasibleError
 from seatplan.models.evaluate import evaluate
 from seatplan.models.formulation import Model, build_model
 from seatplan.models.instance import Instance
+from seatplan.solver import interrupt
 from seatplan.solver.backends import BackendResult, Progress, SolveSettings, get_backend
+from seatplan.solver.canonical import MIN_SHARE, break_ties
 from seatplan.solver.classrooms import section_placement
 from seatplan.solver.da import deferred_acceptance, school_proposing
+from seatplan.solver.mechanisms import immediate_acceptance, top_trading_cycles
 from seatplan.solver.pipeline import DEFAULT_OPTIONS, PipelineOptions, solve_ortools
 from seatplan.solver.result import Result
 from seatplan.solver.status import Status, of_solution
@@ -76,7 +79,11 @@ def solve(
         "total": round(result.seconds["total"] + read_seconds, 3),
     }
     result.command = command
-    _section(result)
+    result.interrupted = interrupt.requested() is not None
+    if result.interrupted:
+        result.log.append("seatplan: interrupted; the classroom stage was not run")
+    else:
+        _section(result)
     return result
 
 
@@ -149,12 +156,39 @@ def _optimise(
     )
     if raw.values is not None:
         _accept(result, model, raw)
+        if result.status == Status.OPTIMAL and config.solver.tie_break == "canonical":
+            _break_ties(result, model, raw, settings, time.perf_counter() - started)
     result.seconds = {
         "build": round(built - started, 3),
         "solve": round(solved - built, 3),
+        **({"tie_break": result.seconds["tie_break"]} if "tie_break" in result.seconds else {}),
         "total": round(time.perf_counter() - started, 3),
     }
     return result
+
+
+def _break_ties(result: Result, model: Model, raw: BackendResult, settings: SolveSettings, elapsed: float) -> None:
+    """Replace an optimal assignment by the canonical one (solver/canonical.py): the second phase,
+    on the backend that proved the optimum, for the time left or a quarter of the limit."""
+    if interrupt.requested() is not None:
+        return
+    if model.formulation.n_vars == 0:
+        result.tie_break = "canonical"  # no placement to choose: the one assignment there is
+        return
+    assert raw.values is not None and result.evaluation is not None
+    optimum = result.evaluation.objective
+    time_limit = max(settings.time_limit - elapsed, MIN_SHARE * settings.time_limit)
+    closed = raw.closed if raw.closed is not model.formulation else None
+    chosen = break_ties(model, result.instance, raw.values, optimum, settings, time_limit, raw.prices, closed)
+    result.log.append(f"seatplan: {chosen.note}")
+    result.seconds["tie_break"] = round(chosen.seconds, 3)
+    result.tie_break = "canonical" if chosen.values is not None else "not proven"
+    if chosen.values is None:
+        return
+    bound = result.bound_cents
+    _accept(result, model, BackendResult(raw.backend, Status.OPTIMAL, chosen.values, bound, raw.seconds, []))
+    if result.evaluation.objective != optimum or result.status != Status.OPTIMAL:
+        raise RuntimeError("the tie-break phase changed the optimum")
 
 
 def _run_with_fallback(
@@ -195,17 +229,24 @@ def _run_with_fallback(
     return _run("pulp", model, instance, config, settings, progress, options), fallback, messages
 
 
-#: The mechanisms districts run, by their config name, with how the log names them.
+#: The mechanisms districts run, by their config name, with how the log names them and the status
+#: of their runs (stable for the stable ones).
 MECHANISMS = {
-    "deferred_acceptance": (deferred_acceptance, "student-proposing deferred acceptance"),
-    "school_proposing": (school_proposing, "school-proposing deferred acceptance (the school-optimal stable matching)"),
+    "deferred_acceptance": (deferred_acceptance, "student-proposing deferred acceptance", Status.STABLE),
+    "school_proposing": (
+        school_proposing,
+        "school-proposing deferred acceptance (the school-optimal stable matching)",
+        Status.STABLE,
+    ),
+    "immediate_acceptance": (immediate_acceptance, "immediate acceptance (the Boston mechanism)", Status.ASSIGNED),
+    "top_trading_cycles": (top_trading_cycles, "top trading cycles", Status.ASSIGNED),
 }
 
 
 def _deferred_acceptance(config: Config, instance: Instance, started: float, progress: Progress | None) -> Result:
     """The district's usual mechanism (or schools proposing), for comparison: no program, no bound;
     what the config's rules would have cost is measured on its assignment all the same."""
-    mechanism, words = MECHANISMS[config.mechanism]
+    mechanism, words, status = MECHANISMS[config.mechanism]
     assignment = mechanism(instance, config)
     evaluation = evaluate(instance, config, assignment)
     seconds = time.perf_counter() - started
@@ -214,7 +255,7 @@ def _deferred_acceptance(config: Config, instance: Instance, started: float, pro
     return Result(
         config=config,
         instance=instance,
-        status=Status.STABLE,
+        status=status,
         backend=config.mechanism,
         placement=assignment,
         evaluation=evaluation,

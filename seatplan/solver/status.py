@@ -17,8 +17,11 @@ class Status(StrEnum):
     OPTIMAL = "optimal"
     #: The best assignment found; `bound` and `gap` say how far from optimal it can be.
     FEASIBLE = "feasible"
-    #: The assignment of a mechanism (deferred acceptance): no optimisation, no bound.
+    #: The assignment of a stable mechanism (deferred acceptance, schools proposing): no
+    #: optimisation, no bound.
     STABLE = "stable"
+    #: The assignment of a mechanism that is not stable (immediate acceptance, top trading cycles).
+    ASSIGNED = "assigned"
     #: The hard rules cannot all hold.
     INFEASIBLE = "infeasible"
     #: No assignment was found in the time limit.
@@ -26,8 +29,8 @@ class Status(StrEnum):
 
     @property
     def solved(self) -> bool:
-        """An assignment exists: by the program (optimal, feasible) or by a mechanism (stable)."""
-        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.STABLE)
+        """An assignment exists: by the program (optimal, feasible) or by a mechanism (stable, assigned)."""
+        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.STABLE, Status.ASSIGNED)
 
 
 def of_solution(objective: int, bound: int | None) -> Status:

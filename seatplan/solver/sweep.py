@@ -35,6 +35,7 @@ from seatplan.models.config import Config, display_path, load_config, resolved_c
 from seatplan.models.data import data_inputs, file_sha256, load_instance
 from seatplan.models.errors import ConfigError, InputError, Problem, SeatplanError
 from seatplan.models.rules import RULES
+from seatplan.models.tables import guarded
 from seatplan.models.yamlnodes import LocatedYaml, Path_, load_yaml, parse_dotted
 from seatplan.solver.compare import metrics_of
 from seatplan.solver.metrics import VERSION
@@ -407,9 +408,14 @@ def run_sweep(
                     continue
                 done(futures[future], row)
     frame = table(sweep, shas, store, lost)
-    frame.to_csv(out / "points.csv", index=False)
-    frame.to_parquet(out / "points.parquet", index=False)
+    write_points(frame, out)
     return frame
+
+
+def write_points(frame: pd.DataFrame, out: Path) -> None:
+    """points.csv (its text cells guarded against spreadsheet formulas) and points.parquet."""
+    guarded(frame).to_csv(out / "points.csv", index=False)
+    frame.to_parquet(out / "points.parquet", index=False)
 
 
 @contextmanager

@@ -450,7 +450,8 @@ def test_bad_config_keys(stability_copy: Path) -> None:
         'bad.yaml:2: expected stability.mode to be one of off, soft, hard, got "strict"',
         "bad.yaml:2: unknown key stability.wieght (did you mean weight?)",
         'bad.yaml:3: expected families.weight to be an integer ≥ 0, got "-1"',
-        'bad.yaml:4: expected mechanism to be one of optimize, deferred_acceptance, school_proposing, got "lottery"',
+        "bad.yaml:4: expected mechanism to be one of optimize, deferred_acceptance, school_proposing, "
+        'immediate_acceptance, top_trading_cycles, got "lottery"',
         'bad.yaml:5: expected clusters.feeder_priority to be an integer ≥ 0, got "-2"',
         'bad.yaml:6: expected solver.seed to be an integer ≥ 0, got "x"',
     ):

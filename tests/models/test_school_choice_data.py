@@ -236,7 +236,13 @@ CONFIG_CASES = [
     (
         "mechanism lottery",
         "mechanism: lottery\n",
-        [(6, 'expected mechanism to be one of optimize | deferred_acceptance | school_proposing, got "lottery"')],
+        [
+            (
+                6,
+                "expected mechanism to be one of optimize | deferred_acceptance | school_proposing | "
+                'immediate_acceptance | top_trading_cycles, got "lottery"',
+            )
+        ],
     ),
     (
         "negative stability weight",

@@ -381,8 +381,8 @@ def test_failure_while_writing_leaves_no_half_written_folder(tmp_path: Path, mon
     monkeypatch.setattr(seatplan.solver.run, "write_metrics", broken)
     config = tiny(tmp_path / "data")
     parent = tmp_path / "runs"
-    result = run("solve", config, "--out", parent / "tiny", "--quiet")
-    assert result.exit_code != 0 and isinstance(result.exception, OSError)
+    lines = assert_bad_input(run("solve", config, "--out", parent / "tiny", "--quiet"))
+    assert lines == [f"{parent / 'tiny'}: cannot write the run folder: disk full; nothing was written"]
     assert not parent.exists() or os.listdir(parent) == []
 
 
@@ -401,8 +401,9 @@ def test_failure_while_replacing_keeps_the_old_run(tmp_path: Path, monkeypatch: 
         real_rename(source, target)
 
     monkeypatch.setattr(seatplan.solver.run.os, "rename", rename)
-    result = run("solve", config, "--out", out, "--quiet", "--overwrite")
-    assert isinstance(result.exception, OSError)
+    monkeypatch.setattr(seatplan.solver.run, "_exchange", lambda first, second: False)  # the fallback path
+    lines = assert_bad_input(run("solve", config, "--out", out, "--quiet", "--overwrite"))
+    assert lines == [f"{out}: cannot write the run folder: device busy; nothing was written"]
     monkeypatch.undo()
     assert snapshot(out) == before
     assert sorted(os.listdir(out.parent)) == ["tiny"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seatplan.models.config import Config, Mode, Section, integer_reader, mode_reader, register_section
+from seatplan.models.config import MAX_WEIGHT, Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
 from seatplan.models.ir import HardUnits, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Shortcut, register
@@ -30,7 +30,7 @@ class FamilySettings:
 
 
 SETTINGS = register_section(
-    Section("families", FamilySettings, {"together": mode_reader(), "weight": integer_reader(0)})
+    Section("families", FamilySettings, {"together": mode_reader(), "weight": integer_reader(0, limit=MAX_WEIGHT)})
 )
 
 

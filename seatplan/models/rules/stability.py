@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seatplan.models.config import Config, Mode, Section, integer_reader, mode_reader, register_section
+from seatplan.models.config import MAX_WEIGHT, Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, HardUnits, Labeller, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
@@ -48,7 +48,7 @@ class StabilitySettings:
 
 
 SETTINGS = register_section(
-    Section("stability", StabilitySettings, {"mode": mode_reader(), "weight": integer_reader(0)})
+    Section("stability", StabilitySettings, {"mode": mode_reader(), "weight": integer_reader(0, limit=MAX_WEIGHT)})
 )
 
 
@@ -160,7 +160,12 @@ class Stability(Rule):
         students, _ = blocking_pairs(outcome.instance, outcome.config, outcome.school, outcome.through_compact)
         weight = outcome.config.stability.weight if outcome.config.stability.mode == "soft" else 0
         return Measures(
-            terms={"blocking_pairs": 100 * weight * len(students)}, figures={"blocking_pairs": len(students)}
+            terms={"blocking_pairs": 100 * weight * len(students)},
+            # Pairs, and the students in them: those who would have justified envy.
+            figures={
+                "blocking_pairs": len(students),
+                "students_with_justified_envy": len(np.unique(students)),
+            },
         )
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seatplan.models.ir import Formulation
 from seatplan.solver.status import Status
 
 #: Called with (best objective in cents or None, best bound in cents or None, seconds elapsed).
@@ -33,3 +34,9 @@ class BackendResult:
     bound: float | None = None  # best proven lower bound of the objective, in cents
     seconds: float = 0.0
     log: list[str] = field(default_factory=list)
+    #: Row prices behind a bound, with the program (a relaxation of this one, on the same variables)
+    #: whose rows they price: reduced costs from them fix variables no optimum uses (canonical.py).
+    prices: tuple[Formulation, np.ndarray] | None = None
+    #: The program with the solve's exact closures (the stable window: bounds no optimum needs), on
+    #: the same variables, when it has any: the tie-break phase starts from it (canonical.py).
+    closed: Formulation | None = None

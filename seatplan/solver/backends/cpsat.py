@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from seatplan.models.ir import Formulation
+from seatplan.solver import interrupt
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
 from seatplan.solver.status import Status
 
@@ -99,6 +100,8 @@ def solve(
     from ortools.sat.python import cp_model
 
     start = time.perf_counter()
+    if interrupt.requested() is not None:
+        return BackendResult("cpsat", Status.NO_SOLUTION, seconds=0.0, log=["seatplan: stopped before CP-SAT started"])
     model = build(formulation, hint, objective_floor)
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -114,6 +117,9 @@ def solve(
     params.cp_model_presolve = presolve
     params.log_search_progress = True
     params.log_to_stdout = False
+    # Stop signals are seatplan's (solver/interrupt.py): CP-SAT's own handler would take Ctrl-C and
+    # end the search as if its time were up, and the run would not know it was interrupted.
+    params.catch_sigint_signal = False
     log: list[str] = []
     solver.log_callback = log.append
 
@@ -126,7 +132,8 @@ def solve(
                 report(self.objective_value, self.best_objective_bound, self.wall_time)
 
         callback = _Progress()
-    status = solver.solve(model, callback)
+    with interrupt.stoppable(solver.stop_search):
+        status = interrupt.run_stoppable(lambda: solver.solve(model, callback))
     response = solver.response_proto
     claims = {
         cp_model.OPTIMAL: Status.OPTIMAL,

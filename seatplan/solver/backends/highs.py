@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from seatplan.models.ir import Formulation
+from seatplan.solver import interrupt
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
 from seatplan.solver.status import Status
 
@@ -61,7 +62,7 @@ def solve(
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(hint, dtype=float)
         highs.setSolution(solution)
-    highs.run()
+    run_highs(highs)
     status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -79,3 +80,13 @@ def solve(
     if progress is not None:
         progress(info.objective_function_value, bound, time.perf_counter() - start)
     return BackendResult("highs", claim, values, bound, time.perf_counter() - start, log)
+
+
+def run_highs(highs) -> None:  # noqa: ANN001
+    """highs.run(), stopped by a stop request (solver/interrupt.py) when signals are watched."""
+    if not interrupt.watching():
+        highs.run()
+        return
+    highs.HandleUserInterrupt = True
+    with interrupt.stoppable(highs.cancelSolve):
+        interrupt.run_stoppable(highs.run)

@@ -16,12 +16,13 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
 
 from seatplan.models.ir import Formulation
+from seatplan.solver import interrupt
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
 from seatplan.solver.status import Status
 
@@ -114,7 +115,8 @@ def solve_cbc(
         # CBC checks its clock between nodes only: on a large model it can spend many times its
         # limit in the root LP. Past a grace period its process is stopped; no solution is then read.
         grace = settings.time_limit * CBC_GRACE_FACTOR + CBC_GRACE_SECONDS
-        with _stopped_after(grace, command.path) as stopped:
+        cbc = os.path.basename(command.path)
+        with _stopped_after(grace, command.path) as stopped, interrupt.stoppable(lambda: _stop_cbc(cbc)):
             try:
                 problem.solve(command)
             except pulp.PulpSolverError:
@@ -173,6 +175,13 @@ def _stopped_after(seconds: float, executable: str) -> Iterator[threading.Event]
     finally:
         finished.set()
         watcher.join()
+
+
+def _stop_cbc(name: str) -> None:
+    """A stop request (solver/interrupt.py): CBC, sent SIGINT, ends its search and writes its best."""
+    for pid in _children(name):
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
 
 
 def _children(name: str) -> list[int]:

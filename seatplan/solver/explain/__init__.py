@@ -15,7 +15,7 @@ import pandas as pd
 
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.rules.stability import order_key
-from seatplan.models.tables import read_table
+from seatplan.models.tables import guard_text, guarded, read_table
 from seatplan.solver.explain.cutoffs import cutoff_table, cutoffs, fills_in_order
 from seatplan.solver.explain.reasons import COST_TIME_LIMIT, Explainer, Explanation, ordinal, student_index
 from seatplan.solver.runfolder import RunFolder, read_run
@@ -99,7 +99,7 @@ def explain_all(run: RunFolder, with_costs: list[int] | None = None, time_limit:
     writer = csv.DictWriter(out, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if row.get(key) is None else row[key] for key in COLUMNS})
+        writer.writerow({key: _cell(row.get(key)) for key in COLUMNS})
     return out.getvalue()
 
 
@@ -198,10 +198,18 @@ def _all_rows(run: RunFolder) -> list[dict[str, Any]]:
     return rows
 
 
+def _cell(value: Any) -> Any:
+    """An explanations.csv cell: empty for none, text guarded against spreadsheet formulas."""
+    if value is None:
+        return ""
+    return guard_text(value) if isinstance(value, str) else value
+
+
 def render_table(frame: pd.DataFrame, fmt: str) -> str:
-    """A table as text, CSV, JSON (a list of rows) or Markdown."""
+    """A table as text, CSV (text cells guarded against spreadsheet formulas), JSON (a list of
+    rows) or Markdown."""
     if fmt == "csv":
-        return frame.to_csv(index=False).rstrip("\n")
+        return guarded(frame).to_csv(index=False).rstrip("\n")
     if fmt == "json":
         records = [
             {k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else v) for k, v in r.items()}

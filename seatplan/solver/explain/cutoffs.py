@@ -30,9 +30,10 @@ NOT_MEANINGFUL_WHY = (
 
 
 def fills_in_order(run: RunFolder) -> bool:
-    """Whether the run admits students in each school's order: deferred acceptance, or a plan that
-    forbids justified envy."""
-    return run.config.is_mechanism or run.config.stability.mode == "hard"
+    """Whether the run admits students in each school's order: deferred acceptance (or schools
+    proposing), or a plan that forbids justified envy. Immediate acceptance and top trading cycles
+    do not: a student ranked above a school's last admitted one may still be turned away."""
+    return run.config.is_stable_mechanism or run.config.stability.mode == "hard"
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def cutoff_table(run: RunFolder) -> pd.DataFrame:
         if seats[c] == 0:
             words = "no seats"
         elif not table.meaningful:
-            words = NOT_MEANINGFUL
+            words = NOT_MEANINGFUL if not run.config.is_mechanism else f"not meaningful ({run.config.mechanism})"
         elif cutoff is None:
             words = NO_CUTOFF
         else:

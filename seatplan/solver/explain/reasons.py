@@ -286,7 +286,13 @@ class _Forcing:
                         None,
                         "expected an optimised run for costs, got one "
                         f"made by a mechanism ({run.config.mechanism}) "
-                        "(its reasons are cutoffs; it has no objective to re-solve)",
+                        + (
+                            "(its reasons are cutoffs; it has no objective to re-solve)"
+                            if run.config.is_stable_mechanism
+                            else "(it has no objective to re-solve, and it does not fill schools in their order, "
+                            "so cutoffs do not explain it either: explanations cover optimised runs and "
+                            "deferred acceptance)"
+                        ),
                     )
                 ]
             )

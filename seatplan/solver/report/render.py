@@ -14,6 +14,7 @@ import plotly
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from seatplan.models.tables import FORMULA_STARTS
 from seatplan.solver.metrics import VERSION
 from seatplan.solver.report.sections import Section, Summary
 from seatplan.solver.report.tables import Suppression, Table
@@ -158,6 +159,18 @@ def workbook(path: Path, tables: list[Table], suppression: Suppression) -> None:
             sheet = writer.sheets[name]
             sheet.cell(row=1, column=1, value=table.title)
             sheet.cell(row=2, column=1, value=table.note or suppression.note)
+            _text_as_text(sheet)
+
+
+def _text_as_text(sheet: Any) -> None:
+    """Every text cell stored as text, never as a formula: openpyxl takes a string starting with
+    "=" for one (an id "=1+1" would be evaluated). A cell that starts like a formula is also marked
+    as typed with a leading ' (quotePrefix), so that editing it in Excel keeps it text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def _sheet_frame(table: Table, suppression: Suppression) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from seatplan.models.rules import RULES
 from seatplan.models.rules.compacts import compact_sizes, share_limit
 from seatplan.models.rules.diversity import band, rule_shortfalls, unit_counts, units
+from seatplan.models.tables import unguarded
 from seatplan.solver.report import charts
 from seatplan.solver.report.district import UNPLACED, District
 from seatplan.solver.report.tables import Column, Suppression, Table, TableBuilder, pct
@@ -843,6 +844,30 @@ MECHANISMS = {
     "optimize": "optimised by seatplan",
     "deferred_acceptance": "deferred acceptance (the district's usual lottery)",
     "school_proposing": "schools proposing (the school-optimal stable matching)",
+    "immediate_acceptance": "immediate acceptance (the Boston mechanism)",
+    "top_trading_cycles": "top trading cycles",
+}
+
+#: How each mechanism places students, in a board member's words.
+HOW = {
+    "deferred_acceptance": (
+        "Deferred acceptance: students propose to schools in the order of their lists; each school keeps the students "
+        "it ranks highest (by priority, then lottery) up to its seats."
+    ),
+    "school_proposing": (
+        "Schools proposing: each school offers its seats to the students it ranks highest (by priority, then lottery) "
+        "who listed it; each student keeps the best offer by its own list, until no school has anyone left to ask."
+    ),
+    "immediate_acceptance": (
+        "Immediate acceptance (the Boston mechanism): in round k every student still unplaced applies to the k-th "
+        "school on its list, which accepts its applicants in its own order (priority, then lottery) while seats "
+        "remain; acceptances are final."
+    ),
+    "top_trading_cycles": (
+        "Top trading cycles: every student points to the best school on its list with a seat left, every school to "
+        "the applicant it ranks highest (priority, then lottery); students in a cycle get the seat they point to, and "
+        "it repeats with the seats left."
+    ),
 }
 
 
@@ -863,20 +888,19 @@ def proof_words(metrics: dict[str, Any]) -> str:
             f"stable: {who}'s assignment — no family has justified envy; compacts, bands, clusters "
             "and families are not applied"
         )
+    if status == "assigned":
+        who = MECHANISMS.get(str(metrics.get("mechanism")), "a mechanism")
+        return (
+            f"assigned: {who}'s assignment — not stable (a family may have justified envy); compacts, "
+            "bands, clusters and families are not applied"
+        )
     return str(status)
 
 
 def _rules_in_force(run: RunFolder) -> list[str]:
     if not run.config.is_mechanism:
         return RULES.describe(run.config, run.instance)
-    how = (
-        "Schools proposing: each school offers its seats to the students it ranks highest (by priority, then "
-        "lottery) who listed it; each student keeps the best offer by its own list, until no school has anyone "
-        "left to ask."
-        if run.config.mechanism == "school_proposing"
-        else "Deferred acceptance: students propose to schools in the order of their lists; each school keeps the "
-        "students it ranks highest (by priority, then lottery) up to its seats."
-    )
+    how = HOW[run.config.mechanism]
     return [how, *RULES.named("capacity").describe(run.config, run.instance)]
 
 
@@ -1059,7 +1083,7 @@ def rosters_section(district: District, sectioned: list[tuple[RunFolder, Section
         "it leaves for other children, and the school's classrooms with no compact in them.",
     )
     for run, _ in with_rosters:
-        frame = pd.read_csv(run.path / "rosters.csv", dtype=str, keep_default_na=False)
+        frame = unguarded(pd.read_csv(run.path / "rosters.csv", dtype=str, keep_default_na=False))
         grades = bool((frame["grade"] != "").any())
         suffix = f"-{run.label}" if district.several else ""
         table = TableBuilder(f"rosters{suffix}", f"Rosters{f' — {run.label}' if district.several else ''}")

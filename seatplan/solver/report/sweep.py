@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from seatplan.models.errors import InputError, Problem
+from seatplan.models.tables import unguarded
 from seatplan.solver.metrics import VERSION
 from seatplan.solver.report import render
 from seatplan.solver.report.sections import Chart, Section
@@ -29,7 +30,7 @@ def sweep_report_html(folder: Path, title: str | None = None) -> str:
     """The page of a sweep folder."""
     try:
         about = json.loads((folder / SWEEP_JSON).read_text(encoding="utf-8"))
-        frame = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+        frame = unguarded(pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""]))
     except (OSError, ValueError) as error:
         message = f"expected a sweep folder written by seatplan sweep ({error})"
         raise InputError([Problem(str(folder), None, message)]) from None

@@ -1,0 +1,106 @@
+"""Memory and time stay bounded on hostile sizes (issue 16).
+
+A CSV file of LARGE_FILE_BYTES or more is first read a few rows at a time: one that repeats a row
+word for word more than 20 times there is refused from those rows, before it is read whole (a
+repeated row is an error in every data file). Before, an 84 MB students.csv of one line took 4.5 GB
+and 70 s to say so; a 1 GB one could not be read at all. The test writes a file just past the
+threshold (66 MB, in memory where the machine has a tmpfs) and measures the peak memory of the
+real `seatplan validate` in a subprocess; the same refusal is checked in-process on a small file
+with the threshold lowered, and the one-school-a-million-times preferences.csv on its line.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seatplan.models import tables
+from tests.fuzz.cases import check, copy_seed, invoke, scratch
+
+EXECUTABLE = Path(sys.executable).with_name("seatplan")
+#: Peak memory allowed to the refusal of a file past LARGE_FILE_BYTES; reading it whole took 4.5 GB.
+MEMORY_LIMIT_MB = 400
+
+
+def _one_line_students(path: Path, size: int) -> None:
+    # Never more than 100 MB, whatever the threshold says: the file may be in memory (a tmpfs).
+    assert size <= 100 << 20, f"{size:,} bytes is too much to write in a test"
+    block = b"c1,F1\n" * (1 << 20)
+    with path.open("wb") as handle:
+        handle.write(b"student_id,family_id\n")
+        for _ in range(size // len(block) + 1):
+            handle.write(block)
+
+
+def _peak_memory_mb(args: list[str]) -> tuple[int, str, int]:
+    """Run a command in a child of a fresh Python (so that the peak is the command's alone)."""
+    measure = (
+        "import resource, subprocess, sys; "
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "sys.stderr.write(r.stderr); "
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", measure, *args], capture_output=True, text=True, timeout=300)
+    code, peak = done.stdout.split()
+    return int(code), done.stderr, int(peak)
+
+
+def test_a_large_file_of_one_repeated_line_is_refused_with_little_memory() -> None:
+    with scratch() as folder:
+        config = copy_seed("compacts", folder)
+        _one_line_students(folder / "students.csv", tables.LARGE_FILE_BYTES + (2 << 20))
+        code, stderr, peak = _peak_memory_mb([str(EXECUTABLE), "validate", str(config)])
+    lines = stderr.splitlines()
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    assert lines[0].endswith("students.csv:3: expected each row once, got the row of line 2 again"), lines[0]
+    assert "refused from its first 23 lines, before reading all" in lines[20], lines[20]
+    assert peak < MEMORY_LIMIT_MB, f"{peak} MB to refuse a file of one repeated line"
+
+
+def test_the_refusal_reads_only_the_first_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tables, "LARGE_FILE_BYTES", 1000)
+    config = copy_seed("compacts", tmp_path)
+    (tmp_path / "students.csv").write_bytes(b"student_id,family_id\n" + b"c1,F1\n" * 5000)
+    result = invoke(["validate", str(config)])
+    check(result, "one repeated line")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 21 and lines[-1].endswith("refused from its first 23 lines, before reading all 30,021 bytes")
+    # Below the threshold the file is read whole, and every repeat is the duplicate id it is.
+    monkeypatch.setattr(tables, "LARGE_FILE_BYTES", 1 << 30)
+    lines = invoke(["validate", str(config)]).stderr.splitlines()
+    assert lines[0].endswith("students.csv:3: duplicate student_id 'c1' (first on line 2)"), lines[0]
+
+
+def test_a_few_repeats_of_a_row_are_read_as_usual(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Twenty repeats are said as what they are (a duplicate id); only more than that is refused early."""
+    monkeypatch.setattr(tables, "LARGE_FILE_BYTES", 10)
+    config = copy_seed("compacts", tmp_path)
+    students = (tmp_path / "students.csv").read_bytes()
+    (tmp_path / "students.csv").write_bytes(students + b"c1,F1\n" * 20)
+    lines = invoke(["validate", str(config)]).stderr.splitlines()
+    assert lines[0].endswith("students.csv:11: duplicate student_id 'c1' (first on line 2)"), lines[0]
+    # Blank rows (a spreadsheet's `,`) may repeat as often as they like: they are skipped, not refused.
+    (tmp_path / "students.csv").write_bytes(students + b",\n" * 50 + b' ,"" \n' * 50)
+    assert invoke(["validate", str(config)]).exit_code == 0
+
+
+def test_one_school_listed_a_million_times_is_refused_on_its_line(tmp_path: Path) -> None:
+    config = copy_seed("compacts", tmp_path)
+    rows = b"".join(b"c1,P,%d\n" % rank for rank in range(1, 10**6 + 1))
+    (tmp_path / "preferences.csv").write_bytes(b"student_id,school_id,rank\n" + rows)
+    result = invoke(["validate", str(config)])
+    check(result, "a million repeats")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].endswith(
+        "preferences.csv:3: expected each school once in a student's list, got student 'c1' listing school 'P' "
+        "again (first on line 2)"
+    ), lines[0]
+    assert len(lines) <= 25, "at most 20 rows of one kind, then a count"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 < 2000
