@@ -238,6 +238,10 @@ def _tight_rows(
     its price points to; and whether every priced row is held."""
     offsets = dict(zip((id(block) for block in relaxed.rows), relaxed.row_offsets(), strict=True))
     rows, all_held = [], True
+    known = {id(block) for block in formulation.rows}
+    for block, first in zip(relaxed.rows, relaxed.row_offsets(), strict=True):
+        if id(block) not in known and np.any(np.abs(duals[first : first + block.size]) > ZERO_PRICE):
+            all_held = False  # a priced row this program does not have: its price pins nothing here
     for block in formulation.rows:
         start = offsets.get(id(block))
         if start is None:
@@ -389,7 +393,7 @@ def tie_break_flow(program: Formulation) -> BackendResult | None:
     sends = is_student & (upper >= 1)
     supply[:n_rows][sends] = 1
     pools = np.flatnonzero(~is_student)
-    must = np.rint(np.maximum(low[pools], 0)).astype(np.int64)
+    must = np.ceil(np.maximum(low[pools], 0) - 1e-9).astype(np.int64)
     supply[pools] = -must
     optional = np.flatnonzero(sends & (low < 1))
     pool_cap = np.where(np.isfinite(upper[pools]), upper[pools], n_vars).astype(np.int64) - must

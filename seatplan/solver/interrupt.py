@@ -25,7 +25,7 @@ T = TypeVar("T")
 #: The signals that stop a solve, and the exit code each gives (128 + its number, as shells do).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the handler may run while the main thread holds it
 _installed = False
 _exit_on_second = True
 _received: int | None = None
@@ -77,7 +77,16 @@ def run_stoppable(work: Callable[[], T]) -> T:
 
     worker = threading.Thread(target=target, name="seatplan-search", daemon=True)
     worker.start()
-    worker.join()  # interruptible: signal handlers run while the main thread waits here
+    try:
+        worker.join()  # interruptible: signal handlers run while the main thread waits here
+    except KeyboardInterrupt:
+        # A second Ctrl-C in Python: stop the native search before giving up on it.
+        with _lock:
+            stops = list(_stops)
+        for stop in stops:
+            stop()
+        worker.join()
+        raise
     if failure:
         raise failure[0]
     return outcome[0]
@@ -127,6 +136,7 @@ def interruptible(abort_after_stop: bool = False, exit_on_second: bool = True) -
         if not (abort_after_stop and _received is not None):
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            _received = None  # a later call (explain, a sweep) is not stopped by this one's signal
 
 
 def reset() -> None:

@@ -11,6 +11,7 @@ import ctypes
 import fcntl
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -119,20 +120,17 @@ def _staging_prefix(folder: Path) -> str:
 
 
 def remove_leftovers(folder: Path) -> None:
-    """Remove temporary folders a killed writer of `folder` left beside it (its process is gone)."""
+    """Remove temporary folders a killed writer of `folder` left beside it (its process is gone).
+    Only names of exactly this folder's shape match (.<name>.<pid>.<random>.tmp|.old): never a
+    sibling's whose name starts with this one's."""
     parent = folder.parent
     if not parent.is_dir():
         return
-    for entry in parent.glob(f".{glob_escape(folder.name)}.*"):
-        if entry.suffix not in (".tmp", ".old") or not entry.is_dir():
-            continue
-        pid = entry.name[len(folder.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    shape = re.compile(rf"\.{re.escape(folder.name)}\.(\d+)\.[A-Za-z0-9_]+\.(tmp|old)")
+    for entry in parent.iterdir():
+        found = shape.fullmatch(entry.name)
+        if found and entry.is_dir() and not _alive(int(found.group(1))):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _alive(pid: int) -> bool:

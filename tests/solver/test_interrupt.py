@@ -265,3 +265,35 @@ def test_a_folder_without_write_permission_is_one_line(tmp_path: Path) -> None:
         assert "cannot write the run folder: Permission denied" in lines[0]
     finally:
         parent.chmod(0o755)
+
+
+def test_a_siblings_temporary_folder_is_never_taken_for_a_leftover(tmp_path: Path) -> None:
+    """`run` and its sibling `run.999999`: the sibling's staging folder, written by a live process,
+    has a name that starts like a leftover of `run` (found by a review)."""
+    from seatplan.solver.run import remove_leftovers
+
+    sibling = tmp_path / f".run.999999.{os.getpid()}.abcd1234.tmp"
+    sibling.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    mine = tmp_path / f".run.{dead.stdout.strip()}.abcd1234.tmp"
+    mine.mkdir()
+    remove_leftovers(tmp_path / "run")
+    assert sibling.exists() and not mine.exists()
+
+
+def test_a_stop_does_not_outlive_the_python_call(tmp_path: Path) -> None:
+    """After an interrupted seatplan.solve, later calls in the same session are not stopped."""
+    import threading
+
+    import seatplan
+    from seatplan.solver import interrupt
+
+    config = tiny(tmp_path / "data")
+    with interrupt.interruptible(exit_on_second=False):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        assert interrupt.requested() == signal.SIGINT
+    assert interrupt.requested() is None
+    assert threading.current_thread() is threading.main_thread()
+    result = seatplan.solve(config)
+    assert result.status == "optimal" and not result.interrupted

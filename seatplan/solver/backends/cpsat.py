@@ -121,7 +121,15 @@ def solve(
     # end the search as if its time were up, and the run would not know it was interrupted.
     params.catch_sigint_signal = False
     log: list[str] = []
-    solver.log_callback = log.append
+
+    def on_log(line: str) -> None:
+        log.append(line)
+        # A stop asked before the search had begun (while the model was built) is a no-op in
+        # stop_search: asked again here, from inside the search, it holds.
+        if interrupt.requested() is not None:
+            solver.stop_search()
+
+    solver.log_callback = on_log
 
     callback = None
     if progress is not None:

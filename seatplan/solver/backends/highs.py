@@ -87,6 +87,7 @@ def run_highs(highs) -> None:  # noqa: ANN001
     if not interrupt.watching():
         highs.run()
         return
-    highs.HandleUserInterrupt = True
+    if not highs.HandleUserInterrupt:  # each setting adds the callbacks again
+        highs.HandleUserInterrupt = True
     with interrupt.stoppable(highs.cancelSolve):
         interrupt.run_stoppable(highs.run)
