@@ -188,10 +188,13 @@ def _position_counts(positions: np.ndarray, placed: np.ndarray) -> dict[str, int
 def _mean_distance(result: Result, placed: np.ndarray) -> float | None:
     instance = result.instance
     assert result.placement is not None
+    # Unknown when any placed student or any school lacks a coordinate (latitude or longitude).
     if (
         not placed.any()
         or not np.isfinite(instance.student_lat[placed]).all()
+        or not np.isfinite(instance.student_lon[placed]).all()
         or not np.isfinite(instance.school_lat).all()
+        or not np.isfinite(instance.school_lon).all()
     ):
         return None
     students = np.flatnonzero(placed)

@@ -643,3 +643,23 @@ def test_a_nul_character_in_the_config_is_one_line_not_a_traceback() -> None:
             "nul_in_config/config.yaml:2: expected printable text, got the control character U+0000 "
             "(remove it, or save the file again as plain UTF-8 text)"
         ), result.output
+
+
+def test_a_school_without_a_longitude_leaves_the_mean_distance_unknown(tmp_path: Path) -> None:
+    """Found by the fuzz suite: a school with a latitude and no longitude made the mean distance a
+    NaN cast to an integer (a garbage number in metrics.json), when distance costs nothing."""
+    import warnings
+
+    config = write_case(
+        tmp_path / "data",
+        STUDENTS,
+        SCHOOLS.replace("42.25,-71.05", "42.25,"),
+        PREFERENCES,
+        compacts=COMPACTS,
+        config={**CONFIG, "objective": {"rank": 1, "unassigned": 100}},
+        name="tiny",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        solved(config, tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["mean_distance_km"] is None
