@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seatplan.models.config import Config, display_path, load_config, resolved_config
+from seatplan.models.config import MECHANISMS, Config, display_path, load_config, resolved_config
 from seatplan.models.data import data_inputs, file_sha256, load_instance
 from seatplan.models.errors import ConfigError, InputError, Problem, SeatplanError
 from seatplan.models.rules import RULES
@@ -43,7 +43,6 @@ from seatplan.solver.run import available_cores, write_text_whole
 from seatplan.solver.solve import solve
 
 SWEEP_KEYS = ("base", "vary", "points", "seeds", "mechanisms")
-MECHANISMS = ("optimize", "deferred_acceptance", "school_proposing")
 #: The figures of every point, after its varied keys, seed and mechanism.
 FIGURES = (
     "status",
@@ -221,7 +220,7 @@ def _mechanisms(value: Any, doc: LocatedYaml, file: str, problems: list[Problem]
         return [None]
     if not isinstance(value, list) or not value or any(v not in MECHANISMS for v in value):
         problems.append(
-            Problem(file, doc.line(("mechanisms",)), f"expected mechanisms: a list of {' and '.join(MECHANISMS)}")
+            Problem(file, doc.line(("mechanisms",)), f"expected mechanisms: a list of {', '.join(MECHANISMS)}")
         )
         return []
     return list(dict.fromkeys(value))
