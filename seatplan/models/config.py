@@ -21,7 +21,8 @@ from seatplan.models.yamlnodes import LocatedYaml, Path_, dotted, load_yaml
 
 if TYPE_CHECKING:
     from seatplan.models.rules.families import FamilySettings
-    from seatplan.models.rules.stability import StabilitySettings
+    from seatplan.models.rules.reserves import ReserveSettings
+    from seatplan.models.rules.stability import LotterySettings, StabilitySettings
 
 #: How a rule applies: not at all, as a cost in the objective, or as a hard rule.
 Mode = Literal["off", "soft", "hard"]
@@ -40,7 +41,7 @@ CLUSTER_MODES: tuple[str, ...] = get_args(Mode)
 RULE_MODES: tuple[str, ...] = get_args(Mode)
 SCOPES: tuple[str, ...] = get_args(Scope)
 MECHANISMS: tuple[str, ...] = get_args(Mechanism)
-DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priorities")
+DATA_FILES = ("students", "schools", "preferences", "seats", "compacts", "priorities", "reserves", "reserve_members")
 #: File name endings read as Excel workbooks, whose path may name a sheet: `students.xlsx#Sheet1`.
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 REQUIRED_DATA_FILES = ("students", "schools", "preferences")
@@ -72,6 +73,8 @@ class DataFiles:
     seats: Path | None = None
     compacts: Path | None = None
     priorities: Path | None = None
+    reserves: Path | None = None
+    reserve_members: Path | None = None
     sheets: Mapping[str, str] = field(default_factory=dict)
 
     def named(self) -> dict[str, Path]:
@@ -186,6 +189,14 @@ class Config:
     @property
     def families(self) -> FamilySettings:
         return SECTIONS["families"].of(self)
+
+    @property
+    def lottery(self) -> LotterySettings:
+        return SECTIONS["lottery"].of(self)
+
+    @property
+    def reserves(self) -> ReserveSettings:
+        return SECTIONS["reserves"].of(self)
 
     @property
     def display_name(self) -> str:
@@ -640,6 +651,7 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
     if not isinstance(sha, dict) or not all(isinstance(v, str) for v in sha.values()):
         check.problem(("data_sha256",), "expected data_sha256 to map data keys to hex digests")
         sha = {}
+    _reserve_conflicts(check, data, mechanism, sections)
     check.problems = in_order(check.problems)
     if data is None:
         raise ConfigError(check.problems)
@@ -660,6 +672,32 @@ def parse_config(doc: LocatedYaml, source: Path) -> Config:
     if check.problems:
         raise ConfigError(check.problems, partial=config)
     return config
+
+
+def _reserve_conflicts(check: Checker, data: DataFiles | None, mechanism: str, sections: Mapping[str, Any]) -> None:
+    """What seatplan does not run with reserves, said where the planner chose it."""
+    if data is None or data.reserves is None:
+        return
+    if mechanism in ("school_proposing", "immediate_acceptance", "top_trading_cycles"):
+        check.problem(
+            ("mechanism",),
+            f"expected mechanism deferred_acceptance or optimize with data.reserves (reserves apply to the "
+            f"school's choice in deferred acceptance and the optimiser), got {mechanism}",
+        )
+    stability = sections.get("stability")
+    mode = getattr(stability, "mode", "off")
+    if mode == "soft":
+        check.problem(
+            ("stability", "mode"),
+            "expected stability.mode off or hard with data.reserves (blocking pairs under reserves are a hard "
+            "rule only), got soft",
+        )
+    if mode == "hard" and data.compacts is not None and mechanism == "optimize":
+        check.problem(
+            ("data", "reserves"),
+            "expected data.reserves without data.compacts under stability.mode hard (the optimiser does not "
+            "combine compacts' set-aside seats with the school's choice by reserves), got both",
+        )
 
 
 def _read_data(check: Checker, value: Any, source: Path) -> DataFiles | None:

@@ -15,6 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seatplan.models.choice import (
+    Lottery,
+    ReserveInputs,
+    check_family_numbers,
+    draw_lottery,
+    per_school_numbers,
+    read_reserves,
+    take_out_ineligible,
+)
 from seatplan.models.config import Config, OverridePaths, Overrides, display_path, load_config
 from seatplan.models.errors import ConfigError, DataError, Problem, in_order
 from seatplan.models.instance import Instance, distance_hundredths, haversine_km
@@ -72,6 +81,8 @@ def data_inputs(config: Config) -> tuple[object, ...]:
         config.objective.distance > 0,
         config.solver.seed,
         config.source,
+        config.lottery,
+        config.reserves,
     )
 
 
@@ -92,6 +103,37 @@ def load_instance(config: Config) -> Instance:
         tables.get("compacts"), config, students, schools, capacity, under_selected, not_under_why, problems
     )
     choice = _read_choice_data(config, tables.get("priorities"), students, schools, problems)
+    ineligible_lines = choice.pop("_ineligible_lines")
+    pref_start, pref_school, pref_rank = take_out_ineligible(
+        pref_start, pref_school, choice["ineligible_student"], choice["ineligible_school"], schools.n
+    )
+    _check_compact_eligibility(
+        tables.get("priorities"),
+        choice,
+        ineligible_lines,
+        compacts,
+        students,
+        schools,
+        tables.get("compacts"),
+        problems,
+    )
+    listed = (np.repeat(np.arange(students.n), np.diff(pref_start)), pref_school)
+    lottery = _lottery(config, students, schools, tables.get("priorities"), tables["preferences"], listed, problems)
+    reserves = read_reserves(
+        tables.get("reserves"),
+        tables.get("reserve_members"),
+        ReserveInputs(
+            config,
+            students.index,
+            students.table,
+            schools.index,
+            schools.table.file,
+            capacity.grades,
+            students.has_grades,
+            capacity.seats,
+        ),
+        problems,
+    )
     warnings = schools.warnings + _changed_since_recorded(config)
     _check_coordinates(config, students.table, schools.table, problems)
     if problems:
@@ -124,7 +166,20 @@ def load_instance(config: Config) -> Instance:
         compact_school=compacts[1],
         compact_family_count=compacts[2],
         compact_of_student=compacts[3],
+        pref_rank=pref_rank,
         **choice,
+        lottery_rank=lottery.lottery_rank,
+        lottery_number=lottery.lottery_number,
+        pair_lottery_key=lottery.pair_lottery_key,
+        pair_lottery_rank=lottery.pair_lottery_rank,
+        reserve_names=reserves.names,
+        reserve_seats=reserves.seats,
+        reserve_first=reserves.reserve_first,
+        reserve_hold=config.reserves.unfilled == "hold",
+        reserve_everywhere=reserves.everywhere,
+        reserve_pair_student=reserves.pair_student,
+        reserve_pair_school=reserves.pair_school,
+        reserve_pair_reserve=reserves.pair_reserve,
         warnings=tuple(warnings),
     )
 
@@ -667,29 +722,59 @@ def _read_choice_data(
 ) -> dict[str, np.ndarray]:
     """School choice: the lottery order, feeders and current schools, and priorities.csv."""
     return {
-        **_lottery(config, students, problems),
         **_feeders(students, schools, problems),
         **_read_priorities(priorities, students, schools, problems),
     }
 
 
-def _lottery(config: Config, students: _Students, problems: list[Problem]) -> dict[str, np.ndarray]:
-    """Each student's lottery number (students.csv's lottery column, or the draw) and its place in
-    the lottery (0 = best)."""
-    table = students.table
+def _lottery(
+    config: Config,
+    students: _Students,
+    schools: _Schools,
+    priorities: Table | None,
+    preferences: Table | None,
+    listed: tuple[np.ndarray, np.ndarray],
+    problems: list[Problem],
+) -> Lottery:
+    """The lottery of config.lottery.kind: numbers from the files when they give them, else drawn
+    from solver.seed (models/choice.py says how)."""
+    kind, table = config.lottery.kind, students.table
+    if kind == "family" and not table.has("family_id"):
+        problems.append(
+            Problem(
+                config.display_name,
+                config.line("lottery", "kind"),
+                f"expected {table.file} to have a family_id column with lottery.kind family (siblings share a number)",
+            )
+        )
     numbers = (
-        _lottery_numbers(table, problems)
-        if table.has("lottery")
-        else lottery_from_seed(students.ids, config.solver.seed)
+        _lottery_numbers(table, problems, kind == "family") if table.has("lottery") and kind != "per_school" else None
     )
-    order = np.argsort(numbers, kind="stable")
-    rank = np.empty(students.n, dtype=np.int64)
-    rank[order] = np.arange(students.n)
-    return {"lottery_rank": rank, "lottery_number": numbers}
+    if numbers is not None and kind == "family":
+        check_family_numbers(table, students.family, numbers, problems)
+    pair_numbers = None
+    if kind == "per_school" and priorities is not None and priorities.has("lottery"):
+        p_student = students.index.get_indexer(pd.Index(priorities.frame["student_id"].to_numpy()))
+        p_school = schools.index.get_indexer(pd.Index(priorities.frame["school_id"].to_numpy()))
+        pair_numbers = per_school_numbers(
+            priorities, p_student, p_school, listed, preferences, (students.ids, schools.ids), problems
+        )
+    return draw_lottery(
+        kind,
+        config.solver.seed,
+        students.ids,
+        students.family,
+        students.family_ids,
+        schools.ids,
+        listed,
+        numbers,
+        pair_numbers,
+    )
 
 
-def _lottery_numbers(table: Table, problems: list[Problem]) -> np.ndarray:
-    """The lottery column as numbers (a bad one is reported and sorts last); each must differ."""
+def _lottery_numbers(table: Table, problems: list[Problem], shared: bool = False) -> np.ndarray:
+    """The lottery column as numbers (a bad one is reported and sorts last); each must differ
+    (unless `shared`: siblings share theirs, checked apart)."""
     text = table.frame["lottery"]
     numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(numbers)
@@ -697,7 +782,7 @@ def _lottery_numbers(table: Table, problems: list[Problem]) -> np.ndarray:
         messages = [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()]
         report_rows(table, bad, np.array(messages, dtype=object), problems)
     repeated = pd.Series(numbers).duplicated(keep="first").to_numpy() & ~bad
-    if repeated.any():
+    if repeated.any() and not shared:
         # Rows that are not numbers have no group, so the lines come back as floats (NaN there).
         first = np.nan_to_num(first_lines(table, pd.Series(numbers)).astype(float)).astype(np.int64)
         messages = [
@@ -733,16 +818,26 @@ def _feeders(students: _Students, schools: _Schools, problems: list[Problem]) ->
 def _read_priorities(
     table: Table | None, students: _Students, schools: _Schools, problems: list[Problem]
 ) -> dict[str, np.ndarray]:
-    """priorities.csv: one integer per (student, school) it lists; 0 for the pairs it does not."""
+    """priorities.csv: one integer per (student, school) it lists (0 for the pairs it does not),
+    whether the student is eligible there (`eligible`, true when absent) and, for lottery.kind
+    per_school, the pair's lottery number (`lottery`)."""
     empty = np.zeros(0, np.int64)
     out = {"priority_student": empty, "priority_school": empty, "priority_value": empty}
-    if table is None or not require_columns(table, ["student_id", "school_id", "priority"], problems):
+    out |= {"ineligible_student": empty, "ineligible_school": empty, "_ineligible_lines": empty}
+    if table is None:
+        return out
+    # With an eligible column, priorities are optional: a file may only say who is eligible where.
+    needed = ["student_id", "school_id"] + ([] if table.has("eligible") else ["priority"])
+    if not require_columns(table, needed, problems):
         return out
     p_student = lookup(table, "student_id", students.index, problems, "student", students.table.file)
     p_school = lookup(table, "school_id", schools.index, problems, "school", schools.table.file)
     check_non_empty(table, "student_id", problems)
     check_non_empty(table, "school_id", problems)
-    value, good = parse_integers(table, "priority", problems)
+    if table.has("priority"):
+        value, good = parse_integers(table, "priority", problems, allow_empty=table.has("eligible"))
+    else:
+        value, good = np.zeros(len(table), np.int64), np.ones(len(table), bool)
     repeated, key = repeated_keys(table, ["student_id", "school_id"])
     if repeated.any():
         first = first_lines(table, key)
@@ -752,12 +847,57 @@ def _read_priorities(
             for s, j, f in zip(frame["student_id"], frame["school_id"], first, strict=True)
         ]
         report_rows(table, repeated, np.array(messages, dtype=object), problems)
-    use = (p_student >= 0) & (p_school >= 0) & good & ~repeated
-    return {
+    known = (p_student >= 0) & (p_school >= 0) & ~repeated
+    use = known & good
+    eligible = parse_booleans(table, "eligible", problems) if table.has("eligible") else np.ones(len(table), np.int8)
+    ineligible = known & (eligible == 0)
+    out |= {
         "priority_student": p_student[use].astype(np.int64),
         "priority_school": p_school[use].astype(np.int64),
         "priority_value": value[use].astype(np.int64),
+        "ineligible_student": p_student[ineligible].astype(np.int64),
+        "ineligible_school": p_school[ineligible].astype(np.int64),
+        "_ineligible_lines": table.lines()[ineligible].astype(np.int64),
     }
+    return out
+
+
+def _check_compact_eligibility(
+    priorities: Table | None,
+    choice: dict[str, np.ndarray],
+    lines: np.ndarray,
+    compacts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    students: _Students,
+    schools: _Schools,
+    compacts_table: Table | None,
+    problems: list[Problem],
+) -> None:
+    """A student ineligible at the school its compact places it: said on the priorities.csv line."""
+    ids, compact_school, _count, compact_of_student = compacts
+    if priorities is None or not len(ids) or not len(lines):
+        return
+    student, school = choice["ineligible_student"], choice["ineligible_school"]
+    compact = compact_of_student[student]
+    clash = (compact >= 0) & (compact_school[np.maximum(compact, 0)] == school)
+    first_line = _compact_first_lines(compacts_table, ids)
+    for row in np.flatnonzero(clash):
+        c = int(compact[row])
+        problems.append(
+            Problem(
+                priorities.file,
+                int(lines[row]),
+                f"expected student '{students.ids[student[row]]}' to be eligible at '{schools.ids[school[row]]}', "
+                f"where compact '{ids[c]}' places it{first_line.get(str(ids[c]), '')}",
+            )
+        )
+
+
+def _compact_first_lines(table: Table | None, ids: np.ndarray) -> dict[str, str]:
+    """' (compacts.csv line N)' for each compact id: where a planner finds it."""
+    if table is None or not table.has("compact_id"):
+        return {}
+    frame = table.frame.drop_duplicates("compact_id")
+    return {str(c): f" ({table.file} line {int(n)})" for c, n in zip(frame["compact_id"], frame["_line"], strict=True)}
 
 
 def file_sha256(path: Path) -> str:

@@ -65,6 +65,28 @@ class Instance:
     priority_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (Q,)
     school_feeds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (J,) -1 for none
     current_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (S,) -1 for none
+    #: (P,) each entry's position in the student's list as preferences.csv writes it (1 = first),
+    #: when ineligible schools were taken out of the lists; empty when positions are offset + 1.
+    pref_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: The (student, school) pairs priorities.csv marks ineligible (taken out of the lists).
+    ineligible_student: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    ineligible_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: lottery.kind per_school: each pair's place in the lottery of its school, as sorted keys
+    #: (student · n_schools + school) and ranks; empty for one lottery per student (or family).
+    pair_lottery_key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pair_lottery_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Reserves (rules/reserves.py): names in precedence order, seats per (school, grade, reserve),
+    #: whether each school fills its reserves before its open seats, and who is a member where.
+    reserve_names: tuple[str, ...] = ()
+    reserve_seats: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64))
+    reserve_first: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    reserve_hold: bool = False
+    #: (R, S) members of each reserve at every school (from a students.csv column).
+    reserve_everywhere: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    #: reserve_members.csv: (student, school, reserve) memberships at one school.
+    reserve_pair_student: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    reserve_pair_school: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    reserve_pair_reserve: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     warnings: tuple[Problem, ...] = field(default=())
 
@@ -94,13 +116,16 @@ class Instance:
         return np.repeat(np.arange(self.n_students), self.list_length)
 
     def pref_position(self) -> np.ndarray:
-        """The position (1 = first choice) of each preference entry."""
+        """The position (1 = first choice) of each preference entry, as the student listed it."""
+        if len(self.pref_rank):
+            return self.pref_rank
         return np.arange(len(self.pref_school)) - np.repeat(self.pref_start[:-1], self.list_length) + 1
 
-    def list_position(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
-        """Position of each school in each student's list, 0 where the student did not list it."""
+    def pref_entry(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+        """The preference entry of each (student, school) pair, -1 where the student does not list it."""
+        out = np.full(len(students), -1, dtype=np.int64)
         if len(students) == 0 or len(self.pref_school) == 0:
-            return np.zeros(len(students), np.int64)
+            return out
         n = self.n_schools
         keys = self.pref_student() * n + self.pref_school
         order = np.argsort(keys, kind="stable")
@@ -108,7 +133,37 @@ class Instance:
         wanted = np.asarray(students, dtype=np.int64) * n + np.asarray(schools, dtype=np.int64)
         at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
         found = sorted_keys[at] == wanted
-        return np.where(found, self.pref_position()[order][at], 0).astype(np.int64)
+        out[found] = order[at[found]]
+        return out
+
+    @property
+    def has_reserves(self) -> bool:
+        return bool(len(self.reserve_names)) and bool(self.reserve_seats.any())
+
+    def is_member(self, reserve: int, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+        """Whether each student is a member of `reserve` at each school (students.csv or reserve_members.csv)."""
+        students = np.asarray(students, dtype=np.int64)
+        out = (
+            self.reserve_everywhere[reserve][students].copy()
+            if len(self.reserve_everywhere)
+            else np.zeros(len(students), bool)
+        )
+        mine = self.reserve_pair_reserve == reserve
+        if mine.any() and len(students):
+            n = self.n_schools
+            keys = np.sort(self.reserve_pair_student[mine] * n + self.reserve_pair_school[mine])
+            wanted = students * n + np.asarray(schools, dtype=np.int64)
+            at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            out |= keys[at] == wanted
+        return out
+
+    def list_position(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+        """Position of each school in each student's list, 0 where the student did not list it (or
+        is not eligible there)."""
+        entry = self.pref_entry(students, schools)
+        if not len(self.pref_school):
+            return np.zeros(len(entry), np.int64)
+        return np.where(entry >= 0, self.pref_position()[np.maximum(entry, 0)], 0).astype(np.int64)
 
     def positions_of(self, school: np.ndarray) -> np.ndarray:
         """Position (1 = first) of each student's school in its own list; 0 when unplaced or not listed."""
@@ -141,6 +196,24 @@ class Instance:
             feeds = np.where(current >= 0, self.school_feeds[np.maximum(current, 0)], -1)
             out += np.where(feeds == schools, feeder_priority, 0)
         return out
+
+    @property
+    def lottery_span(self) -> int:
+        """One more than the largest lottery place (see `lottery_place`)."""
+        return self.n_students + len(self.pair_lottery_key) + 1
+
+    def lottery_place(self, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
+        """Each (student, school) pair's place in the school's lottery, smaller is better: the
+        student's place in the one lottery, or (lottery.kind per_school) the pair's place among
+        every listed pair's numbers; a pair not listed comes after those, by the student's place."""
+        students = np.asarray(students, dtype=np.int64)
+        if not len(self.pair_lottery_key):
+            return self.lottery_rank[students]
+        wanted = students * self.n_schools + np.asarray(schools, dtype=np.int64)
+        keys = self.pair_lottery_key
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = keys[at] == wanted
+        return np.where(found, self.pair_lottery_rank[at], len(keys) + self.lottery_rank[students])
 
     def lottery_of(self, student: int) -> int | float:
         """A student's lottery number as a plain number (a whole number when it is one)."""

@@ -7,8 +7,10 @@ student-optimal stable matching: every student weakly prefers it to any other st
 
 Rounds are vectorised: all proposals of a round are decided at once by sorting, so a city of
 100,000 students with 12 choices takes a few dozen numpy sorts, not a million Python steps.
-Compacts, diversity bands, clusters and families are not applied: DA knows lists, priorities and
-seats only.
+Compacts, diversity bands, clusters and families are not applied: DA knows lists (without the
+schools a student is not eligible at), priorities, the lottery, seats and reserves only. With
+reserves, each school keeps its choice slot by slot (models/school_order.choose); the result is then
+the student-optimal stable matching under those choices (Kominers & Sönmez 2016).
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ import numpy as np
 from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
 from seatplan.models.instance import Instance
-from seatplan.models.rules.stability import order_key
+from seatplan.models.school_order import choose, order_key
 
 
 def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
     """The student-optimal stable matching of the lists, the schools' order and the seats."""
     n = instance.n_students
-    n_grades = len(instance.grades)
     start, schools = instance.pref_start, instance.pref_school
     length = np.diff(start)
     next_choice = np.zeros(n, dtype=np.int64)
@@ -40,13 +41,7 @@ def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
         student = np.concatenate([holders, free])
         at = np.concatenate([held[holders], school])
         rank_key = np.concatenate([held_key[holders], key])
-        cell = at * n_grades + instance.grade[student]
-        order = np.lexsort((rank_key, cell))
-        cell_sorted = cell[order]
-        first_of_cell = np.searchsorted(cell_sorted, cell_sorted, side="left")
-        place_in_cell = np.arange(len(order)) - first_of_cell
-        keep = np.zeros(len(order), dtype=bool)
-        keep[order] = place_in_cell < seats[cell_sorted]
+        keep = _keep(instance, config, student, at, rank_key, seats)
         kept, rejected = student[keep], student[~keep]
         held[:] = -1
         held[kept] = at[keep]
@@ -55,6 +50,22 @@ def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
         next_choice[rejected] += 1
         free = rejected[next_choice[rejected] < length[rejected]]
     return Assignment(held, np.zeros(n, dtype=bool))
+
+
+def _keep(
+    instance: Instance, config: Config, student: np.ndarray, at: np.ndarray, key: np.ndarray, seats: np.ndarray
+) -> np.ndarray:
+    """Whom each school (and grade) keeps of the students it holds and the new proposals: its best
+    up to its seats, or, with reserves, its choice slot by slot (school_order.choose)."""
+    if instance.has_reserves:
+        return choose(instance, config, student, at, key=key) >= 0
+    cell = at * len(instance.grades) + instance.grade[student]
+    order = np.lexsort((key, cell))
+    cell_sorted = cell[order]
+    place_in_cell = np.arange(len(order)) - np.searchsorted(cell_sorted, cell_sorted, side="left")
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order] = place_in_cell < seats[cell_sorted]
+    return keep
 
 
 def school_proposing(instance: Instance, config: Config) -> Assignment:

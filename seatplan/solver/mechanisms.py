@@ -27,7 +27,7 @@ import numpy as np
 from seatplan.models.assignment import Assignment
 from seatplan.models.config import Config
 from seatplan.models.instance import Instance
-from seatplan.models.rules.stability import order_key
+from seatplan.models.school_order import order_key
 
 
 def immediate_acceptance(instance: Instance, config: Config, rounds: int | None = None) -> Assignment:

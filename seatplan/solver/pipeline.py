@@ -291,6 +291,7 @@ def stable_window(model: Model, instance: Instance, config: Config) -> np.ndarra
             instance,
             pref_start=np.concatenate([[0], np.cumsum(kept)]).astype(np.int64),
             pref_school=instance.pref_school[np.repeat(~member, length)],
+            pref_rank=instance.pref_position()[np.repeat(~member, length)],
         )
         set_aside = np.zeros_like(instance.capacity)
         np.add.at(set_aside, (instance.compact_school[instance.compact_of_student[member]], instance.grade[member]), 1)

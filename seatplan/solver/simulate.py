@@ -35,7 +35,7 @@ from seatplan.models.data import lottery_from_seed
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
 from seatplan.models.rules.base import honored_compacts
-from seatplan.models.rules.stability import order_key
+from seatplan.models.school_order import order_key
 from seatplan.models.tables import guarded, read_table
 from seatplan.solver.run import available_cores, replace_folder
 from seatplan.solver.solve import MECHANISMS, solve
@@ -123,7 +123,7 @@ def _count_draw(counts: Counts, instance: Instance, config: Config, school: np.n
     listed = instance.list_position(np.flatnonzero(placed), school[placed])
     students = np.flatnonzero(placed)
     on_list = listed > 0
-    entry = instance.pref_start[students[on_list]] + listed[on_list] - 1
+    entry = instance.pref_entry(students[on_list], school[students[on_list]])
     counts.at_listed[entry] += 1
     for s in students[~on_list].tolist():
         pair = (s, int(school[s]))

@@ -130,6 +130,7 @@ def stable_warm_start(model: Model, instance: Instance, config: Config) -> np.nd
         instance,
         pref_start=start.astype(np.int64),
         pref_school=school.astype(np.int64),
+        pref_rank=seats.position[option][order].astype(np.int64),
         capacity=capacity,
     )
     assignment = deferred_acceptance(allowed, config)

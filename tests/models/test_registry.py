@@ -132,6 +132,7 @@ def test_the_registry_lists_every_rule_family_in_order() -> None:
         "clusters",
         "diversity",
         "stability",
+        "reserves",
         "families",
     ]
     assert RULES.terms() == (

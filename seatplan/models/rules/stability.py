@@ -30,6 +30,7 @@ CP-SAT alone then proves the optimum in 26 s, where without them it had not in 1
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from seatplan.models.config import MAX_WEIGHT, Config, Mode, Section, integer_re
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, HardUnits, Labeller, Role, rows_from_triplets, term_from_pairs
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
+from seatplan.models.school_order import any_blocking_pairs, listed_pairs
 
 
 @dataclass(frozen=True)
@@ -51,70 +53,19 @@ SETTINGS = register_section(
     Section("stability", StabilitySettings, {"mode": mode_reader(), "weight": integer_reader(0, limit=MAX_WEIGHT)})
 )
 
-
-def order_key(instance: Instance, config: Config, students: np.ndarray, schools: np.ndarray) -> np.ndarray:
-    """Each (student, school) pair's place in the school's order as one integer: smaller is ranked
-    higher. (priority descending, then lottery ascending.)"""
-    priority = instance.priority(students, schools, config.clusters.feeder_priority)
-    # One ceiling for the whole instance, not one per call: keys from different calls (DA's rounds,
-    # the students a school holds against those who envy it) are compared with each other.
-    top = int(max(instance.priority_value.max(initial=0), 0)) + config.clusters.feeder_priority
-    return (top - priority) * (instance.n_students + 1) + instance.lottery_rank[students]
+#: How ties in a school's order are broken (models/choice.py says how each lottery is drawn).
+LotteryKind = Literal["single", "per_school", "family"]
 
 
 @dataclass(frozen=True)
-class ListedPairs:
-    """Every (student, school) a student lists, with the seats of its grade there, in list order."""
+class LotterySettings:
+    """The lottery that orders students of equal priority: one number per student (`single`), one
+    per student and school (`per_school`), or one per family shared by siblings (`family`)."""
 
-    student: np.ndarray
-    school: np.ndarray
-    position: np.ndarray
-    seats: np.ndarray
-    key: np.ndarray  # the school's order of the student
+    kind: LotteryKind = "single"
 
 
-def listed_pairs(instance: Instance, config: Config) -> ListedPairs:
-    student = instance.pref_student()
-    school = instance.pref_school
-    return ListedPairs(
-        student=student,
-        school=school,
-        position=instance.pref_position(),
-        seats=instance.capacity[school, instance.grade[student]],
-        key=order_key(instance, config, student, school),
-    )
-
-
-def blocking_pairs(
-    instance: Instance, config: Config, school: np.ndarray, through_compact: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The blocking pairs of an assignment, as (students, schools), straight from the definition."""
-    pairs = listed_pairs(instance, config)
-    placed_at = school
-    n_grades = len(instance.grades)
-    grade = instance.grade
-    # Where each student is, as a position on its own list (a large number when unplaced).
-    positions = instance.positions_of(placed_at)
-    unplaced = placed_at < 0
-    own = np.where(unplaced, np.iinfo(np.int64).max, positions)
-    envious = ~through_compact[pairs.student] & (placed_at[pairs.student] != pairs.school)
-    envious &= pairs.position < own[pairs.student]
-    # A placement at a school the student did not list is a compact's; it never envies (above).
-    envious &= pairs.seats > 0
-
-    cell = pairs.school * n_grades + grade[pairs.student]
-    load = np.zeros(instance.n_schools * n_grades, dtype=np.int64)
-    placed = np.flatnonzero(~unplaced)
-    np.add.at(load, placed_at[placed] * n_grades + grade[placed], 1)
-    free = load[cell] < pairs.seats
-    # The school's lowest-ranked student held there not through a compact, per grade.
-    regular = placed[~through_compact[placed]]
-    held_key = order_key(instance, config, regular, placed_at[regular])
-    worst = np.full(instance.n_schools * n_grades, -1, dtype=np.int64)
-    np.maximum.at(worst, placed_at[regular] * n_grades + grade[regular], held_key)
-    outranks = pairs.key < worst[cell]
-    blocking = envious & (free | outranks)
-    return pairs.student[blocking], pairs.school[blocking]
+LOTTERY = register_section(Section("lottery", LotterySettings, {"kind": mode_reader(get_args(LotteryKind))}))
 
 
 class Stability(Rule):
@@ -154,10 +105,12 @@ class Stability(Rule):
         return []
 
     def build(self, build: Build) -> None:
+        if build.instance.has_reserves:
+            return  # with reserves, the school's choice is by blocks: rules/reserves.py writes the rows
         _build(build.instance, build.config, build.formulation, build.seats)
 
     def measure(self, outcome: Outcome) -> Measures:
-        students, _ = blocking_pairs(outcome.instance, outcome.config, outcome.school, outcome.through_compact)
+        students, _ = any_blocking_pairs(outcome.instance, outcome.config, outcome.school, outcome.through_compact)
         weight = outcome.config.stability.weight if outcome.config.stability.mode == "soft" else 0
         return Measures(
             terms={"blocking_pairs": 100 * weight * len(students)},

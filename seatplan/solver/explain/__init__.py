@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from seatplan.models.errors import InputError, Problem
-from seatplan.models.rules.stability import order_key
+from seatplan.models.school_order import order_key
 from seatplan.models.tables import guard_text, guarded, read_table
 from seatplan.solver.explain.cutoffs import cutoff_table, cutoffs, fills_in_order
 from seatplan.solver.explain.reasons import COST_TIME_LIMIT, Explainer, Explanation, ordinal, student_index

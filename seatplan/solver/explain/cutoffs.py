@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seatplan.models.rules.stability import order_key
+from seatplan.models.school_order import order_key
 from seatplan.solver.runfolder import RunFolder
 
 NO_CUTOFF = "no cutoff (not full)"

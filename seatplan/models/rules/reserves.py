@@ -1,0 +1,538 @@
+"""Reserves: seats of a school held for the members of a group, filled in a stated precedence.
+
+The school's choice among applicants A (Kominers & Sönmez 2016, "Matching with slot-specific
+priorities"; the precedence effect: Dur, Kominers, Pathak & Sönmez 2018, "Reserve design"): the
+seats of a (school, grade) cell are slots in precedence order — `reserve_first`, each reserve's
+seats (reserves in the order reserves.csv first names them) then the open seats; `open_first`, the
+open seats then the reserves. Slot by slot, a reserve slot of R takes the highest-ranked remaining
+member of R (by the school's order: priority, then lottery), and when none remains, `revert`: the
+highest-ranked remaining applicant, `hold`: nobody; an open slot takes the highest-ranked remaining
+applicant. Slots of one kind in a row form a *block*, which takes the top `seats` of its order:
+members first (then, under `revert`, the others). Students placed through an honored compact are a
+set-aside: their seats come out of the open seats first, then out of the reserves, last first.
+
+A blocking pair (s, j), reserve-aware: s prefers j to its placement, is eligible there, and j's
+choice from its regular students plus s takes s. Running the choice on the students j holds, s is
+taken iff some block b where s may sit has a free slot or holds someone b ranks below s.
+
+Rows (x[e] places pair e = (s, j), atleast_before[e] = Σ x over the options s lists above j,
+compact[c(s)] its compact's variable; `r` a reserve's seats at j in s's grade):
+  members first (always):  r·(atleast_before[e] + x[e] + compact[c(s)]) + filled[j, g, R] ≥ r
+      for every member s of R who lists j; filled[j, g, R] = members of R placed at (j, g) — a
+      reserved seat goes to a non-member only while no member who wants it is left out.
+  hold (each subset T of the cell's reserves, Hall's condition for seating the students):
+      Σ x of the regular students of the cell who belong to no reserve outside T
+          + compact seats at the cell ≤ seats − Σ_{R ∉ T} r.
+      With one reserve: non-members ≤ seats − r. (Exact for the greedy choice with one reserve,
+      or reserves nobody belongs to twice; with overlapping memberships Hall's condition is what
+      "a seat for each" means, and the slot-by-slot choice can be stricter.)
+  stability hard: the comb rows of Baïou & Balinski (2000), written per block (in the spirit of
+      Ágoston, Biró & McBride 2016 for choice functions): y[e, b] places e in block b,
+      x[e] = Σ_b y[e, b], Σ_{e at the cell} y[e, b] ≤ seats of b, and for every pair e and block b
+      where s may sit:
+          ahead_b[e] + cap_b·(atleast_before[e] + Σ_{b' ≤ b} y[e, b']) ≥ cap_b
+      with ahead_b[e] = Σ y[t, b] over the t that b ranks above s (a running sum). If s is placed
+      better, or at j in b or an earlier block, the row is empty; otherwise b must be full with
+      students it ranks above s — for an applicant this is "no blocking pair", for a student j
+      holds in a later block it is "the blocks are the greedy choice's", so the rows hold exactly
+      for the stable assignments. Compacts are refused with stability hard and reserves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from itertools import combinations
+from typing import Any, Literal, get_args
+
+import numpy as np
+
+from seatplan.models.config import Checker, Config, Section, mode_reader, register_section
+from seatplan.models.instance import Instance
+from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
+from seatplan.models.school_order import choose, listed_pairs, memberships, slot_blocks
+from seatplan.models.yamlnodes import Path_
+
+Precedence = Literal["reserve_first", "open_first"]
+Unfilled = Literal["revert", "hold"]
+
+
+@dataclass(frozen=True)
+class ReserveSettings:
+    """Reserves: which seats come first, what happens to a reserved seat no member takes, and who is a
+    member by a students.csv column (reserve -> (column, value))."""
+
+    precedence: Precedence = "reserve_first"
+    unfilled: Unfilled = "revert"
+    members: tuple[tuple[str, str, str], ...] = ()
+
+
+def _members_reader(check: Checker, path: Path_, value: Any, default: Any) -> tuple[tuple[str, str, str], ...]:
+    """`members: {low_income: "ses=low"}`: each reserve's members are the students whose column has
+    that value."""
+    section = value if isinstance(value, dict) else None
+    if section is None:
+        check.problem(
+            path, f'expected reserves.members to map a reserve to "column=value", got {check.got(path, value)}'
+        )
+        return default
+    out = []
+    for name, rule in section.items():
+        text = check.text((*path, name), rule, "")
+        column, equals, category = text.partition("=")
+        if not equals or not column.strip() or not category.strip():
+            check.problem(
+                (*path, name),
+                f'expected reserves.members.{name} to be "column=value" (e.g. "ses=low"), '
+                f"got {check.got((*path, name), rule)}",
+            )
+            continue
+        out.append((str(name), column.strip(), category.strip()))
+    return tuple(out)
+
+
+class _ReserveSection(Section[ReserveSettings]):
+    def write(self, settings: ReserveSettings, where: Any) -> Any:
+        out: dict[str, Any] = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "members"}
+        out["members"] = {name: f"{column}={value}" for name, column, value in settings.members}
+        return out
+
+    def present(self, settings: ReserveSettings) -> bool:
+        return settings != ReserveSettings()
+
+
+SETTINGS = register_section(
+    _ReserveSection(
+        "reserves",
+        ReserveSettings,
+        {
+            "precedence": mode_reader(get_args(Precedence)),
+            "unfilled": mode_reader(get_args(Unfilled)),
+            "members": _members_reader,
+        },
+    )
+)
+
+
+# ---- the rule ------------------------------------------------------------------------------------
+
+
+class Reserves(Rule):
+    """Reserved seats: members first, held seats kept (hold), and stability by the school's choice."""
+
+    name = "reserves"
+    section = "reserves"
+    terms = ()
+    order = 75
+
+    def active(self, config: Config, instance: Instance) -> bool:
+        return instance.has_reserves
+
+    def hard(self, config: Config) -> list[str]:
+        return ["data.reserves"] if config.data.reserves is not None else []
+
+    def describe(self, config: Config, instance: Instance) -> list[str]:
+        total = int(instance.reserve_seats.sum())
+        names = ", ".join(instance.reserve_names)
+        first = "before" if config.reserves.precedence == "reserve_first" else "after"
+        unfilled = (
+            "a reserved seat no member takes stays empty"
+            if instance.reserve_hold
+            else "a reserved seat no member wants goes to any student"
+        )
+        return [
+            f"Reserves ({names}): {total:,} seats are held for their members, filled {first} the open "
+            f"seats; {unfilled}."
+        ]
+
+    def build(self, build: Build) -> None:
+        instance, config, model, seats = build.instance, build.config, build.formulation, build.seats
+        _members_first_rows(instance, model, seats)
+        if instance.reserve_hold:
+            _hold_rows(instance, model, seats)
+        if config.stability.mode == "hard":
+            _stability_rows(instance, config, model, seats)
+
+    def measure(self, outcome: Outcome) -> Measures:
+        instance = outcome.instance
+        if not instance.has_reserves:
+            return Measures()
+        placed = np.flatnonzero(outcome.placed)
+        school = outcome.school[placed]
+        step = choose(instance, outcome.config, placed, school)
+        blocks = slot_blocks(instance)
+        reserve = blocks.reserve[school, np.maximum(step, 0)]
+        member = memberships(instance, placed, school)
+        in_reserve = (step >= 0) & (reserve >= 0)
+        filled = in_reserve & (member[np.maximum(reserve, 0), np.arange(len(placed))] if len(member) else False)
+        return Measures(
+            figures={
+                "reserved_seats": int(instance.reserve_seats.sum()),
+                "reserved_seats_filled_by_members": int(np.sum(filled)),
+            }
+        )
+
+    def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
+        # Deferred acceptance with the school's choice is the student-optimal stable matching
+        # (Kominers & Sönmez): its shortcut stays exact; the window needs schools proposing, which
+        # seatplan does not run with reserves; the rows are no flow.
+        return shortcut == Shortcut.STUDENT_OPTIMAL and config.stability.mode == "hard"
+
+
+register(Reserves())
+
+
+# ---- rows ----------------------------------------------------------------------------------------
+
+
+def _pair_vars(instance: Instance, seats: Seats, student: np.ndarray, school: np.ndarray) -> np.ndarray:
+    """The option variable of each (student, school) pair, -1 when the model has none."""
+    option = seats.is_option
+    out = np.full(len(student), -1, np.int64)
+    if not option.any() or not len(student):
+        return out
+    n = instance.n_schools
+    keys = seats.student[option] * n + seats.school[option]
+    order = np.argsort(keys)
+    wanted = student * n + school
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(order) - 1)
+    found = keys[order][at] == wanted
+    out[found] = seats.var[option][order][at][found]
+    return out
+
+
+def _better_options(
+    instance: Instance, seats: Seats, student: np.ndarray, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row, var) of every option each pair's student has at a position above `position` (its
+    `atleast_before`), and of its compact's variable."""
+    option = np.flatnonzero(seats.is_option)
+    by_student = np.argsort(seats.student[option], kind="stable")
+    option = option[by_student]
+    start = np.searchsorted(seats.student[option], np.arange(instance.n_students + 1))
+    count = start[student + 1] - start[student]
+    row = np.repeat(np.arange(len(student)), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    entry = option[start[student][row] + offset]
+    better = seats.position[entry] < position[row]
+    rows, cols = [row[better]], [seats.var[entry][better]]
+    compact = instance.compact_of_student[student]
+    has = np.flatnonzero(compact >= 0)
+    rows.append(has)
+    cols.append(seats.compact_start + compact[has])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _members_first_rows(instance: Instance, model: Formulation, seats: Seats) -> None:
+    """r·(atleast_before + x + compact) + filled[j, g, R] ≥ r for every member who lists j."""
+    pairs_student, pairs_school = instance.pref_student(), instance.pref_school
+    position = instance.pref_position()
+    n_grades = instance.capacity.shape[1]
+    ids, sids = instance.student_ids, instance.school_ids
+    for r, name in enumerate(instance.reserve_names):
+        grade = instance.grade[pairs_student]
+        seats_r = instance.reserve_seats[pairs_school, grade, r]
+        member = instance.is_member(r, pairs_student, pairs_school) & (seats_r > 0)
+        if not member.any():
+            continue
+        s, j, pos, cap = pairs_student[member], pairs_school[member], position[member], seats_r[member]
+        cell = j * n_grades + instance.grade[s]
+        cells, cell_of_pair = np.unique(cell, return_inverse=True)
+        filled = model.add_variables(
+            f"reserve_filled_{name}",
+            len(cells),
+            0,
+            instance.capacity.reshape(-1)[cells],
+            _cell_labels(sids, cells, n_grades, name),
+        )
+        _filled_rows(instance, model, seats, r, name, cells, filled)
+        x = _pair_vars(instance, seats, s, j)
+        better_row, better_var = _better_options(instance, seats, s, pos)
+        has_x = np.flatnonzero(x >= 0)
+        rows = np.concatenate([better_row, has_x, np.arange(len(s))])
+        cols = np.concatenate([better_var, x[has_x], filled + cell_of_pair])
+        coefs = np.concatenate([cap[better_row], cap[has_x], np.ones(len(s), np.int64)])
+        model.add_rows(
+            rows_from_triplets(
+                f"reserve_members_first_{name}",
+                Role.SIDE,
+                len(s),
+                rows,
+                cols,
+                coefs,
+                cap.astype(float),
+                np.inf,
+                _pair_labels(ids, sids, s, j),
+            )
+        )
+
+
+def _cell_labels(sids: np.ndarray, cells: np.ndarray, n_grades: int, name: str) -> Labeller:
+    return lambda c: f"school={sids[cells[c] // n_grades]},reserve={name}"
+
+
+def _pair_labels(ids: np.ndarray, sids: np.ndarray, s: np.ndarray, j: np.ndarray) -> Labeller:
+    return lambda e: f"student={ids[s[e]]},school={sids[j[e]]}"
+
+
+def _filled_rows(
+    instance: Instance, model: Formulation, seats: Seats, r: int, name: str, cells: np.ndarray, filled: int
+) -> None:
+    """filled[cell] = members of reserve r placed at the cell (through their lists or compacts)."""
+    n_grades = instance.capacity.shape[1]
+    member = instance.is_member(r, seats.student, seats.school)
+    cell = seats.school * n_grades + instance.grade[seats.student]
+    at = np.searchsorted(cells, cell)
+    at = np.minimum(at, len(cells) - 1)
+    use = member & (cells[at] == cell)
+    rows = np.concatenate([at[use], np.arange(len(cells))])
+    cols = np.concatenate([seats.var[use], filled + np.arange(len(cells))])
+    coefs = np.concatenate([np.ones(int(use.sum()), np.int64), -np.ones(len(cells), np.int64)])
+    sids = instance.school_ids
+    model.add_rows(
+        rows_from_triplets(
+            f"reserve_filled_{name}",
+            Role.SIDE,
+            len(cells),
+            rows,
+            cols,
+            coefs,
+            0,
+            0,
+            lambda c: f"school={sids[cells[c] // n_grades]}",
+        )
+    )
+    model.derived.append(
+        (
+            filled + np.arange(len(cells)),
+            lambda values: np.bincount(at[use], weights=values[seats.var[use]], minlength=len(cells)).astype(np.int64),
+        )
+    )
+
+
+def _hold_rows(instance: Instance, model: Formulation, seats: Seats) -> None:
+    """Hall's condition per cell and subset T of its reserves: regular students belonging to no
+    reserve outside T, plus compact seats, ≤ seats − Σ_{R ∉ T} r."""
+    n_grades = instance.capacity.shape[1]
+    n_reserves = len(instance.reserve_names)
+    cell = seats.school * n_grades + instance.grade[seats.student]
+    member = memberships(instance, seats.student, seats.school)
+    held = instance.reserve_seats.reshape(-1, n_reserves)
+    capacity = instance.capacity.reshape(-1)
+    sids = instance.school_ids
+    rows, cols, upper, labels = [], [], [], []
+    count = 0
+    for size in range(n_reserves):
+        for inside in combinations(range(n_reserves), size):
+            outside = [r for r in range(n_reserves) if r not in inside]
+            bound = capacity - held[:, outside].sum(axis=1)
+            binding = held[:, outside].sum(axis=1) > 0
+            # Compact seats always count: they take a seat whoever the members are.
+            fits = seats.is_option.copy()
+            for r in outside:
+                fits &= ~member[r]
+            fits |= ~seats.is_option
+            use = fits & binding[cell]
+            cells = np.flatnonzero(binding)
+            index = np.full(len(capacity), -1, np.int64)
+            index[cells] = count + np.arange(len(cells))
+            rows.append(index[cell[use]])
+            cols.append(seats.var[use])
+            upper.append(bound[cells])
+            labels += [
+                f"school={sids[c // n_grades]},outside={'+'.join(instance.reserve_names[r] for r in outside)}"
+                for c in cells
+            ]
+            count += len(cells)
+    if not count:
+        return
+    row = np.concatenate(rows)
+    model.add_rows(
+        rows_from_triplets(
+            "reserve_held",
+            Role.SIDE,
+            count,
+            row,
+            np.concatenate(cols),
+            np.ones(len(row), np.int64),
+            -np.inf,
+            np.concatenate(upper).astype(float),
+            lambda r: labels[r],
+        )
+    )
+
+
+def _stability_rows(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
+    """The block comb rows (see the module's docstring)."""
+    pairs = listed_pairs(instance, config)
+    keep = pairs.seats > 0
+    s, j, pos, key = pairs.student[keep], pairs.school[keep], pairs.position[keep], pairs.key[keep]
+    n_pairs = len(s)
+    if not n_pairs:
+        return
+    blocks = slot_blocks(instance)
+    n_grades = instance.capacity.shape[1]
+    cell = j * n_grades + instance.grade[s]
+    member = memberships(instance, s, j)
+    x = _pair_vars(instance, seats, s, j)
+    n_steps = blocks.capacity.shape[1]
+    # Which blocks each pair may sit in, and its place in each block's order.
+    reserve = blocks.reserve[j]  # (n_pairs, K)
+    is_member = np.ones((n_pairs, n_steps), bool)
+    for k in range(n_steps):
+        r = reserve[:, k]
+        if len(member):
+            is_member[:, k] = np.where(r >= 0, member[np.maximum(r, 0), np.arange(n_pairs)], True)
+    cap = blocks.capacity[cell]  # (n_pairs, K)
+    may_sit = (is_member if instance.reserve_hold else np.ones_like(is_member)) & (cap > 0) & (x >= 0)[:, None]
+    pair_of, step_of = np.nonzero(may_sit)
+    n_y = len(pair_of)
+    ids, sids = instance.student_ids, instance.school_ids
+    label = lambda i: f"student={ids[s[pair_of[i]]]},school={sids[j[pair_of[i]]]},block={step_of[i]}"  # noqa: E731
+    y = model.add_variables("reserve_block", n_y, 0, 1, label)
+    _block_assignment_rows(model, x, pair_of, step_of, y, n_pairs, cell, cap, label)
+    # Running sums down each block's order: members first (the others after, under revert), then the key.
+    outsider = ~is_member[pair_of, step_of]
+    group = cell[pair_of] * n_steps + step_of
+    sequence = np.lexsort((key[pair_of], outsider, group))
+    same = np.zeros(n_y, bool)
+    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
+    previous = np.full(n_y, -1, np.int64)
+    previous[sequence[1:][same[1:]]] = sequence[:-1][same[1:]]
+    total = model.add_variables("reserve_block_through", n_y, 0, cap[pair_of, step_of], label)
+    chain_rows = np.concatenate([np.arange(n_y), np.flatnonzero(previous >= 0), np.arange(n_y)])
+    chain_cols = np.concatenate([total + np.arange(n_y), total + previous[previous >= 0], y + np.arange(n_y)])
+    chain_coefs = np.concatenate([np.ones(n_y), -np.ones(int((previous >= 0).sum())), -np.ones(n_y)]).astype(np.int64)
+    model.add_rows(
+        rows_from_triplets(
+            "reserve_block_chain", Role.RUNNING_SUM, n_y, chain_rows, chain_cols, chain_coefs, 0, 0, label
+        )
+    )
+    model.derived.append((total + np.arange(n_y), _running(y, sequence, same, n_y)))
+    # The comb rows: ahead (the previous running sum) + cap·(atleast_before + Σ_{b' ≤ b} y) ≥ cap.
+    c = cap[pair_of, step_of]
+    better_row, better_var = _better_options(instance, seats, s, pos)
+    rows, cols, coefs = [], [], []
+    has_prev = np.flatnonzero(previous >= 0)
+    rows.append(has_prev)
+    cols.append(total + previous[has_prev])
+    coefs.append(np.ones(len(has_prev), np.int64))
+    # atleast_before of the pair, on every one of its block rows
+    by_pair = np.argsort(pair_of, kind="stable")
+    first_y = np.searchsorted(pair_of[by_pair], np.arange(n_pairs + 1))
+    n_of_pair = np.diff(first_y)
+    rep = np.repeat(np.arange(len(better_row)), n_of_pair[better_row])
+    offs = np.arange(len(rep)) - np.repeat(
+        np.cumsum(n_of_pair[better_row]) - n_of_pair[better_row], n_of_pair[better_row]
+    )
+    y_rows = by_pair[first_y[better_row[rep]] + offs]
+    rows.append(y_rows)
+    cols.append(better_var[rep])
+    coefs.append(c[y_rows])
+    # its own blocks up to this one
+    y_of = _y_of(pair_of, step_of, n_pairs, n_steps)
+    for k in range(n_steps):
+        own = np.flatnonzero(step_of == k)
+        for later in range(k, n_steps):
+            target = y_of[pair_of[own], later]
+            ok = target >= 0
+            rows.append(target[ok])
+            cols.append(y + own[ok])
+            coefs.append(c[target[ok]])
+    model.add_rows(
+        rows_from_triplets(
+            "reserve_no_justified_envy",
+            Role.COMB,
+            n_y,
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            c.astype(float),
+            np.inf,
+            label,
+        )
+    )
+    model.derived.insert(0, (y + np.arange(n_y), _block_values(instance, config, s, j, x, pair_of, step_of)))
+
+
+def _y_of(pair_of: np.ndarray, step_of: np.ndarray, n_pairs: int, n_steps: int) -> np.ndarray:
+    """(n_pairs, K) the block variable's offset of each pair and step, -1 where there is none."""
+    out = np.full((n_pairs, n_steps), -1, np.int64)
+    out[pair_of, step_of] = np.arange(len(pair_of))
+    return out
+
+
+def _block_assignment_rows(
+    model: Formulation,
+    x: np.ndarray,
+    pair_of: np.ndarray,
+    step_of: np.ndarray,
+    y: int,
+    n_pairs: int,
+    cell: np.ndarray,
+    cap: np.ndarray,
+    label: Any,
+) -> None:
+    """x[e] = Σ_b y[e, b] (a placement sits in one block), and each block's seats."""
+    with_x = np.flatnonzero(x >= 0)
+    rows = np.concatenate([with_x, pair_of])
+    cols = np.concatenate([x[with_x], y + np.arange(len(pair_of))])
+    coefs = np.concatenate([np.ones(len(with_x), np.int64), -np.ones(len(pair_of), np.int64)])
+    model.add_rows(
+        rows_from_triplets("reserve_block_placed", Role.SIDE, n_pairs, rows, cols, coefs, 0, 0, lambda e: f"pair={e}")
+    )
+    group = cell[pair_of] * cap.shape[1] + step_of
+    groups, row = np.unique(group, return_inverse=True)
+    n_steps = cap.shape[1]
+    first_pair = np.zeros(len(groups), np.int64)
+    first_pair[row] = pair_of
+    bound = cap[first_pair, groups % n_steps]
+    model.add_rows(
+        rows_from_triplets(
+            "reserve_block_seats",
+            Role.SIDE,
+            len(groups),
+            row,
+            y + np.arange(len(pair_of)),
+            np.ones(len(pair_of), np.int64),
+            -np.inf,
+            bound.astype(float),
+            lambda g: f"block={groups[g]}",
+        )
+    )
+
+
+def _running(y: int, sequence: np.ndarray, same: np.ndarray, n_y: int) -> Any:
+    def compute(values: np.ndarray) -> np.ndarray:
+        step = values[y + sequence]
+        total = np.cumsum(step)
+        first = ~same
+        base = np.maximum.accumulate(np.where(first, np.arange(n_y), 0))
+        before = np.concatenate([[0], total[:-1]])
+        out = np.empty(n_y, np.int64)
+        out[sequence] = total - before[base]
+        return out
+
+    return compute
+
+
+def _block_values(
+    instance: Instance,
+    config: Config,
+    s: np.ndarray,
+    j: np.ndarray,
+    x: np.ndarray,
+    pair_of: np.ndarray,
+    step_of: np.ndarray,
+) -> Any:
+    """The block variables of a placement: the block the school's choice seats each student in."""
+
+    def compute(values: np.ndarray) -> np.ndarray:
+        placed = (x >= 0) & (values[np.maximum(x, 0)] > 0)
+        index = np.flatnonzero(placed)
+        step = choose(instance, config, s[index], j[index])
+        at = np.full(len(s), -1, np.int64)
+        at[index] = step
+        return (at[pair_of] == step_of).astype(np.int64)
+
+    return compute
