@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,12 +38,13 @@ PRECEDENCES = ("reserve_first", "open_first")
 
 def take_out_ineligible(
     pref_start: np.ndarray, pref_school: np.ndarray, student: np.ndarray, school: np.ndarray, n_schools: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The lists without the ineligible pairs: (pref_start, pref_school, pref_rank); pref_rank is
-    empty when nothing was taken out (positions are then offset + 1)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lists without the ineligible pairs: (pref_start, pref_school, pref_rank, the position
+    each ineligible pair had in its student's list (0: not listed)); pref_rank is empty when
+    nothing was taken out (positions are then offset + 1)."""
     empty = np.zeros(0, np.int64)
     if not len(student) or not len(pref_school):
-        return pref_start, pref_school, empty
+        return pref_start, pref_school, empty, np.zeros(len(student), np.int64)
     length = np.diff(pref_start)
     owner = np.repeat(np.arange(len(length)), length)
     position = np.arange(len(pref_school)) - np.repeat(pref_start[:-1], length) + 1
@@ -52,10 +53,18 @@ def take_out_ineligible(
     at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
     keep = keys[at] != wanted
     if keep.all():
-        return pref_start, pref_school, empty
+        return pref_start, pref_school, empty, np.zeros(len(student), np.int64)
     kept_length = np.bincount(owner[keep], minlength=len(length))
     start = np.concatenate([[0], np.cumsum(kept_length)]).astype(np.int64)
-    return start, pref_school[keep], position[keep].astype(np.int64)
+    # Where each ineligible pair stood in its student's list (0: not listed).
+    dropped = ~keep
+    dropped_keys = wanted[dropped]
+    order = np.argsort(dropped_keys)
+    asked = student * n_schools + school
+    found_at = np.minimum(np.searchsorted(dropped_keys[order], asked), max(len(order) - 1, 0))
+    found = dropped_keys[order][found_at] == asked if len(order) else np.zeros(len(asked), bool)
+    ineligible_position = np.where(found, position[dropped][order][found_at] if len(order) else 0, 0)
+    return start, pref_school[keep], position[keep].astype(np.int64), ineligible_position.astype(np.int64)
 
 
 def sha_numbers(texts: list[str]) -> np.ndarray:
@@ -81,6 +90,7 @@ class Lottery:
     lottery_number: np.ndarray
     pair_lottery_key: np.ndarray
     pair_lottery_rank: np.ndarray
+    pair_lottery_number: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
 
 
 def draw_lottery(
@@ -117,7 +127,7 @@ def draw_lottery(
     key = student.astype(np.int64) * len(school_ids) + school.astype(np.int64)
     order = np.argsort(key, kind="stable")
     pair_rank = ranks_of(pair_numbers)
-    return Lottery(rank, own, key[order], pair_rank[order])
+    return Lottery(rank, own, key[order], pair_rank[order], np.asarray(pair_numbers)[order])
 
 
 def _text_order(ids: np.ndarray) -> np.ndarray:

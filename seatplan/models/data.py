@@ -104,7 +104,7 @@ def load_instance(config: Config) -> Instance:
     )
     choice = _read_choice_data(config, tables.get("priorities"), students, schools, problems)
     ineligible_lines = choice.pop("_ineligible_lines")
-    pref_start, pref_school, pref_rank = take_out_ineligible(
+    pref_start, pref_school, pref_rank, ineligible_position = take_out_ineligible(
         pref_start, pref_school, choice["ineligible_student"], choice["ineligible_school"], schools.n
     )
     _check_compact_eligibility(
@@ -172,6 +172,8 @@ def load_instance(config: Config) -> Instance:
         lottery_number=lottery.lottery_number,
         pair_lottery_key=lottery.pair_lottery_key,
         pair_lottery_rank=lottery.pair_lottery_rank,
+        pair_lottery_number=lottery.pair_lottery_number,
+        ineligible_position=ineligible_position,
         reserve_names=reserves.names,
         reserve_seats=reserves.seats,
         reserve_first=reserves.reserve_first,

@@ -75,6 +75,10 @@ class Instance:
     #: (student · n_schools + school) and ranks; empty for one lottery per student (or family).
     pair_lottery_key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     pair_lottery_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: and each pair's number as families are told it (aligned with pair_lottery_key).
+    pair_lottery_number: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    #: The position each ineligible pair had in its student's list (0: not listed).
+    ineligible_position: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: Reserves (rules/reserves.py): names in precedence order, seats per (school, grade, reserve),
     #: whether each school fills its reserves before its open seats, and who is a member where.
     reserve_names: tuple[str, ...] = ()
@@ -215,14 +219,29 @@ class Instance:
         found = keys[at] == wanted
         return np.where(found, self.pair_lottery_rank[at], len(keys) + self.lottery_rank[students])
 
-    def lottery_of(self, student: int) -> int | float:
-        """A student's lottery number as a plain number (a whole number when it is one)."""
-        if not len(self.lottery_number):
+    def lottery_of(self, student: int, school: int | None = None) -> int | float:
+        """A student's lottery number (at `school`, with one lottery per school) as a plain number
+        (a whole number when it is one)."""
+        numbers, at = self.lottery_number, student
+        if len(self.pair_lottery_key) and school is not None:
+            found = np.flatnonzero(self.pair_lottery_key == student * self.n_schools + school)
+            if len(found) and len(self.pair_lottery_number):
+                numbers, at = self.pair_lottery_number, int(found[0])
+        if not len(numbers):
             return int(self.lottery_rank[student]) + 1
-        value = self.lottery_number[student]
-        if self.lottery_number.dtype.kind == "u":
+        value = numbers[at]
+        if numbers.dtype.kind == "u":
             return int(value)
         return int(value) if float(value).is_integer() else float(value)
+
+    def lottery_standing(self, student: int, school: int) -> tuple[int, int]:
+        """(place, out of how many) of the student in the school's lottery: among all students with
+        one lottery (or one per family), among those who list the school with one per school."""
+        if not len(self.pair_lottery_key):
+            return int(self.lottery_rank[student]) + 1, self.n_students
+        at_school = (self.pair_lottery_key % self.n_schools) == school
+        mine = self.lottery_place(np.array([student]), np.array([school]))[0]
+        return int((self.pair_lottery_rank[at_school] < mine).sum()) + 1, int(at_school.sum())
 
     def student_index(self) -> dict[str, int]:
         return {sid: i for i, sid in enumerate(self.student_ids)}

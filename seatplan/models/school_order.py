@@ -240,6 +240,43 @@ def _would_take(
     return wins
 
 
+@dataclass(frozen=True)
+class Occupancy:
+    """The school's choice run on the students it holds: per cell and block, how many sit there and
+    the last (lowest-ranked in the block's order) of them, -1 for none."""
+
+    blocks: Blocks
+    count: np.ndarray  # (cells, K)
+    last: np.ndarray  # (cells, K) student index
+
+
+def occupancy(instance: Instance, config: Config, school: np.ndarray, through_compact: np.ndarray) -> Occupancy:
+    """Where the school's choice seats each student it holds (not through a compact)."""
+    regular = np.flatnonzero((school >= 0) & ~through_compact)
+    taken = compact_taken(instance, school, through_compact)
+    key = order_key(instance, config, regular, school[regular])
+    step = choose(instance, config, regular, school[regular], taken, key)
+    blocks = slot_blocks(instance, taken)
+    n_grades = instance.capacity.shape[1]
+    count = np.zeros(blocks.capacity.shape, np.int64)
+    last = np.full(blocks.capacity.shape, -1, np.int64)
+    sat = step >= 0
+    cell = school[regular] * n_grades + instance.grade[regular]
+    np.add.at(count, (cell[sat], step[sat]), 1)
+    member = memberships(instance, regular, school[regular])
+    reserve = blocks.reserve[school[regular], np.maximum(step, 0)]
+    inside = np.where(
+        reserve >= 0, member[np.maximum(reserve, 0), np.arange(len(regular))] if len(member) else False, True
+    )
+    # The block's order: members first, then the key; its last is the greatest.
+    order = np.lexsort((key[sat], ~inside[sat], step[sat], cell[sat]))
+    at_cell, at_step = cell[sat][order], step[sat][order]
+    is_last = np.ones(len(order), bool)
+    is_last[:-1] = (at_cell[1:] != at_cell[:-1]) | (at_step[1:] != at_step[:-1])
+    last[at_cell[is_last], at_step[is_last]] = regular[sat][order][is_last]
+    return Occupancy(blocks, count, last)
+
+
 def any_blocking_pairs(
     instance: Instance, config: Config, school: np.ndarray, through_compact: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,7 @@ TAIL_ROWS = (
     ("mean distance km", "mean_distance_km"),
     ("blocking pairs", "blocking_pairs"),
     ("students with justified envy", "students_with_justified_envy"),
+    ("reserved seats filled by members", "reserved_filled"),
     ("split families", "split_families"),
     ("better off than the first", "better"),
     ("worse off than the first", "worse"),
@@ -166,6 +167,10 @@ def _value(metrics: dict[str, Any], key: str) -> Any:
     if key == "compacts_honored":
         compacts = metrics.get("compacts") or {}
         return f"{compacts.get('honored', 0)}/{compacts.get('total', 0)}" if compacts else None
+    if key == "reserved_filled":
+        if "reserved_seats" not in metrics:
+            return None
+        return f"{metrics.get('reserved_seats_filled_by_members', 0)}/{metrics['reserved_seats']}"
     if key == "worst_shortfall":
         rules = metrics.get("diversity") or []
         worst = [

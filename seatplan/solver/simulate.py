@@ -1,9 +1,10 @@
 """`seatplan simulate`: run the lottery many times and give every family its chances.
 
-Draw k (k = 0 … draws − 1) is the config with `solver.seed + k`: the documented lottery rule
-(models/data.lottery_from_seed) draws every student's number from that seed — or, with a lotteries
-file, draw k takes its k-th column. For `mechanism: deferred_acceptance` each draw is the vectorised
-deferred acceptance on the new lottery (no program); for an optimised config each draw is a solve.
+Draw k (k = 0 … draws − 1) is the config with `solver.seed + k`: the documented lottery rule of
+`lottery.kind` (models/choice.py) draws the numbers from that seed — or, with a lotteries file (one
+number per student, a single lottery), draw k takes its k-th column. For `mechanism:
+deferred_acceptance` each draw is the vectorised deferred acceptance on the new lottery (no
+program); for an optimised config each draw is a solve.
 
 What is counted, over the draws:
 - per student and listed school, how often the student is placed there (and how often nowhere):
@@ -30,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from seatplan.models.assignment import Assignment
+from seatplan.models.choice import draw_lottery
 from seatplan.models.config import Config
-from seatplan.models.data import lottery_from_seed
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
 from seatplan.models.rules.base import honored_compacts
@@ -94,14 +95,40 @@ class Counts:
 
 
 def draw_instance(instance: Instance, config: Config, k: int, lotteries: np.ndarray | None) -> Instance:
-    """The data with draw k's lottery."""
-    numbers = (
-        lotteries[:, k] if lotteries is not None else lottery_from_seed(instance.student_ids, config.solver.seed + k)
+    """The data with draw k's lottery: a lotteries file's column k (one number per student), or the
+    documented draw of config.lottery.kind from seed + k."""
+    if lotteries is not None:
+        numbers = lotteries[:, k]
+        order = np.argsort(numbers, kind="stable")
+        rank = np.empty(instance.n_students, dtype=np.int64)
+        rank[order] = np.arange(instance.n_students)
+        # One number per student: the file's lottery is a single one, whatever lottery.kind says.
+        empty = np.zeros(0, np.int64)
+        return replace(
+            instance,
+            lottery_rank=rank,
+            lottery_number=numbers,
+            pair_lottery_key=empty,
+            pair_lottery_rank=empty,
+            pair_lottery_number=empty,
+        )
+    drawn = draw_lottery(
+        config.lottery.kind,
+        config.solver.seed + k,
+        instance.student_ids,
+        instance.family,
+        instance.family_ids,
+        instance.school_ids,
+        (instance.pref_student(), instance.pref_school),
     )
-    order = np.argsort(numbers, kind="stable")
-    rank = np.empty(instance.n_students, dtype=np.int64)
-    rank[order] = np.arange(instance.n_students)
-    return replace(instance, lottery_rank=rank, lottery_number=numbers)
+    return replace(
+        instance,
+        lottery_rank=drawn.lottery_rank,
+        lottery_number=drawn.lottery_number,
+        pair_lottery_key=drawn.pair_lottery_key,
+        pair_lottery_rank=drawn.pair_lottery_rank,
+        pair_lottery_number=drawn.pair_lottery_number,
+    )
 
 
 def _placement(instance: Instance, config: Config, k: int) -> tuple[np.ndarray, np.ndarray]:

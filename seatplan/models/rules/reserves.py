@@ -154,22 +154,22 @@ class Reserves(Rule):
             _stability_rows(instance, config, model, seats)
 
     def measure(self, outcome: Outcome) -> Measures:
+        """Reserved seats, and how many of them members fill: per school, grade and reserve, the
+        reserve's seats or its members placed there, whichever is fewer (whichever seats they sit in)."""
         instance = outcome.instance
         if not instance.has_reserves:
             return Measures()
         placed = np.flatnonzero(outcome.placed)
         school = outcome.school[placed]
-        step = choose(instance, outcome.config, placed, school)
-        blocks = slot_blocks(instance)
-        reserve = blocks.reserve[school, np.maximum(step, 0)]
-        member = memberships(instance, placed, school)
-        in_reserve = (step >= 0) & (reserve >= 0)
-        filled = in_reserve & (member[np.maximum(reserve, 0), np.arange(len(placed))] if len(member) else False)
+        grade = instance.grade[placed]
+        filled = 0
+        for r in range(len(instance.reserve_names)):
+            count = np.zeros(instance.capacity.shape, np.int64)
+            member = instance.is_member(r, placed, school)
+            np.add.at(count, (school[member], grade[member]), 1)
+            filled += int(np.minimum(count, instance.reserve_seats[:, :, r]).sum())
         return Measures(
-            figures={
-                "reserved_seats": int(instance.reserve_seats.sum()),
-                "reserved_seats_filled_by_members": int(np.sum(filled)),
-            }
+            figures={"reserved_seats": int(instance.reserve_seats.sum()), "reserved_seats_filled_by_members": filled}
         )
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:

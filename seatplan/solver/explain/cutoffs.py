@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seatplan.models.school_order import order_key
+from seatplan.models.school_order import Occupancy, occupancy, order_key
 from seatplan.solver.runfolder import RunFolder
 
 NO_CUTOFF = "no cutoff (not full)"
@@ -58,7 +58,7 @@ class Cutoffs:
         """A student's place in a school's order, as families are told it: {priority, lottery}."""
         instance = self.run.instance
         priority = instance.priority(np.array([student]), np.array([school]), self.run.config.clusters.feeder_priority)
-        return {"priority": int(priority[0]), "lottery": instance.lottery_of(student)}
+        return {"priority": int(priority[0]), "lottery": instance.lottery_of(student, school)}
 
     def cutoff(self, school: int, grade: int) -> dict[str, Any] | None:
         if not self.has_cutoff(school, grade):
@@ -100,6 +100,32 @@ def cutoffs(run: RunFolder) -> Cutoffs:
     )
 
 
+def _block_cutoffs(
+    run: RunFolder, table: Cutoffs, occupied: Occupancy, school: int, grade: int
+) -> tuple[dict[str, Any] | None, str]:
+    """With reserves, a cutoff per block of seats, in precedence order: "low_income seats (members
+    first): priority 0, lottery 1234; open seats: priority 0, lottery 5678"; the numbers of the
+    open seats' cutoff (the one every student faces) in the cutoff columns."""
+    instance = run.instance
+    cell = school * instance.capacity.shape[1] + grade
+    parts, open_cutoff = [], None
+    for step in range(occupied.blocks.capacity.shape[1]):
+        seats = int(occupied.blocks.capacity[cell, step])
+        if seats <= 0:
+            continue
+        reserve = int(occupied.blocks.reserve[school, step])
+        name = "open seats" if reserve < 0 else f"{instance.reserve_names[reserve]} seats (members first)"
+        last = int(occupied.last[cell, step])
+        if last < 0 or int(occupied.count[cell, step]) < seats:
+            parts.append(f"{name}: {NO_CUTOFF}")
+            continue
+        key = table.key(last, school)
+        parts.append(f"{name}: priority {key['priority']}, lottery {key['lottery']}")
+        if reserve < 0:
+            open_cutoff = key
+    return open_cutoff, "; ".join(parts)
+
+
 def cutoff_table(run: RunFolder) -> pd.DataFrame:
     """One row per school and grade with seats or applicants: seats, applicants (listing it at all,
     and first), placed (through a compact, of them), the cutoff, and the waitlist (students who
@@ -123,6 +149,7 @@ def cutoff_table(run: RunFolder) -> pd.DataFrame:
     seats = instance.capacity.reshape(-1)
     placed = table.placed.reshape(-1)
     shown = np.flatnonzero((seats > 0) | (applicants > 0))
+    occupied = occupancy(instance, run.config, run.school, run.through_compact) if instance.has_reserves else None
     rows = []
     for c in shown.tolist():
         school, grade = divmod(c, n_grades)
@@ -131,6 +158,8 @@ def cutoff_table(run: RunFolder) -> pd.DataFrame:
             words = "no seats"
         elif not table.meaningful:
             words = NOT_MEANINGFUL if not run.config.is_mechanism else f"not meaningful ({run.config.mechanism})"
+        elif occupied is not None:
+            cutoff, words = _block_cutoffs(run, table, occupied, school, grade)
         elif cutoff is None:
             words = NO_CUTOFF
         else:

@@ -24,6 +24,7 @@ from seatplan.models.errors import InputError, Problem
 from seatplan.models.evaluate import Evaluation, evaluate
 from seatplan.models.formulation import Model, build_model
 from seatplan.models.rules.clusters import outside_cluster
+from seatplan.models.school_order import Occupancy, occupancy, order_key
 from seatplan.solver.backends import SolveSettings, cpsat
 from seatplan.solver.explain.cutoffs import Cutoffs, cutoffs, fills_in_order
 from seatplan.solver.explain.infeasibility import find_conflict, seat_variable
@@ -138,14 +139,54 @@ def student_index(run: RunFolder, student_id: str) -> int:
 
 def listed_above(run: RunFolder, student: int) -> list[tuple[int, int]]:
     """(school, position) of every school the student listed above its placement (all of them when
-    it has no school, or when it is placed through its compact at a school it did not list)."""
+    it has no school, or when it is placed through its compact at a school it did not list) —
+    the schools it is not eligible at too, where they stood in its list."""
     instance = run.instance
-    schools = instance.pref_school[instance.pref_start[student] : instance.pref_start[student + 1]]
+    start, end = int(instance.pref_start[student]), int(instance.pref_start[student + 1])
+    schools = instance.pref_school[start:end].tolist()
+    positions = instance.pref_rank[start:end].tolist() if len(instance.pref_rank) else list(range(1, end - start + 1))
+    mine = instance.ineligible_student == student
+    listed = [*zip(schools, positions, strict=True)]
+    listed += [
+        (int(j), int(p))
+        for j, p in zip(instance.ineligible_school[mine], instance.ineligible_position[mine], strict=True)
+        if p > 0
+    ]
     own = int(run.position[student]) if run.school[student] >= 0 else 0
     if run.school[student] >= 0 and own == 0 and not run.through_compact[student]:
         return []
-    limit = own - 1 if own > 0 else len(schools)
-    return [(int(j), p + 1) for p, j in enumerate(schools[:limit].tolist())]
+    return [(int(j), int(p)) for j, p in sorted(listed, key=lambda pair: pair[1]) if own == 0 or p < own]
+
+
+def _place(instance: Any, student: int, school: int, total: bool = True) -> str:
+    """A student's place in a school's lottery as families read it: "812 of 3,000"."""
+    place, out_of = instance.lottery_standing(student, school)
+    return f"{place:,} of {out_of:,}" if total else f"{place:,}"
+
+
+def _cell(instance: Any, student: int, school: int) -> int:
+    return school * instance.capacity.shape[1] + int(instance.grade[student])
+
+
+def _blocks_of(
+    occupied: Occupancy, instance: Any, student: int, school: int
+) -> list[tuple[str | None, int, bool, int]]:
+    """The school's blocks for the student's grade, in precedence order: (reserve name or None for
+    the open seats, seats, whether the student is a member, the last student seated there)."""
+    cell = _cell(instance, student, school)
+    out = []
+    for step in range(occupied.blocks.capacity.shape[1]):
+        reserve = int(occupied.blocks.reserve[school, step])
+        member = reserve < 0 or bool(instance.is_member(reserve, np.array([student]), np.array([school]))[0])
+        name = None if reserve < 0 else instance.reserve_names[reserve]
+        out.append((name, int(occupied.blocks.capacity[cell, step]), member, int(occupied.last[cell, step])))
+    return out
+
+
+def _ranks_ahead(instance: Any, config: Any, student: int, other: int, school: int) -> bool:
+    """Whether the school's order puts `student` ahead of `other`."""
+    keys = order_key(instance, config, np.array([student, other]), np.array([school, school]))
+    return bool(keys[0] < keys[1])
 
 
 class Explainer:
@@ -158,6 +199,11 @@ class Explainer:
         self.in_order = fills_in_order(run)
         self.cutoffs: Cutoffs = cutoffs(run)
         self._forcing: _Forcing | None = None
+        instance = run.instance
+        self.ineligible = set(
+            zip(instance.ineligible_student.tolist(), instance.ineligible_school.tolist(), strict=True)
+        )
+        self._occupancy: Occupancy | None = None
 
     def explain(self, student: int, costs: bool | None = None) -> Explanation:
         with_costs = self.costs if costs is None else costs
@@ -170,6 +216,14 @@ class Explainer:
         run, instance = self.run, self.run.instance
         sid = str(instance.student_ids[student])
         grade = int(instance.grade[student])
+        if (student, school) in self.ineligible:
+            return Reason(
+                school,
+                position,
+                "rule",
+                f"{sid} is not eligible there (priorities.csv says eligible: false), so no plan may place {sid} there.",
+                rule="priorities.csv eligible",
+            )
         if instance.capacity[school, grade] == 0:
             where = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
             rule = "seats.csv" if instance.has_grades else "schools.csv capacity"
@@ -209,6 +263,8 @@ class Explainer:
 
     def _cutoff_reason(self, student: int, school: int, position: int) -> Reason:
         instance, table = self.run.instance, self.cutoffs
+        if instance.has_reserves:
+            return self._reserve_reason(student, school, position)
         grade = int(instance.grade[student])
         mine = table.key(student, school)
         cutoff = table.cutoff(school, grade)
@@ -226,18 +282,67 @@ class Explainer:
         sid = str(instance.student_ids[student])
         grade = int(instance.grade[student])
         in_grade = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
-        total = f"{instance.n_students:,}"
         return Reason(
             school,
             position,
             "cutoff",
             f"it was full{in_grade}. The lowest-ranked student it admitted is in priority group "
-            f"{cutoff['priority']} with lottery place {int(instance.lottery_rank[last]) + 1:,} of {total} "
+            f"{cutoff['priority']} with lottery place {_place(instance, last, school)} "
             f"(lottery number {cutoff['lottery']}); {sid} is in priority group {mine['priority']} there with "
-            f"lottery place {int(instance.lottery_rank[student]) + 1:,} (lottery number {mine['lottery']}), "
+            f"lottery place {_place(instance, student, school, total=False)} (lottery number {mine['lottery']}), "
             f"so every student it admitted ranked ahead. A school takes higher priority groups first, then "
             f"lower lottery numbers.",
             cutoff=cutoff,
+            student_key=mine,
+        )
+
+    def _reserve_reason(self, student: int, school: int, position: int) -> Reason:
+        """With reserves: each block of seats the student could sit in was full with students that
+        block ranks ahead (see models/school_order.py)."""
+        run, instance, table = self.run, self.run.instance, self.cutoffs
+        if self._occupancy is None:
+            self._occupancy = occupancy(instance, run.config, run.school, run.through_compact)
+        sid = str(instance.student_ids[student])
+        mine = table.key(student, school)
+        parts = []
+        for step, (name, seats, member, last) in enumerate(_blocks_of(self._occupancy, instance, student, school)):
+            if seats <= 0:
+                continue
+            what = (
+                f"its {seats:,} open seat{'s' if seats != 1 else ''}"
+                if name is None
+                else (f"its {seats:,} seat{'s' if seats != 1 else ''} reserved for {name}")
+            )
+            if name is not None and instance.reserve_hold and not member:
+                parts.append(f"{what} are held for {name} students, and {sid} is not one")
+                continue
+            if last < 0 or int(self._occupancy.count[_cell(instance, student, school), step]) < seats:
+                return self._no_cutoff_reason(student, school, position, mine)
+            last_member = name is None or bool(
+                instance.is_member(instance.reserve_names.index(name), np.array([last]), np.array([school]))[0]
+            )
+            if name is not None and last_member and not member:
+                parts.append(f"{what} went to {name} students, who come first there, and {sid} is not one")
+                continue
+            ahead = _ranks_ahead(instance, run.config, student, last, school)
+            if (member and not last_member) or (member == last_member and ahead):
+                return self._no_cutoff_reason(student, school, position, mine)
+            key = table.key(last, school)
+            parts.append(
+                f"{what} went to students it ranks ahead of {sid} (the last: priority group {key['priority']}, "
+                f"lottery place {_place(instance, last, school)})"
+            )
+        first = (
+            "its reserved seats first, then its open seats"
+            if instance.reserve_first[school]
+            else ("its open seats first, then its reserved seats")
+        )
+        return Reason(
+            school,
+            position,
+            "cutoff",
+            f"it was full: {'; '.join(parts)}. {sid} is in priority group {mine['priority']} there with lottery "
+            f"place {_place(instance, student, school, total=False)}. The school fills {first}.",
             student_key=mine,
         )
 
