@@ -37,7 +37,7 @@ from seatplan.models.instance import Instance
 from seatplan.models.tables import guarded
 from seatplan.solver.backends import Progress
 from seatplan.solver.classrooms import Sectioning, section_folder
-from seatplan.solver.compare import collect, default_labels, rows, table_rows
+from seatplan.solver.compare import collect, default_labels, shown_rows, table_rows
 from seatplan.solver.explain import COST_TIME_LIMIT, cutoff_table, explain_student
 from seatplan.solver.explain.infeasibility import find_conflict
 from seatplan.solver.explain.price import price_rules
@@ -212,7 +212,7 @@ def compare(
     labels = list(named) if named is not None else default_labels(sources)
     columns = collect(sources, time_limit=time_limit, labels=labels)
     # Rows named as in `seatplan compare --format csv`: a term of the objective reads `term: rank`.
-    row_labels = [f"term: {label.strip()}" if key.startswith("terms.") else label for label, key in rows()]
+    row_labels = [f"term: {label.strip()}" if key.startswith("terms.") else label for label, key in shown_rows(columns)]
     return pd.DataFrame(
         [row[1:] for row in table_rows(columns)],
         index=pd.Index(row_labels, name="metric"),

@@ -190,8 +190,21 @@ def _value(metrics: dict[str, Any], key: str) -> Any:
     return value
 
 
+#: Rows shown only when some run has them (a district without reserves needs no reserve row).
+OPTIONAL_ROWS = frozenset({"reserved_filled"})
+
+
+def shown_rows(columns: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """The rows the comparison shows: every row, but an optional one only when some run has it."""
+    return [
+        (label, key)
+        for label, key in rows()
+        if key not in OPTIONAL_ROWS or any(_value(m, key) is not None for _, m in columns)
+    ]
+
+
 def table_rows(columns: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
-    return [[label, *(_value(m, key) for _, m in columns)] for label, key in rows()]
+    return [[label, *(_value(m, key) for _, m in columns)] for label, key in shown_rows(columns)]
 
 
 def _text(value: Any) -> str:
@@ -208,7 +221,7 @@ def render(columns: list[tuple[str, dict[str, Any]]], fmt: str) -> str:
     """The comparison as a table, CSV, JSON or Markdown."""
     names = [label for label, _ in columns]
     table = table_rows(columns)
-    keys = [key for _, key in rows()]
+    keys = [key for _, key in shown_rows(columns)]
     if fmt == "json":
         document: dict[str, dict[str, Any]] = {}
         for i, label in enumerate(names):
