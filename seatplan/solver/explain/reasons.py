@@ -95,9 +95,9 @@ class Explanation:
             listed = len(self.reasons)
             if not listed:
                 return f"{sid} has no school: the family listed none."
-            return (
-                f"{sid} has no school: none of the {listed} school{'s' if listed != 1 else ''} listed could take them."
-            )
+            if listed == 1:
+                return f"{sid} has no school: the one school listed could not take them."
+            return f"{sid} has no school: none of the {listed} schools listed could take them."
         where = school_name(run, self.school)
         if run.through_compact[self.student]:
             return f"{sid} is placed at {where} through the family's parent compact."
