@@ -285,6 +285,12 @@ def summary_lines(metrics: dict[str, Any]) -> list[str]:
             " — schools proposing: the school-optimal stable matching, without compacts or bands"
             if metrics.get("mechanism") == "school_proposing"
             else " — deferred acceptance: the student-optimal stable matching, without compacts or bands"
+            + (
+                f"; {metrics['reserved_seats_filled_by_members']:,} of {metrics['reserved_seats']:,} reserved seats "
+                "filled by members"
+                if "reserved_seats" in metrics
+                else ""
+            )
         ),
         "assigned": (
             " — top trading cycles: Pareto efficient for the students, not stable; without compacts or bands"

@@ -415,7 +415,9 @@ def test_per_school_lotteries_differ_by_school(tmp_path: Path) -> None:
         )
         got = placements(solve(market.write(tmp_path / str(seed))))
         assert got == market.literal_da()
-        agree += (market.order("A", "J1") < market.order("B", "J1")) == (market.order("A", "J2") < market.order("B", "J2"))
+        agree += (market.order("A", "J1") < market.order("B", "J1")) == (
+            market.order("A", "J2") < market.order("B", "J2")
+        )
     assert 0 < agree < 12  # the per-school numbers do order the schools differently
 
 
@@ -489,3 +491,33 @@ def test_compact_member_ineligible_at_its_school(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "priorities.csv:2: expected student 'B' to be eligible at 'J', where compact 'P1' places it" in result.output
     assert "compacts.csv line 2)" in result.output
+
+
+def test_lotteries_from_the_files(tmp_path: Path) -> None:
+    """per_school numbers from priorities.csv's lottery column, family numbers from students.csv's:
+    the schools' orders follow them exactly, and missing or conflicting numbers are one line each."""
+    market = Market(students=["A", "B"], schools={"J1": 1, "J2": 1}, prefs={"A": ["J1", "J2"], "B": ["J1", "J2"]})
+    market.lottery_kind = "per_school"
+    config = market.write(tmp_path / "per_school")
+    # J1 prefers B (2 < 5), J2 prefers A: B takes J1, A takes J2.
+    (tmp_path / "per_school" / "priorities.csv").write_text(
+        "student_id,school_id,priority,lottery\nA,J1,0,5\nB,J1,0,2\nA,J2,0,1\nB,J2,0,9\n"
+    )
+    assert placements(solve(config)) == {"A": "J2", "B": "J1"}
+    (tmp_path / "per_school" / "priorities.csv").write_text("student_id,school_id,priority,lottery\nA,J1,0,5\n")
+    result = CliRunner().invoke(main, ["solve", str(config), "--out", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 2 and "expected a lottery number for every school a student lists" in result.output
+
+    siblings = Market(
+        students=["A", "B", "C"], schools={"J": 2}, prefs={s: ["J"] for s in "ABC"}, family={"A": "F", "C": "F"}
+    )
+    siblings.lottery_kind = "family"
+    config = siblings.write(tmp_path / "family")
+    students = tmp_path / "family" / "students.csv"
+    students.write_text("student_id,family_id,ses,lottery\nA,F,high,7\nB,,high,3\nC,F,high,7\n")
+    # B (3) first, then the family (7): A before C by student_id.
+    assert placements(solve(config)) == {"A": "J", "B": "J", "C": None}
+    students.write_text("student_id,family_id,ses,lottery\nA,F,high,7\nB,,high,3\nC,F,high,8\n")
+    result = CliRunner().invoke(main, ["solve", str(config), "--out", str(tmp_path / "run2"), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "students.csv:4: expected the lottery number of this student's family (line 2: 7)" in result.output

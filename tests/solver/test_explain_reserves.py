@@ -44,7 +44,10 @@ def test_explain_names_the_full_blocks(tmp_path: Path) -> None:
 
 def test_explain_says_a_student_was_not_eligible(tmp_path: Path) -> None:
     market = Market(
-        students=["A", "B"], schools={"J1": 1, "J2": 1}, prefs={"A": ["J1", "J2"], "B": ["J2"]}, ineligible={("A", "J1")}
+        students=["A", "B"],
+        schools={"J1": 1, "J2": 1},
+        prefs={"A": ["J1", "J2"], "B": ["J2"]},
+        ineligible={("A", "J1")},
     )
     folder = run(market.write(tmp_path / "data"), tmp_path / "run")
     text = explain(folder, "A")
