@@ -23,6 +23,7 @@ from seatplan.auditor.metrics import (
 )
 from seatplan.auditor.objective import objective_cents
 from seatplan.auditor.report import Report, RuleResult
+from seatplan.auditor.reserve_rules import reserves_rule
 from seatplan.auditor.sections import audit_sections
 
 
@@ -98,6 +99,7 @@ def _audit(
         rules.position_column(district, placements),
         rules.compact_id_column(district, placements),
         rules.capacity(district, placements),
+        *_choice_rules(district, config, placements),
         unapplied(rules.compact_together(district, placements)),
         unapplied(rules.compact_share(district, config, placements)),
         rules.compact_family_count(district, config),
@@ -136,6 +138,17 @@ def _audit(
         report.rules.append(check_explanations(district, placements, reasons))
     report.objective = _objective_document(cents, metrics)
     return report
+
+
+def _choice_rules(district: District, config: AuditConfig, placements: rules.Placements) -> list[RuleResult]:
+    """eligibility (with an eligible column) and reserves (with data.reserves): hard for every plan,
+    mechanisms' too (they satisfy them)."""
+    found: list[RuleResult] = []
+    if district.eligibility_given:
+        found.append(rules.eligibility(district, placements))
+    if district.reserves is not None:
+        found.append(reserves_rule(district, config, placements))
+    return found
 
 
 def _clusters(district: District, config: AuditConfig, placements: rules.Placements) -> RuleResult:

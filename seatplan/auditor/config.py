@@ -56,6 +56,12 @@ CLUSTER_KEYS = ("mode", "feeder_priority")
 STABILITY_KEYS = ("mode", "weight")
 FAMILIES_KEYS = ("together", "weight")
 MECHANISMS = ("optimize", "deferred_acceptance", "school_proposing", "immediate_acceptance", "top_trading_cycles")
+LOTTERY_KINDS = ("single", "per_school", "family")
+PRECEDENCES = ("reserve_first", "open_first")
+UNFILLED = ("revert", "hold")
+RESERVES_KEYS = ("precedence", "unfilled", "members")
+#: The mechanisms reserves apply to (the others are refused with reserves).
+RESERVE_MECHANISMS = ("optimize", "deferred_acceptance")
 #: The mechanisms whose assignment is stable (no blocking pair may exist).
 STABLE_MECHANISMS = ("deferred_acceptance", "school_proposing")
 
@@ -77,6 +83,17 @@ class DiversityRule:
     @property
     def label(self) -> str:
         return f"{self.attribute}={self.category} by {self.scope}"
+
+
+@dataclass(frozen=True)
+class ReserveMembers:
+    """`reserves.members`: every student whose students.csv `column` reads `value` is a member of
+    `reserve` at every school (compared as the text written, like a diversity category)."""
+
+    reserve: str
+    column: str
+    value: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,16 @@ class AuditConfig:
     notes: tuple[str, ...] = ()
     # The sheet a data file's `book.xlsx#Sheet` path names; absent: the workbook's first sheet.
     data_sheets: dict[str, str] = field(default_factory=dict)
+    lottery_kind: str = "single"
+    lottery_kind_line: int | None = None  # where lottery.kind is written (a family without family_id)
+    reserve_precedence: str = "reserve_first"
+    reserve_unfilled: str = "revert"
+    reserve_members: tuple[ReserveMembers, ...] = ()
+
+    @property
+    def reserves_given(self) -> bool:
+        """Reserves are on when the config names a reserves file (the section alone seats nobody)."""
+        return "reserves" in self.data
 
     @property
     def deferred_acceptance(self) -> bool:
@@ -303,6 +330,8 @@ def read_config(path: Path) -> AuditConfig:
             "mechanism",
             "solver",
             "sections",
+            "lottery",
+            "reserves",
         )
     ]
     if ignored:
@@ -313,6 +342,9 @@ def read_config(path: Path) -> AuditConfig:
     settings.update(_read_compacts(top, reader))
     settings.update(_read_clusters(top, reader))
     settings.update(_read_choice(top, reader))
+    settings.update(_read_lottery(top, reader))
+    settings.update(_read_reserves(top, reader))
+    _refuse_mechanism_with_reserves(top, data, settings.get("mechanism", "optimize"), reader)
     settings["diversity"] = _read_diversity(top, reader)
     weights, weight_notes = _read_objective(top, reader)
     notes.extend(weight_notes)
@@ -436,6 +468,69 @@ def _read_choice(top: dict, reader: _Reader) -> dict[str, Any]:
             if seed is not None:
                 result["seed"] = seed
     return result
+
+
+def _read_lottery(top: dict, reader: _Reader) -> dict[str, Any]:
+    """`lottery: {kind: single | per_school | family}` (single when absent)."""
+    if "lottery" not in top:
+        return {}
+    result: dict[str, Any] = {}
+    for name, (key, value) in (reader.mapping(top["lottery"][1], "lottery") or {}).items():
+        if name != "kind":
+            reader.add(key, f"unknown key lottery.{name}{_nearest(name, ('kind',))}")
+            continue
+        kind = reader.mode(value, "lottery.kind", LOTTERY_KINDS)
+        if kind is not None:
+            result["lottery_kind"] = kind
+            result["lottery_kind_line"] = _line(value)
+    return result
+
+
+def _read_reserves(top: dict, reader: _Reader) -> dict[str, Any]:
+    """`reserves: {precedence, unfilled, members}`; the seats themselves are in data.reserves."""
+    if "reserves" not in top:
+        return {}
+    result: dict[str, Any] = {}
+    for name, (key, value) in (reader.mapping(top["reserves"][1], "reserves") or {}).items():
+        if name == "precedence":
+            precedence = reader.mode(value, "reserves.precedence", PRECEDENCES)
+            if precedence is not None:
+                result["reserve_precedence"] = precedence
+        elif name == "unfilled":
+            unfilled = reader.mode(value, "reserves.unfilled", UNFILLED)
+            if unfilled is not None:
+                result["reserve_unfilled"] = unfilled
+        elif name == "members":
+            result["reserve_members"] = _read_members(value, reader)
+        else:
+            reader.add(key, f"unknown key reserves.{name}{_nearest(name, RESERVES_KEYS)}")
+    return result
+
+
+def _read_members(node: yaml.Node, reader: _Reader) -> tuple[ReserveMembers, ...]:
+    """`reserve: "column=value"` entries; the column is split off at the first `=`."""
+    found: list[ReserveMembers] = []
+    for name, (_key, value) in (reader.mapping(node, "reserves.members") or {}).items():
+        written = reader.text(value, f"reserves.members.{name}")
+        if written is None:
+            continue
+        column, mark, wanted = written.partition("=")
+        if not mark or not column.strip():
+            reader.add(value, f'expected reserves.members.{name} to be "column=value", got {_show(value)}')
+            continue
+        found.append(ReserveMembers(name, column.strip(), wanted.strip(), _line(value)))
+    return tuple(found)
+
+
+def _refuse_mechanism_with_reserves(top: dict, data: dict[str, Path], mechanism: str, reader: _Reader) -> None:
+    """Reserves shape DA's choice and the optimiser's rows; the other mechanisms have no slot order."""
+    if "reserves" not in data or mechanism in RESERVE_MECHANISMS:
+        return
+    reader.add(
+        top["mechanism"][1],
+        f"expected mechanism {' or '.join(RESERVE_MECHANISMS)} with data.reserves (reserves apply to "
+        f'deferred_acceptance and optimize), got "{mechanism}"',
+    )
 
 
 def _read_diversity(top: dict, reader: _Reader) -> tuple[DiversityRule, ...]:

@@ -6,23 +6,23 @@ forbid (a family in two compacts, too few families…) is kept and judged as a r
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
 from seatplan.auditor.config import AuditConfig
 from seatplan.auditor.errors import Problems
+from seatplan.auditor.lotteries import Lottery, Number, draw, family_numbers, pair_numbers, single_numbers
+from seatplan.auditor.reserves import Reserves, read_member_rows, read_reserves
 from seatplan.auditor.tables import Table, read_data_table
 
 # ASCII digits only (Python's \d also takes "٣" and "²"), and at most 18 of them, as the README says.
 _NATURAL = re.compile(r"\+?[0-9]{1,18}")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
-# A lottery number: an integer or a decimal (an exponent is tolerated); no nan, no inf.
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -41,8 +41,7 @@ class School:
 
 def seed_lottery(seed: int, student: str) -> int:
     """The documented draw when students.csv has no lottery column (smaller is better)."""
-    digest = hashlib.sha256(f"{seed}:{student}".encode()).hexdigest()
-    return int(digest[:16], 16)
+    return draw(seed, student)
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Compact:
     families: list[str]  # distinct, in file order
     repeated_families: list[str]
     members: list[str] = field(default_factory=list)  # students of its known families
+    family_lines: dict[str, int] = field(default_factory=dict)  # family -> its first compacts.csv line
 
 
 @dataclass
@@ -76,6 +76,28 @@ class District:
     current_school: dict[str, str] = field(default_factory=dict)
     priorities: dict[tuple[str, str], int] = field(default_factory=dict)
     feeder_priority: int = 0
+    # None: the single lottery of `lottery` (how a District is built by hand in tests).
+    lotteries: Lottery | None = None
+    ineligible: dict[tuple[str, str], int] = field(default_factory=dict)  # pair -> its priorities.csv line
+    priorities_where: str = "priorities.csv"
+    eligibility_given: bool = False  # priorities.csv has an eligible column
+    reserves: Reserves | None = None
+
+    def eligible(self, student: str, school: str) -> bool:
+        """A pair priorities.csv does not mark eligible=false may be used."""
+        return (student, school) not in self.ineligible
+
+    def capacity(self, school: str, grade: str) -> int:
+        """Seats of the cell: per school and grade with grades, else the school's."""
+        if self.grade is not None:
+            return self.seats.get((school, grade), 0)
+        return self.schools[school].capacity
+
+    def lottery_shown(self, student: str, school: str) -> str:
+        """The lottery number(s) that order `student` at `school`, as written or drawn."""
+        if self.lotteries is None:
+            return self.lottery_text[student]
+        return self.lotteries.shown(student, school)
 
     def position(self, student: str, school: str) -> int | None:
         """1 for the first school on the student's list, 2 for the next…; None if unlisted."""
@@ -97,9 +119,11 @@ class District:
                 value += self.feeder_priority
         return value
 
-    def order_key(self, student: str, school: str) -> tuple[int, int | Decimal]:
-        """Smaller is ranked higher by `school`: (−priority, lottery), a strict order."""
-        return (-self.priority(student, school), self.lottery[student])
+    def order_key(self, student: str, school: str) -> tuple[int | Number | str, ...]:
+        """Smaller is ranked higher by `school`: (−priority, then the lottery's tie-break), a strict order."""
+        if self.lotteries is None:
+            return (-self.priority(student, school), self.lottery[student])
+        return (-self.priority(student, school), *self.lotteries.tiebreak(student, school))
 
     def under_selected(self, school_id: str, ratio: Fraction) -> bool:
         """Given per school, else: fewer than ratio × capacity students list it first."""
@@ -145,9 +169,7 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         else None
     )
     priorities_table = (
-        _read(config, "priorities", ("student_id", "school_id", "priority"), problems)
-        if "priorities" in config.data
-        else None
+        _read(config, "priorities", ("student_id", "school_id"), problems) if "priorities" in config.data else None
     )
     if students_table is None or schools_table is None:
         return None
@@ -185,7 +207,6 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
     lists = _preferences(preferences_table, known_students, schools, problems) if preferences_table else {}
     compacts = _compacts(compacts_table, problems) if compacts_table is not None else {}
     _feeds(schools_table, schools, problems)
-    lottery, lottery_text = _lottery(students_table, config.seed, problems)
     current_school = (
         dict(
             zip(
@@ -197,9 +218,21 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         if students_table.has("current_school")
         else {}
     )
-    priorities = (
-        _priorities(priorities_table, known_students, schools, problems) if priorities_table is not None else {}
+    priorities, ineligible = (
+        _priorities(priorities_table, known_students, schools, problems) if priorities_table is not None else ({}, {})
     )
+    tables = {"students": students_table, "preferences": preferences_table, "priorities": priorities_table}
+    # A pair the student is not eligible at is never compared: it needs no lottery number.
+    lotteries = _lotteries(
+        config,
+        tables,
+        family,
+        lambda s, j: s in known_students and j in schools and (s, j) not in ineligible,
+        problems,
+    )
+    reserves = _reserves(config, students_table, with_grades, seats, schools, known_students, problems)
+    if priorities_table is not None:
+        _compact_members_eligible(compacts, family, ineligible, priorities_table.where, problems)
     if problems or (with_grades and seats_table is None) or preferences_table is None:
         return None
     if "compacts" in config.data and compacts_table is None:
@@ -224,15 +257,111 @@ def load_district(config: AuditConfig, problems: Problems) -> District | None:
         compacts=compacts,
         family_members=dict(family_members),
         first_choices=first_choices,
-        lottery=lottery,
-        lottery_given=students_table.has("lottery"),
-        lottery_text=lottery_text,
+        lottery=lotteries.single,
+        lottery_given=lotteries.given,
+        lottery_text=lotteries.single_text,
         current_school=current_school,
         priorities=priorities,
         feeder_priority=config.feeder_priority,
+        lotteries=lotteries,
+        ineligible=ineligible,
+        priorities_where=priorities_table.where if priorities_table is not None else "priorities.csv",
+        eligibility_given=priorities_table is not None and priorities_table.has("eligible"),
+        reserves=reserves,
     )
     district.link_compacts()
     return district
+
+
+def _lotteries(
+    config: AuditConfig,
+    tables: dict[str, Table | None],
+    family: dict[str, str],
+    known: Callable[[str, str], bool],
+    problems: Problems,
+) -> Lottery:
+    """The numbers of the config's lottery kind (lotteries.py says each kind's rule)."""
+    students, preferences, priorities = tables["students"], tables["preferences"], tables["priorities"]
+    assert students is not None
+    kind, seed = config.lottery_kind, config.seed
+    if kind == "single":
+        single, text = single_numbers(students, seed, problems)
+        return Lottery(kind, seed, single, text, given=students.has("lottery"))
+    # The single draw: per_school does not use students.csv's lottery; family orders siblings by it.
+    drawn = {student: draw(seed, student) for student in family}
+    lottery = Lottery(kind, seed, dict(drawn), {s: str(n) for s, n in drawn.items()}, family_of=family)
+    if kind == "per_school":
+        if priorities is not None and priorities.has("lottery") and preferences is not None:
+            lottery.pair, lottery.pair_text = pair_numbers(priorities, preferences, known, problems)
+            lottery.given = True
+        return lottery
+    if not students.has("family_id"):
+        problems.add(
+            str(config.path),
+            "expected students.csv to have a family_id column (lottery.kind family), got none",
+            config.lottery_kind_line,
+        )
+    lottery.family_number, lottery.family_text = family_numbers(students, family, seed, problems)
+    lottery.given = students.has("lottery")
+    return lottery
+
+
+def _reserves(
+    config: AuditConfig,
+    students: Table,
+    with_grades: bool,
+    seats: dict[tuple[str, str], int],
+    schools: dict[str, School],
+    known_students: set[str],
+    problems: Problems,
+) -> Reserves | None:
+    """reserves.csv and reserve_members.csv, when the config names them."""
+    if not config.reserves_given:
+        if "reserve_members" in config.data:
+            problems.add(
+                str(config.path),
+                "expected data.reserves beside data.reserve_members (members of which reserves?), got none",
+                config.data_lines.get("reserve_members"),
+            )
+        return None
+    table = _read(config, "reserves", ("school_id", "reserve", "seats"), problems)
+    if table is None:
+        return None
+
+    def capacity(school: str, grade: str) -> int:
+        return seats.get((school, grade), 0) if with_grades else schools[school].capacity
+
+    reserves = read_reserves(config, table, students, with_grades, capacity, set(schools), problems)
+    if "reserve_members" in config.data:
+        members = _read(config, "reserve_members", ("student_id", "school_id", "reserve"), problems)
+        if members is not None:
+            read_member_rows(members, known_students, set(schools), reserves, problems)
+    return reserves
+
+
+def _compact_members_eligible(
+    compacts: dict[str, Compact],
+    family: dict[str, str],
+    ineligible: dict[tuple[str, str], int],
+    where: str,
+    problems: Problems,
+) -> None:
+    """A compact member must be eligible at the compact's school: a compact that places a student
+    where it may not go is a bad input, named at the eligible=false row."""
+    compacts_of: dict[str, list[Compact]] = defaultdict(list)
+    for compact in compacts.values():
+        for name in compact.families:
+            compacts_of[name].append(compact)
+    for (student, school), line in ineligible.items():
+        for compact in compacts_of.get(family.get(student, ""), []):
+            if compact.school_id != school:
+                continue
+            problems.add(
+                where,
+                f"expected student '{student}' to be eligible at '{school}', where compact "
+                f"'{compact.compact_id}' places it (compacts.csv line {compact.family_lines[family[student]]})",
+                line,
+            )
 
 
 def _read(config: AuditConfig, key: str, required: tuple[str, ...], problems: Problems) -> Table | None:
@@ -561,6 +690,7 @@ def _compacts(table: Table, problems: Problems) -> dict[str, Compact]:
             compact.repeated_families.append(family_id)
         else:
             compact.families.append(family_id)
+            compact.family_lines[family_id] = line
     return compacts
 
 
@@ -581,72 +711,32 @@ def _feeds(table: Table, schools: dict[str, School], problems: Problems) -> None
         schools[school_id].feeds = fed
 
 
-def _lottery(table: Table, seed: int, problems: Problems) -> tuple[dict[str, int | Decimal], dict[str, str]]:
-    """students.csv `lottery` (a distinct number per student), else drawn from the seed.
-
-    Numbers are compared exactly as written (Decimal): 0.1 stays 0.1, and 1 and 1.0 are
-    the same number, so they repeat each other.
-    """
-    ids = table.column("student_id")
-    lottery: dict[str, int | Decimal] = {}
-    text: dict[str, str] = {}
-    if not table.has("lottery"):
-        for student in ids:
-            if student:
-                lottery[student] = seed_lottery(seed, student)
-                text[student] = str(lottery[student])
-        return lottery, text
-    first_line: dict[Decimal, tuple[str, int]] = {}
-    seen: set[str] = set()
-    for line, student, written in zip(table.lines, ids, table.column("lottery"), strict=True):
-        if not student or student in seen:
-            continue  # reported as an empty or duplicate student_id
-        seen.add(student)
-        if not written:
-            problems.add(
-                table.where,
-                f"expected a lottery number for student {student} (the file has a lottery column)",
-                line,
-            )
-            continue
-        if not _NUMBER.fullmatch(written):
-            problems.add(
-                table.where,
-                f'expected lottery to be a number for student {student}, got "{written}"',
-                line,
-            )
-            continue
-        value = Decimal(written)
-        if value in first_line:
-            other, other_line = first_line[value]
-            problems.add(
-                table.where,
-                f"lottery {written} of student {student} repeats that of student {other} "
-                f"(line {other_line}); lottery numbers must be distinct",
-                line,
-            )
-            continue
-        first_line[value] = (student, line)
-        lottery[student] = value
-        text[student] = written
-    return lottery, text
-
-
 def _priorities(
     table: Table, students: set[str], schools: dict[str, School], problems: Problems
-) -> dict[tuple[str, str], int]:
-    """priorities.csv: (student, school) -> priority; a pair not listed has priority 0."""
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """priorities.csv: (student, school) -> priority (0 when not listed), and the pairs marked
+    eligible=false -> their line. With an `eligible` column, `priority` may be absent (0)."""
     where = table.where
+    if not table.has("priority") and not table.has("eligible"):
+        problems.add(where, "missing column priority (or an eligible column)", 1)
+        return {}, {}
+    n = len(table)
+    written_priorities = table.column("priority") if table.has("priority") else [""] * n
+    written_eligible = table.column("eligible") if table.has("eligible") else [""] * n
     priorities: dict[tuple[str, str], int] = {}
+    ineligible: dict[tuple[str, str], int] = {}
     first_line: dict[tuple[str, str], int] = {}
-    for line, student, school_id, written in zip(
+    for line, student, school_id, written, flag in zip(
         table.lines,
         table.column("student_id"),
         table.column("school_id"),
-        table.column("priority"),
+        written_priorities,
+        written_eligible,
         strict=True,
     ):
-        if not _pair_row_ok(problems, where, line, student, school_id, students, schools, "priority", written):
+        # An empty priority beside an eligible column is 0 (an ineligible row needs none).
+        number = written or ("0" if table.has("eligible") else written)
+        if not _pair_row_ok(problems, where, line, student, school_id, students, schools, "priority", number):
             continue
         key = (student, school_id)
         if key in first_line:
@@ -656,6 +746,11 @@ def _priorities(
                 line,
             )
             continue
+        if flag.lower() not in ("", "true", "false"):
+            problems.add(where, f'expected eligible to be true or false, got "{flag}"', line)
+            continue
         first_line[key] = line
-        priorities[key] = int(written)
-    return priorities
+        priorities[key] = int(number)
+        if flag.lower() == "false":
+            ineligible[key] = line
+    return priorities, ineligible

@@ -3,7 +3,9 @@ definitions (one student, one school at a time), apart from the solver's vectori
 with either is re-run here from the raw files and compared student by student.
 
 Both rank a school's students as deferred acceptance does (priority descending, then lottery
-ascending: `District.order_key`) and count seats per school, or per school and grade.
+ascending: `District.order_key`) and count seats per school, or per school and grade. A student
+skips the schools it is not eligible at, as if they were not on its list: in immediate acceptance
+its k-th round goes to its k-th eligible school (positions, for the rank cost, stay as written).
 """
 
 from __future__ import annotations
@@ -14,16 +16,22 @@ from seatplan.auditor.rules import Placements
 from seatplan.auditor.stability import _grade, _mechanism_outcome, _seats
 
 
+def eligible_list(district: District, student: str) -> list[str]:
+    """The student's list without the schools it is not eligible at."""
+    return [school for school in district.lists.get(student, []) if district.eligible(student, school)]
+
+
 def immediate_acceptance(district: District) -> dict[str, str]:
     """The Boston mechanism: in round k each unplaced student applies to the k-th school on its
     list; the school accepts applicants in its order while seats remain; acceptances are final."""
     left: dict[tuple[str, str], int] = {}
     placed: dict[str, str] = {}
-    longest = max((len(district.lists.get(s, [])) for s in district.students), default=0)
+    lists = {student: eligible_list(district, student) for student in district.students}
+    longest = max((len(listed) for listed in lists.values()), default=0)
     for k in range(longest):
         applying: dict[tuple[str, str], list[str]] = {}
         for student in district.students:
-            listed = district.lists.get(student, [])
+            listed = lists[student]
             if student not in placed and k < len(listed):
                 applying.setdefault((listed[k], _grade(district, student)), []).append(student)
         for (school, grade), applicants in applying.items():
@@ -42,14 +50,15 @@ def top_trading_cycles(district: District) -> dict[str, str]:
     (found by walking the pointers from each student), then the seats left shrink."""
     left: dict[tuple[str, str], int] = {}
     queue: dict[tuple[str, str], list[str]] = {}
+    lists = {student: eligible_list(district, student) for student in district.students}
     for student in district.students:
-        for school in district.lists.get(student, []):
+        for school in lists[student]:
             queue.setdefault((school, _grade(district, student)), []).append(student)
     for (school, _grade_key), applicants in queue.items():
         applicants.sort(key=lambda s: district.order_key(s, school))
     head = dict.fromkeys(queue, 0)
     placed: dict[str, str] = {}
-    remaining = {s for s in district.students if district.lists.get(s)}
+    remaining = {s for s in district.students if lists[s]}
 
     def seats(cell: tuple[str, str]) -> int:
         return left.setdefault(cell, _seats(district, *cell))
@@ -59,7 +68,7 @@ def top_trading_cycles(district: District) -> dict[str, str]:
         for student in district.students:
             if student in remaining:
                 grade = _grade(district, student)
-                best = next((j for j in district.lists[student] if seats((j, grade)) > 0), None)
+                best = next((j for j in lists[student] if seats((j, grade)) > 0), None)
                 if best is None:
                     remaining.discard(student)  # no seat left on its list: unplaced
                 else:

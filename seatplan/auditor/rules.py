@@ -295,6 +295,27 @@ def capacity(district: District, placements: Placements) -> RuleResult:
     return result
 
 
+def eligibility(district: District, placements: Placements) -> RuleResult:
+    """No student is placed where priorities.csv marks it eligible=false: no mechanism and no plan
+    may use that pair (one line per student)."""
+    result = RuleResult("eligibility", noun=("ineligible placement", "ineligible placements"))
+    for student in district.students:
+        school = placements.placed(student)
+        line = district.ineligible.get((student, school)) if school is not None else None
+        if school is None or line is None:
+            continue
+        result.fail(
+            f"student {student} placed at {school}, where it is not eligible ({district.priorities_where} line {line})",
+            1,
+            student_id=student,
+            school_id=school,
+            line=line,
+        )
+    if result.passed:
+        result.info.append(f"{len(district.ineligible)} ineligible pairs in {district.priorities_where}; none is used")
+    return result
+
+
 # --- compacts -------------------------------------------------------------------------------------
 
 

@@ -13,15 +13,15 @@ A student placed through an honored compact is never s and never t; its seat is 
 
 from __future__ import annotations
 
-import heapq
+import bisect
 from collections import Counter
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
 from typing import Any
 
 from seatplan.auditor.config import AuditConfig
 from seatplan.auditor.district import District
 from seatplan.auditor.report import RuleResult
+from seatplan.auditor.reserves import OPEN, Cell, choose
 from seatplan.auditor.rules import NOT_APPLIED, Placements, not_applied
 
 
@@ -42,6 +42,10 @@ class BlockingPair:
     displaced_priority: int | None
     lottery: str
     displaced_lottery: str | None
+    # At a cell with reserves: the slot it would take (a reserve, or "open"); None elsewhere.
+    slot: str | None = None
+    # The displaced student ranks above it: it would take the seat as a member of this reserve.
+    over_as_member: bool = False
 
     @property
     def reason(self) -> str:
@@ -61,13 +65,26 @@ class BlockingPair:
                 f"at {self.placed_at} position {self.placed_position})"
             )
         grade = f" in grade {self.grade}" if self.grade is not None else ""
+        if self.slot is not None:
+            return self._reserve_message(where, grade)
         if self.displaced is None:
             return f"{where}, which has a free seat{grade} (holds {self.holds} of {self.seats})"
+        return f"{where}, which holds {self.displaced}{grade} ranked below {self.student} ({self._why()})"
+
+    def _why(self) -> str:
         if self.displaced_priority != self.priority:
             why = f"priority {self.displaced_priority} vs {self.priority}"
         else:
             why = f"both priority {self.priority}; lottery {self.displaced_lottery} vs {self.lottery}"
-        return f"{where}, which holds {self.displaced}{grade} ranked below {self.student} ({why})"
+        return why
+
+    def _reserve_message(self, where: str, grade: str) -> str:
+        """At a cell with reserves: the school's choice would take the student, in this slot."""
+        slot = "an open seat" if self.slot == "open" else f"a seat of reserve {self.slot}"
+        if self.displaced is None:
+            return f"{where}, whose choice would give it {slot}{grade} (holds {self.holds} of {self.seats})"
+        why = f"it is a member of reserve {self.slot}" if self.over_as_member else self._why()
+        return f"{where}, whose choice would give it {slot}{grade} over {self.displaced} ({why})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,7 +102,7 @@ class BlockingPair:
             "displaced_priority": self.displaced_priority,
             "lottery": self.lottery,
             "displaced_lottery": self.displaced_lottery,
-        }
+        } | ({"slot": self.slot} if self.slot is not None else {})
 
 
 def _grade(district: District, student: str) -> str:
@@ -93,71 +110,192 @@ def _grade(district: District, student: str) -> str:
 
 
 def _seats(district: District, school: str, grade: str) -> int:
-    if district.grade is not None:
-        return district.seats.get((school, grade), 0)
-    return district.schools[school].capacity
+    return district.capacity(school, grade)
+
+
+@dataclass
+class _Cells:
+    """What every cell (school, grade) holds: all its students, its regular ones (not through an
+    honored compact) best first, and the lowest-ranked regular one."""
+
+    holds: Counter[Cell]
+    regular: dict[Cell, list[str]]
+    worst: dict[Cell, tuple[tuple[Any, ...], str]]
+    placed: dict[Cell, list[str]]  # every student at the cell, in placement order
+
+
+def cells_of(district: District, placements: Placements) -> _Cells:
+    """Every cell's students, counted once for all the pairs (and the reserves rule)."""
+    holds: Counter[Cell] = Counter()
+    regular: dict[Cell, list[str]] = {}
+    worst: dict[Cell, tuple[tuple[Any, ...], str]] = {}
+    placed: dict[Cell, list[str]] = {}
+    for student, school in placements.school.items():
+        key = (school, _grade(district, student))
+        holds[key] += 1
+        placed.setdefault(key, []).append(student)
+        if student in placements.through_compact:
+            continue  # a compact seat is set aside: nobody can take it
+        regular.setdefault(key, []).append(student)
+        order = district.order_key(student, school)
+        if key not in worst or order > worst[key][0]:
+            worst[key] = (order, student)
+    for (school, _g), students in regular.items():
+        keys = {student: district.order_key(student, school) for student in students}
+        students.sort(key=keys.__getitem__)
+    return _Cells(holds, regular, worst, placed)
 
 
 def blocking_pairs(district: District, placements: Placements) -> list[BlockingPair]:
     """Every blocking pair, in students.csv order and then list order.
 
     One pass: per school and grade, how many it holds and the lowest-ranked student it
-    could give up; then each student's schools above its placement against that.
+    could give up (or, at a cell with reserves, whether its choice would take the student);
+    then each student's eligible schools above its placement against that.
     """
-    holds: Counter[tuple[str, str]] = Counter()
-    worst: dict[tuple[str, str], tuple[tuple[int, int | Decimal], str]] = {}
-    for student, school in placements.school.items():
-        key = (school, _grade(district, student))
-        holds[key] += 1
-        if student in placements.through_compact:
-            continue  # a compact seat is set aside: nobody can take it
-        order = district.order_key(student, school)
-        if key not in worst or order > worst[key][0]:
-            worst[key] = (order, student)
+    cells = cells_of(district, placements)
+    judge = ReserveJudge(district, cells.regular, cells.holds) if district.reserves is not None else None
     pairs: list[BlockingPair] = []
-    with_grades = district.grade is not None
     for student in district.students:
         if student in placements.through_compact:
             continue
         listed = district.lists.get(student, [])
-        if not listed:
-            continue
         placed = placements.placed(student)
         placed_position = district.position(student, placed) if placed is not None else None
         # Above the placement; an unlisted placement (not through a compact) is below them all.
         above = listed[: placed_position - 1] if placed_position is not None else listed
-        grade = _grade(district, student)
         for position, school in enumerate(above, start=1):
-            if school == placed:
-                continue
-            seats = _seats(district, school, grade)
-            if seats <= 0:
-                continue  # a school without seats in the grade never blocks
-            held = holds[(school, grade)]
-            displaced: str | None = None
-            if held >= seats:
-                lowest = worst.get((school, grade))
-                if lowest is None or lowest[0] <= district.order_key(student, school):
-                    continue
-                displaced = lowest[1]
-            pairs.append(
-                BlockingPair(
-                    student=student,
-                    school=school,
-                    position=position,
-                    placed_at=placed,
-                    placed_position=placed_position,
-                    grade=grade if with_grades else None,
-                    seats=seats,
-                    holds=held,
-                    displaced=displaced,
-                    priority=district.priority(student, school),
-                    displaced_priority=(district.priority(displaced, school) if displaced is not None else None),
-                    lottery=district.lottery_text[student],
-                    displaced_lottery=(district.lottery_text[displaced] if displaced is not None else None),
-                )
-            )
+            if school == placed or not district.eligible(student, school):
+                continue  # an ineligible pair never blocks
+            where = _Where(student, school, position, placed, placed_position)
+            if judge is not None and judge.has((school, _grade(district, student))):
+                pair = judge.pair(where)
+            else:
+                pair = _plain_pair(district, cells, where)
+            if pair is not None:
+                pairs.append(pair)
     return pairs
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A student, a school it lists above its placement, and that placement."""
+
+    student: str
+    school: str
+    position: int
+    placed: str | None
+    placed_position: int | None
+
+
+def _plain_pair(district: District, cells: _Cells, where: _Where) -> BlockingPair | None:
+    """Without reserves: a free seat in the grade, or a regular student ranked below."""
+    grade = _grade(district, where.student)
+    seats = _seats(district, where.school, grade)
+    if seats <= 0:
+        return None  # a school without seats in the grade never blocks
+    held = cells.holds[(where.school, grade)]
+    displaced: str | None = None
+    if held >= seats:
+        lowest = cells.worst.get((where.school, grade))
+        if lowest is None or lowest[0] <= district.order_key(where.student, where.school):
+            return None
+        displaced = lowest[1]
+    return _pair(district, where, seats, held, displaced)
+
+
+def _pair(district: District, where: _Where, seats: int, held: int, displaced: str | None) -> BlockingPair:
+    student, school = where.student, where.school
+    return BlockingPair(
+        student=student,
+        school=school,
+        position=where.position,
+        placed_at=where.placed,
+        placed_position=where.placed_position,
+        grade=_grade(district, student) if district.grade is not None else None,
+        seats=seats,
+        holds=held,
+        displaced=displaced,
+        priority=district.priority(student, school),
+        displaced_priority=(district.priority(displaced, school) if displaced is not None else None),
+        lottery=district.lottery_shown(student, school),
+        displaced_lottery=(district.lottery_shown(displaced, school) if displaced is not None else None),
+    )
+
+
+class ReserveJudge:
+    """The reserve-aware test: (s, j) blocks when s ∈ C_j(μ_reg(j, g) ∪ {s}).
+
+    C_j takes a better-ranked applicant whenever it takes a worse one with the same memberships
+    (a slot that would take it takes it at least as early), so for each cell and each set of
+    memberships there is a worst place in the regular students' order at which an applicant is
+    still chosen; it is found by halving with C_j itself and kept. The test then costs a lookup.
+    """
+
+    def __init__(self, district: District, regular: dict[Cell, list[str]], holds: Counter[Cell]) -> None:
+        assert district.reserves is not None
+        self.district, self.reserves = district, district.reserves
+        self.regular, self.holds = regular, holds
+        self._keys: dict[Cell, list[tuple[Any, ...]]] = {}
+        self._limits: dict[tuple[Cell, frozenset[str]], int] = {}
+
+    def has(self, cell: Cell) -> bool:
+        return cell in self.reserves.seats
+
+    def slots(self, cell: Cell) -> tuple[str | None, ...]:
+        """The cell's slots once the honored compacts' seats are set aside."""
+        set_aside = self.holds[cell] - len(self.regular.get(cell, []))
+        return self.reserves.slots(cell, self.district.capacity(*cell), set_aside)
+
+    def chooses(self, student: str, cell: Cell) -> bool:
+        """s ∈ C_j(μ_reg(j, g) ∪ {s})."""
+        keys = self._keys.get(cell)
+        if keys is None:
+            keys = self._keys[cell] = [self.district.order_key(s, cell[0]) for s in self.regular.get(cell, [])]
+        at = bisect.bisect_left(keys, self.district.order_key(student, cell[0]))
+        memberships = self.reserves.memberships(student, cell[0])
+        limit = self._limits.get((cell, memberships))
+        if limit is None:
+            limit = self._limits[(cell, memberships)] = self._limit(student, cell)
+        return at <= limit
+
+    def _limit(self, student: str, cell: Cell) -> int:
+        """The worst place (0 = first) among the regular students at which `student` is chosen; −1: none."""
+        ranked = self.regular.get(cell, [])
+        slots = self.slots(cell)
+
+        def chosen(at: int) -> bool:
+            return student in self.reserves.choose(cell[0], slots, [*ranked[:at], student, *ranked[at:]]).students
+
+        low, high = -1, len(ranked)  # chosen(low) holds (or low is −1); find the last place that holds
+        while low < high:
+            middle = (low + high + 1) // 2
+            if chosen(middle):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def pair(self, where: _Where) -> BlockingPair | None:
+        """The blocking pair with its evidence: the slot it would take and whom it would displace."""
+        cell = (where.school, _grade(self.district, where.student))
+        if not self.chooses(where.student, cell):
+            return None
+        ranked = self.regular.get(cell, [])
+        key = self.district.order_key(where.student, where.school)
+        at = bisect.bisect_left(self._keys[cell], key)
+        slots = self.slots(cell)
+        before = set(self.reserves.choose(where.school, slots, ranked).students)
+        after = self.reserves.choose(where.school, slots, [*ranked[:at], where.student, *ranked[at:]])
+        kept = set(after.students)
+        out = [s for s in ranked if s in before and s not in kept]
+        seat = after.seat_of(where.student)
+        assert seat is not None  # `chooses` said so
+        displaced = out[-1] if out else None
+        pair = _pair(self.district, where, self.district.capacity(*cell), self.holds[cell], displaced)
+        above = displaced is not None and self.district.order_key(displaced, where.school) < key
+        name = "open" if seat[0] is None or seat[1] else seat[0]
+        return replace(pair, slot=name, over_as_member=above)
 
 
 @dataclass(frozen=True)
@@ -195,34 +333,99 @@ def split_families(district: District, placements: Placements) -> list[SplitFami
 def deferred_acceptance(district: District) -> dict[str, str]:
     """Student-proposing deferred acceptance: student -> school (unplaced students absent).
 
-    Capacities per school, or per school and grade; each school keeps its best proposers
-    by (priority, lottery). The result is the student-optimal stable matching.
+    Capacities per school, or per school and grade; a student skips the schools it is not eligible
+    at; each cell keeps C_j(held ∪ proposals): its best proposers by (priority, lottery), or, with
+    reserves, its slot-by-slot choice. The result is the student-optimal stable matching.
     """
-    with_grades = district.grade is not None
-    # Min-heaps whose top is the school's worst held student: (priority, −lottery, id).
-    held: dict[tuple[str, str], list[tuple[int, int | Decimal, str]]] = {}
+    held: dict[Cell, _Held] = {}
     next_choice = dict.fromkeys(district.students, 0)
     waiting = list(reversed(district.students))
     while waiting:
-        student = waiting.pop()
-        listed = district.lists.get(student, [])
-        grade = _grade(district, student) if with_grades else ""
-        while next_choice[student] < len(listed):
-            school = listed[next_choice[student]]
-            next_choice[student] += 1
-            seats = _seats(district, school, grade)
-            if seats <= 0:
-                continue
-            heap = held.setdefault((school, grade), [])
-            entry = (district.priority(student, school), -district.lottery[student], student)
-            heapq.heappush(heap, entry)
-            if len(heap) <= seats:
-                break
-            rejected = heapq.heappop(heap)[2]
-            if rejected != student:
-                waiting.append(rejected)
-                break
-    return {student: school for (school, _grade_key), heap in held.items() for _p, _l, student in heap}
+        waiting.extend(_propose(district, held, next_choice, waiting.pop()))
+    return {student: school for (school, _grade_key), cell in held.items() for student in cell.names}
+
+
+@dataclass
+class _Held:
+    """A cell during deferred acceptance: its students, best first, with their order keys and (with
+    reserves) their memberships; its slots; and what C_j(held) left for one more applicant ranked
+    below all: how many slots anyone could take, and the reserves a member of which could."""
+
+    keys: list[tuple[Any, ...]]
+    names: list[str]
+    member_of: list[frozenset[str]]
+    slots: tuple[str | None, ...] | None = None  # None: a cell without reserves
+    free: int | None = None  # None: not known since the last change
+    short: frozenset[str] = frozenset()
+
+    def add(self, key: tuple[Any, ...], student: str, member_of: frozenset[str]) -> int:
+        at = bisect.bisect(self.keys, key)
+        self.keys.insert(at, key)
+        self.names.insert(at, student)
+        self.member_of.insert(at, member_of)
+        return at
+
+    def drop(self, places: list[int]) -> None:
+        for at in reversed(places):
+            del self.keys[at], self.names[at], self.member_of[at]
+
+
+def _propose(district: District, held: dict[Cell, _Held], next_choice: dict[str, int], student: str) -> list[str]:
+    """`student` proposes down its list until a cell keeps it; returns the students cells let go."""
+    listed = district.lists.get(student, [])
+    grade = _grade(district, student)
+    let_go: list[str] = []
+    while next_choice[student] < len(listed):
+        school = listed[next_choice[student]]
+        next_choice[student] += 1
+        if not district.eligible(student, school) or _seats(district, school, grade) <= 0:
+            continue
+        cell = held.get((school, grade))
+        if cell is None:
+            cell = held[(school, grade)] = _new_cell(district, (school, grade))
+        reserves = district.reserves
+        member_of = reserves.memberships(student, school) if reserves is not None and cell.slots else frozenset()
+        at = cell.add(district.order_key(student, school), student, member_of)
+        rejected = _keep_choice(district, (school, grade), cell, at)
+        let_go.extend(other for other in rejected if other != student)
+        if student not in rejected:
+            break
+    return let_go
+
+
+def _new_cell(district: District, cell: Cell) -> _Held:
+    reserves = district.reserves
+    if reserves is None or cell not in reserves.seats:
+        return _Held([], [], [])
+    return _Held([], [], [], reserves.slots(cell, _seats(district, *cell)))
+
+
+def _keep_choice(district: District, cell: Cell, held: _Held, at: int) -> list[str]:
+    """Keep C_j of the cell's students, the proposer (at place `at`) among them; return those it rejects."""
+    slots, names, hold = held.slots, held.names, district.reserves is not None and district.reserves.hold
+    if slots is None:
+        if len(names) <= _seats(district, *cell):
+            return []
+        rejected = names[-1]
+        held.drop([len(names) - 1])
+        return [rejected]
+    if not hold and len(names) <= len(slots):
+        held.free = None  # revert: every slot takes someone while anyone is left
+        return []
+    if at == len(names) - 1 and held.free == 0 and not held.member_of[at] & held.short:
+        # Ranked last, it could take only a slot C_j(held) left to anyone, or one of its reserves'
+        # slots that found no member: there is none, so C_j(held ∪ {it}) = held.
+        rejected = names[at]
+        held.drop([at])
+        return [rejected]
+    choice = choose(slots, names, held.member_of, hold)
+    out = [i for i, taken in enumerate(choice.taken) if not taken]
+    rejected_names = [names[i] for i in out]
+    held.drop(out)
+    # What C_j(held) leaves (the same seating: the rejected were never taken).
+    held.free = slots.count(OPEN) - choice.slots.count(OPEN) if hold else len(slots) - len(choice.students)
+    held.short = frozenset(choice.short)
+    return rejected_names
 
 
 def school_proposing(district: District) -> dict[str, str]:
@@ -235,7 +438,8 @@ def school_proposing(district: District) -> dict[str, str]:
     for student in district.students:
         grade = _grade(district, student) if with_grades else ""
         for school in district.lists.get(student, []):
-            applicants.setdefault((school, grade), []).append(student)
+            if district.eligible(student, school):
+                applicants.setdefault((school, grade), []).append(student)
     for (school, _grade_key), queue in applicants.items():
         keys = {student: district.order_key(student, school) for student in queue}
         queue.sort(key=keys.__getitem__)

@@ -288,6 +288,9 @@ def read_reserves(
 
 def _grade_of_rows(table: Table, inputs: ReserveInputs, problems: list[Problem]) -> np.ndarray:
     if not inputs.has_grades:
+        if table.has("grade"):
+            # As seats.csv: without grades, a grade here would be silently ignored.
+            problems.append(Problem(table.file, 1, "expected no grade column (students.csv has no grade column)"))
         return np.zeros(len(table), np.int64)
     check_non_empty(table, "grade", problems)
     written = table.frame["grade"].to_numpy()
