@@ -521,3 +521,63 @@ def test_lotteries_from_the_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["solve", str(config), "--out", str(tmp_path / "run2"), "--quiet"])
     assert result.exit_code == 2, result.output
     assert "students.csv:4: expected the lottery number of this student's family (line 2: 7)" in result.output
+
+
+# ---- the other mechanisms with eligibility and every kind of lottery ------------------------------------
+
+
+def literal_immediate_acceptance(market: Market) -> dict[str, str | None]:
+    """Round k: each unplaced student applies to the k-th school it may attend on its list; the school
+    takes applicants in its own order while seats remain; acceptances are final."""
+    left = dict(market.schools)
+    out: dict[str, str | None] = dict.fromkeys(market.students)
+    for k in range(max((len(v) for v in market.prefs.values()), default=0)):
+        applying = [s for s in market.students if out[s] is None and k < len(market.eligible_list(s))]
+        for s in sorted(applying, key=lambda s: market.order(s, market.eligible_list(s)[k])):
+            school = market.eligible_list(s)[k]
+            if left[school] > 0:
+                left[school] -= 1
+                out[s] = school
+    return out
+
+
+def literal_top_trading_cycles(market: Market) -> dict[str, str | None]:
+    """One cycle at a time: students point to their best school with a seat left, schools to the
+    applicant they rank highest among those left who may attend; the first cycle found is traded."""
+    left = dict(market.schools)
+    out: dict[str, str | None] = dict.fromkeys(market.students)
+    remaining = [s for s in market.students if market.eligible_list(s)]
+    while True:
+        points = {s: next((j for j in market.eligible_list(s) if left[j] > 0), None) for s in remaining}
+        remaining = [s for s in remaining if points[s] is not None]
+        if not remaining:
+            return out
+
+        def top(school: str, remaining: list[str] = remaining) -> str:
+            return min(
+                (s for s in remaining if school in market.eligible_list(s)), key=lambda s: market.order(s, school)
+            )
+
+        walk, seen = remaining[0], []
+        while walk not in seen:
+            seen.append(walk)
+            walk = top(points[walk])  # type: ignore[arg-type]
+        cycle = seen[seen.index(walk) :]
+        for s in cycle:
+            school = points[s]
+            assert school is not None
+            out[s] = school
+            left[school] -= 1
+        remaining = [s for s in remaining if s not in cycle]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_boston_and_ttc_with_eligibility_and_lottery_kinds(seed: int, tmp_path: Path) -> None:
+    market = random_market(random.Random(4000 + seed))
+    market.reserves = []
+    for mechanism, literal in (
+        ("immediate_acceptance", literal_immediate_acceptance),
+        ("top_trading_cycles", literal_top_trading_cycles),
+    ):
+        got = placements(solve(market.write(tmp_path / mechanism, mechanism=mechanism)))
+        assert got == literal(market), (mechanism, market.lottery_kind)
