@@ -897,11 +897,26 @@ def proof_words(metrics: dict[str, Any]) -> str:
     return str(status)
 
 
+#: The rules a mechanism applies itself (the others are measured on its result).
+APPLIED_BY_MECHANISMS = ("capacity", "reserves")
+
+
+def _eligibility(run: RunFolder) -> list[str]:
+    count = len(run.instance.ineligible_student)
+    if not count:
+        return []
+    return [
+        f"Eligibility: no student is placed at a school where it is not eligible ({count:,} such pairs in "
+        "priorities.csv); such a school is skipped on the family's list."
+    ]
+
+
 def _rules_in_force(run: RunFolder) -> list[str]:
     if not run.config.is_mechanism:
-        return RULES.describe(run.config, run.instance)
+        return [*RULES.describe(run.config, run.instance), *_eligibility(run)]
     how = HOW[run.config.mechanism]
-    return [how, *RULES.named("capacity").describe(run.config, run.instance)]
+    applied = [line for name in APPLIED_BY_MECHANISMS for line in RULES.named(name).describe(run.config, run.instance)]
+    return [how, *applied, *_eligibility(run)]
 
 
 def _rules_measured(run: RunFolder) -> list[str]:
@@ -912,7 +927,7 @@ def _rules_measured(run: RunFolder) -> list[str]:
     return [
         line
         for rule in RULES
-        if rule.name not in ("placement", "capacity")
+        if rule.name not in ("placement", *APPLIED_BY_MECHANISMS)
         for line in rule.describe(run.config, run.instance)
     ]
 
