@@ -581,3 +581,27 @@ def test_boston_and_ttc_with_eligibility_and_lottery_kinds(seed: int, tmp_path: 
     ):
         got = placements(solve(market.write(tmp_path / mechanism, mechanism=mechanism)))
         assert got == literal(market), (mechanism, market.lottery_kind)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_stable_with_reserves_when_another_rule_closes_options(seed: int, tmp_path: Path) -> None:
+    """Hard clusters close some (student, school) options; such a pair still envies, so the stable
+    rows must still hold for it: the independent auditor finds no reserve-aware blocking pair."""
+    rng = random.Random(5000 + seed)
+    market = random_market(rng, students=(6, 16), schools=(2, 4))
+    config = market.write(tmp_path, mechanism="optimize", stability="hard")
+    clusters = {j: rng.choice(["C1", "C2", ""]) for j in market.schools}
+    (tmp_path / "schools.csv").write_text(
+        "school_id,capacity,cluster\n" + "".join(f"{j},{n},{clusters[j]}\n" for j, n in market.schools.items())
+    )
+    lines = (tmp_path / "students.csv").read_text().splitlines()
+    homes = [rng.choice(["C1", "C2"]) for _ in lines[1:]]
+    (tmp_path / "students.csv").write_text(
+        "\n".join([lines[0] + ",home_cluster", *(f"{row},{h}" for row, h in zip(lines[1:], homes, strict=True))]) + "\n"
+    )
+    config.write_text(config.read_text() + "clusters: {mode: hard}\n")
+    result = solve(config)
+    if result.status != "optimal":
+        assert result.status == "infeasible", result.status
+        return
+    audit(config, tmp_path / "run")

@@ -362,88 +362,153 @@ def _hold_rows(instance: Instance, model: Formulation, seats: Seats) -> None:
     )
 
 
+@dataclass(frozen=True)
+class _BlockRows:
+    """The (pair, block) entries of the stability rows: one row for every listed pair and every block
+    its student may sit in; a block variable only where the pair has a placement variable (a pair
+    another rule closes still envies, and still needs its row)."""
+
+    pair: np.ndarray  # pair index of each entry
+    step: np.ndarray  # block of each entry
+    group: np.ndarray  # its (cell, block): cell · K + block
+    seats: np.ndarray  # the block's seats
+    placed: np.ndarray  # whether the entry has a block variable
+    sequence: np.ndarray  # the entries in each block's order (members first, then the key)
+    previous: np.ndarray  # the variable entry just ahead in its block's order, -1 for none
+
+
+def _block_rows(instance: Instance, j: np.ndarray, s: np.ndarray, key: np.ndarray, x: np.ndarray) -> _BlockRows:
+    blocks = slot_blocks(instance)
+    n_pairs, n_steps = len(s), blocks.capacity.shape[1]
+    cell = j * instance.capacity.shape[1] + instance.grade[s]
+    member = memberships(instance, s, j)
+    is_member = np.ones((n_pairs, n_steps), bool)
+    if len(member):
+        for k in range(n_steps):
+            r = blocks.reserve[j, k]
+            is_member[:, k] = np.where(r >= 0, member[np.maximum(r, 0), np.arange(n_pairs)], True)
+    cap = blocks.capacity[cell]  # (n_pairs, K)
+    may_sit = (is_member if instance.reserve_hold else np.ones_like(is_member)) & (cap > 0)
+    pair, step = np.nonzero(may_sit)
+    placed = x[pair] >= 0
+    group = cell[pair] * n_steps + step
+    sequence = np.lexsort((key[pair], ~is_member[pair, step], group))
+    # The last entry with a variable strictly ahead of each entry in its group.
+    n = len(pair)
+    ordered_group = group[sequence]
+    start = np.ones(n, bool)
+    start[1:] = ordered_group[1:] != ordered_group[:-1]
+    with_var = np.where(placed[sequence], np.arange(n), -1)
+    last_var = np.maximum.accumulate(np.where(start, np.maximum(with_var, -1), with_var))
+    # restart at each group: positions before the group's first variable have none
+    group_start = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    last_var = np.where(last_var >= group_start, last_var, -1)
+    ahead = np.full(n, -1, np.int64)
+    ahead[1:] = np.where(start[1:], -1, last_var[:-1])
+    previous = np.full(n, -1, np.int64)
+    previous[sequence] = np.where(ahead >= 0, sequence[np.maximum(ahead, 0)], -1)
+    return _BlockRows(pair, step, group, cap[pair, step], placed, sequence, previous)
+
+
 def _stability_rows(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
     """The block comb rows (see the module's docstring)."""
     pairs = listed_pairs(instance, config)
     keep = pairs.seats > 0
     s, j, pos, key = pairs.student[keep], pairs.school[keep], pairs.position[keep], pairs.key[keep]
-    n_pairs = len(s)
-    if not n_pairs:
+    if not len(s):
         return
-    blocks = slot_blocks(instance)
-    n_grades = instance.capacity.shape[1]
-    cell = j * n_grades + instance.grade[s]
-    member = memberships(instance, s, j)
     x = _pair_vars(instance, seats, s, j)
-    n_steps = blocks.capacity.shape[1]
-    # Which blocks each pair may sit in, and its place in each block's order.
-    reserve = blocks.reserve[j]  # (n_pairs, K)
-    is_member = np.ones((n_pairs, n_steps), bool)
-    for k in range(n_steps):
-        r = reserve[:, k]
-        if len(member):
-            is_member[:, k] = np.where(r >= 0, member[np.maximum(r, 0), np.arange(n_pairs)], True)
-    cap = blocks.capacity[cell]  # (n_pairs, K)
-    may_sit = (is_member if instance.reserve_hold else np.ones_like(is_member)) & (cap > 0) & (x >= 0)[:, None]
-    pair_of, step_of = np.nonzero(may_sit)
-    n_y = len(pair_of)
+    entries = _block_rows(instance, j, s, key, x)
     ids, sids = instance.student_ids, instance.school_ids
-    label = lambda i: f"student={ids[s[pair_of[i]]]},school={sids[j[pair_of[i]]]},block={step_of[i]}"  # noqa: E731
-    y = model.add_variables("reserve_block", n_y, 0, 1, label)
-    _block_assignment_rows(model, x, pair_of, step_of, y, n_pairs, cell, cap, label)
-    # Running sums down each block's order: members first (the others after, under revert), then the key.
-    outsider = ~is_member[pair_of, step_of]
-    group = cell[pair_of] * n_steps + step_of
-    sequence = np.lexsort((key[pair_of], outsider, group))
-    same = np.zeros(n_y, bool)
-    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
-    previous = np.full(n_y, -1, np.int64)
-    previous[sequence[1:][same[1:]]] = sequence[:-1][same[1:]]
-    total = model.add_variables("reserve_block_through", n_y, 0, cap[pair_of, step_of], label)
-    chain_rows = np.concatenate([np.arange(n_y), np.flatnonzero(previous >= 0), np.arange(n_y)])
-    chain_cols = np.concatenate([total + np.arange(n_y), total + previous[previous >= 0], y + np.arange(n_y)])
-    chain_coefs = np.concatenate([np.ones(n_y), -np.ones(int((previous >= 0).sum())), -np.ones(n_y)]).astype(np.int64)
+    pair, step = entries.pair, entries.step
+    label = lambda i: f"student={ids[s[pair[i]]]},school={sids[j[pair[i]]]},block={step[i]}"  # noqa: E731
+    # Variables (block seat y, running sum) for the entries with a placement variable only.
+    with_var = np.flatnonzero(entries.placed)
+    var_of = np.full(len(pair), -1, np.int64)
+    y = model.add_variables("reserve_block", len(with_var), 0, 1, lambda v: label(int(with_var[v])))
+    var_of[with_var] = np.arange(len(with_var))
+    _block_assignment_rows(model, x, pair[with_var], y, entries.group[with_var], entries.seats[with_var])
+    total = _block_running_sums(model, entries, with_var, var_of, y, label)
+    _comb_rows(model, instance, seats, entries, (s, pos), (y, total, var_of), label)
+    model.derived.insert(
+        0, (y + np.arange(len(with_var)), _block_values(instance, config, s, j, x, pair[with_var], step[with_var]))
+    )
+
+
+def _block_running_sums(
+    model: Formulation, entries: _BlockRows, with_var: np.ndarray, var_of: np.ndarray, y: int, label: Labeller
+) -> int:
+    """through[e] = through[the variable entry ahead of e] + y[e], down each block's order."""
+    n_y = len(with_var)
+    previous = entries.previous[with_var]
+    total = model.add_variables(
+        "reserve_block_through", n_y, 0, entries.seats[with_var], lambda v: label(int(with_var[v]))
+    )
+    has = np.flatnonzero(previous >= 0)
+    rows = np.concatenate([np.arange(n_y), has, np.arange(n_y)])
+    cols = np.concatenate([total + np.arange(n_y), total + var_of[previous[has]], y + np.arange(n_y)])
+    coefs = np.concatenate([np.ones(n_y), -np.ones(len(has)), -np.ones(n_y)]).astype(np.int64)
     model.add_rows(
         rows_from_triplets(
-            "reserve_block_chain", Role.RUNNING_SUM, n_y, chain_rows, chain_cols, chain_coefs, 0, 0, label
+            "reserve_block_chain", Role.RUNNING_SUM, n_y, rows, cols, coefs, 0, 0, lambda v: label(int(with_var[v]))
         )
     )
+    # The variable entries in their blocks' order, and where each block's run of them starts.
+    in_order = var_of[entries.sequence]
+    sequence = in_order[in_order >= 0]
+    same = np.zeros(n_y, bool)
+    if n_y:
+        group = entries.group[with_var][sequence]
+        same[1:] = group[1:] == group[:-1]
     model.derived.append((total + np.arange(n_y), _running(y, sequence, same, n_y)))
-    # The comb rows: ahead (the previous running sum) + cap·(atleast_before + Σ_{b' ≤ b} y) ≥ cap.
-    c = cap[pair_of, step_of]
-    better_row, better_var = _better_options(instance, seats, s, pos)
+    return total
+
+
+def _comb_rows(
+    model: Formulation,
+    instance: Instance,
+    seats: Seats,
+    entries: _BlockRows,
+    student_side: tuple[np.ndarray, np.ndarray],
+    variables: tuple[int, int, np.ndarray],
+    label: Labeller,
+) -> None:
+    """ahead (the running sum just ahead) + cap·(atleast_before + Σ_{b' ≤ b} y) ≥ cap, one row per entry."""
+    s, pos = student_side
+    y, total, var_of = variables
+    pair, step, c = entries.pair, entries.step, entries.seats
+    n_rows, n_pairs = len(pair), len(s)
     rows, cols, coefs = [], [], []
-    has_prev = np.flatnonzero(previous >= 0)
+    has_prev = np.flatnonzero(entries.previous >= 0)
     rows.append(has_prev)
-    cols.append(total + previous[has_prev])
+    cols.append(total + var_of[entries.previous[has_prev]])
     coefs.append(np.ones(len(has_prev), np.int64))
-    # atleast_before of the pair, on every one of its block rows
-    by_pair = np.argsort(pair_of, kind="stable")
-    first_y = np.searchsorted(pair_of[by_pair], np.arange(n_pairs + 1))
-    n_of_pair = np.diff(first_y)
-    rep = np.repeat(np.arange(len(better_row)), n_of_pair[better_row])
-    offs = np.arange(len(rep)) - np.repeat(
-        np.cumsum(n_of_pair[better_row]) - n_of_pair[better_row], n_of_pair[better_row]
-    )
-    y_rows = by_pair[first_y[better_row[rep]] + offs]
-    rows.append(y_rows)
-    cols.append(better_var[rep])
-    coefs.append(c[y_rows])
-    # its own blocks up to this one
-    y_of = _y_of(pair_of, step_of, n_pairs, n_steps)
-    for k in range(n_steps):
-        own = np.flatnonzero(step_of == k)
-        for later in range(k, n_steps):
-            target = y_of[pair_of[own], later]
-            ok = target >= 0
-            rows.append(target[ok])
-            cols.append(y + own[ok])
-            coefs.append(c[target[ok]])
+    # atleast_before of the pair, on every one of its rows
+    better_row, better_var = _better_options(instance, seats, s, pos)
+    by_pair = np.argsort(pair, kind="stable")
+    first = np.searchsorted(pair[by_pair], np.arange(n_pairs + 1))
+    count = np.diff(first)[better_row]
+    repeat = np.repeat(np.arange(len(better_row)), count)
+    offset = np.arange(len(repeat)) - np.repeat(np.cumsum(count) - count, count)
+    target = by_pair[first[better_row[repeat]] + offset]
+    rows.append(target)
+    cols.append(better_var[repeat])
+    coefs.append(c[target])
+    # the pair's own block variables up to this block
+    n_steps = int(step.max()) + 1
+    row_of = _y_of(pair, step, n_pairs, n_steps)
+    own = np.flatnonzero(var_of >= 0)
+    for later in range(n_steps):
+        at = row_of[pair[own], later]
+        ok = (at >= 0) & (step[own] <= later)
+        rows.append(at[ok])
+        cols.append(y + var_of[own[ok]])
+        coefs.append(c[at[ok]])
     model.add_rows(
         rows_from_triplets(
             "reserve_no_justified_envy",
             Role.COMB,
-            n_y,
+            n_rows,
             np.concatenate(rows),
             np.concatenate(cols),
             np.concatenate(coefs),
@@ -452,7 +517,6 @@ def _stability_rows(instance: Instance, config: Config, model: Formulation, seat
             label,
         )
     )
-    model.derived.insert(0, (y + np.arange(n_y), _block_values(instance, config, s, j, x, pair_of, step_of)))
 
 
 def _y_of(pair_of: np.ndarray, step_of: np.ndarray, n_pairs: int, n_steps: int) -> np.ndarray:
@@ -463,38 +527,28 @@ def _y_of(pair_of: np.ndarray, step_of: np.ndarray, n_pairs: int, n_steps: int) 
 
 
 def _block_assignment_rows(
-    model: Formulation,
-    x: np.ndarray,
-    pair_of: np.ndarray,
-    step_of: np.ndarray,
-    y: int,
-    n_pairs: int,
-    cell: np.ndarray,
-    cap: np.ndarray,
-    label: Any,
+    model: Formulation, x: np.ndarray, pair: np.ndarray, y: int, group: np.ndarray, seats: np.ndarray
 ) -> None:
     """x[e] = Σ_b y[e, b] (a placement sits in one block), and each block's seats."""
     with_x = np.flatnonzero(x >= 0)
-    rows = np.concatenate([with_x, pair_of])
-    cols = np.concatenate([x[with_x], y + np.arange(len(pair_of))])
-    coefs = np.concatenate([np.ones(len(with_x), np.int64), -np.ones(len(pair_of), np.int64)])
+    n_y = len(pair)
+    rows = np.concatenate([with_x, pair])
+    cols = np.concatenate([x[with_x], y + np.arange(n_y)])
+    coefs = np.concatenate([np.ones(len(with_x), np.int64), -np.ones(n_y, np.int64)])
     model.add_rows(
-        rows_from_triplets("reserve_block_placed", Role.SIDE, n_pairs, rows, cols, coefs, 0, 0, lambda e: f"pair={e}")
+        rows_from_triplets("reserve_block_placed", Role.SIDE, len(x), rows, cols, coefs, 0, 0, lambda e: f"pair={e}")
     )
-    group = cell[pair_of] * cap.shape[1] + step_of
     groups, row = np.unique(group, return_inverse=True)
-    n_steps = cap.shape[1]
-    first_pair = np.zeros(len(groups), np.int64)
-    first_pair[row] = pair_of
-    bound = cap[first_pair, groups % n_steps]
+    bound = np.zeros(len(groups), np.int64)
+    bound[row] = seats
     model.add_rows(
         rows_from_triplets(
             "reserve_block_seats",
             Role.SIDE,
             len(groups),
             row,
-            y + np.arange(len(pair_of)),
-            np.ones(len(pair_of), np.int64),
+            y + np.arange(n_y),
+            np.ones(n_y, np.int64),
             -np.inf,
             bound.astype(float),
             lambda g: f"block={groups[g]}",
