@@ -692,6 +692,13 @@ def _reserve_conflicts(check: Checker, data: DataFiles | None, mechanism: str, s
             "expected stability.mode off or hard with data.reserves (blocking pairs under reserves are a hard "
             "rule only), got soft",
         )
+    reserves = sections.get("reserves")
+    if getattr(reserves, "unfilled", "revert") == "hold" and data.compacts is not None and mechanism == "optimize":
+        check.problem(
+            ("reserves", "unfilled"),
+            "expected reserves.unfilled revert with data.compacts in the optimiser (held seats and compacts' "
+            "set-aside seats are not combined), got hold",
+        )
     if mode == "hard" and data.compacts is not None and mechanism == "optimize":
         check.problem(
             ("data", "reserves"),

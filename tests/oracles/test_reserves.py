@@ -135,6 +135,22 @@ class Market:
                     found.append((s, j))
         return found
 
+    def members_first(self, assignment: dict[str, str | None]) -> bool:
+        """No member who lists a school above its placement is left out while the school's reserve
+        holds fewer members than its seats."""
+        for j, reserve, seats in self.reserves:
+            members_at = sum(1 for t in self.students if assignment[t] == j and self.member(reserve, t, j))
+            if members_at >= seats:
+                continue
+            for m in self.students:
+                options = self.eligible_list(m)
+                if j not in options or not self.member(reserve, m, j) or assignment[m] == j:
+                    continue
+                here = assignment[m]
+                if here is None or here not in options or options.index(j) < options.index(here):
+                    return False
+        return True
+
     def accepted(self, assignment: dict[str, str | None]) -> bool:
         """Every school's choice from its own students keeps them all (hold may refuse some)."""
         for j in self.schools:
@@ -605,3 +621,49 @@ def test_stable_with_reserves_when_another_rule_closes_options(seed: int, tmp_pa
         assert result.status == "infeasible", result.status
         return
     audit(config, tmp_path / "run")
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_brute_force_reserves_without_stability(seed: int, tmp_path: Path) -> None:
+    """Stability off: the optimiser's plan is the least Σ (position − 1) + 100·unplaced over every
+    assignment the schools' choices accept (hold) with members first — both precedences, revert and
+    hold, several reserves."""
+    market = random_market(random.Random(6000 + seed), students=(2, 6), schools=(1, 3))
+    best = None
+    for assignment in every_assignment(market):
+        if not market.accepted(assignment) or not market.members_first(assignment):
+            continue
+        cost = sum(100 if j is None else market.prefs[s].index(j) for s, j in assignment.items())
+        if best is None or cost < best[0]:
+            best = (cost, assignment)
+    assert best is not None  # DA's matching is one
+    result = solve(market.write(tmp_path, mechanism="optimize"))
+    assert result.status == "optimal", result.status
+    got = placements(result)
+    assert market.accepted(got) and market.members_first(got), (got, market)
+    assert result.evaluation is not None
+    assert sum(result.evaluation.terms.values()) == 100 * best[0], (got, best, market)
+
+
+def test_hold_open_first_turns_away_a_student_the_open_seats_do_not_take(tmp_path: Path) -> None:
+    """2 seats, 1 held for low, open seats first: A (low, ranked first) takes the open seat, the held
+    seat stays for low students, so B (not low) cannot be placed — the optimiser must not place B."""
+    market = Market(
+        students=["A", "B"],
+        schools={"J": 2},
+        prefs={"A": ["J"], "B": ["J"]},
+        priority={("A", "J"): 2, ("B", "J"): 1},
+        reserves=[("J", "low", 1)],
+        low={"A"},
+        precedence="open_first",
+        unfilled="hold",
+    )
+    got = placements(solve(market.write(tmp_path, mechanism="optimize")))
+    assert got == {"A": "J", "B": None}
+
+
+def test_a_market_where_nobody_may_sit_anywhere(tmp_path: Path) -> None:
+    """One seat, all of it held for low, nobody low: stability hard with hold has no block to write."""
+    market = Market(students=["A"], schools={"J": 1}, prefs={"A": ["J"]}, reserves=[("J", "low", 1)], unfilled="hold")
+    result = solve(market.write(tmp_path, mechanism="optimize", stability="hard"))
+    assert result.status == "optimal" and placements(result) == {"A": None}

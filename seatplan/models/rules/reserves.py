@@ -20,12 +20,11 @@ compact[c(s)] its compact's variable; `r` a reserve's seats at j in s's grade):
   members first (always):  r·(atleast_before[e] + x[e] + compact[c(s)]) + filled[j, g, R] ≥ r
       for every member s of R who lists j; filled[j, g, R] = members of R placed at (j, g) — a
       reserved seat goes to a non-member only while no member who wants it is left out.
-  hold (each subset T of the cell's reserves, Hall's condition for seating the students):
-      Σ x of the regular students of the cell who belong to no reserve outside T
-          + compact seats at the cell ≤ seats − Σ_{R ∉ T} r.
-      With one reserve: non-members ≤ seats − r. (Exact for the greedy choice with one reserve,
-      or reserves nobody belongs to twice; with overlapping memberships Hall's condition is what
-      "a seat for each" means, and the slot-by-slot choice can be stricter.)
+  hold: the school's choice seats every student placed there. With y[e, b] placing pair e in block
+      b (x[e] = Σ_b y[e, b], Σ y ≤ the block's seats), for every placed pair and every block b it may
+      sit in: ahead_b[e] + cap_b·(Σ_{b' ≤ b} y[e, b'] − x[e]) ≥ 0 — a student seated in a later
+      block finds b full with students b ranks above it, which is exactly the slot-by-slot choice
+      (with several reserves and any precedence). Compacts with `hold` are refused in the optimiser.
   stability hard: the comb rows of Baïou & Balinski (2000), written per block (in the spirit of
       Ágoston, Biró & McBride 2016 for choice functions): y[e, b] places e in block b,
       x[e] = Σ_b y[e, b], Σ_{e at the cell} y[e, b] ≤ seats of b, and for every pair e and block b
@@ -41,7 +40,6 @@ compact[c(s)] its compact's variable; `r` a reserve's seats at j in s's grade):
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from itertools import combinations
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -148,10 +146,8 @@ class Reserves(Rule):
     def build(self, build: Build) -> None:
         instance, config, model, seats = build.instance, build.config, build.formulation, build.seats
         _members_first_rows(instance, model, seats)
-        if instance.reserve_hold:
-            _hold_rows(instance, model, seats)
-        if config.stability.mode == "hard":
-            _stability_rows(instance, config, model, seats)
+        if instance.reserve_hold or config.stability.mode == "hard":
+            _block_rows_of(instance, config, model, seats, stable=config.stability.mode == "hard")
 
     def measure(self, outcome: Outcome) -> Measures:
         """Reserved seats, and how many of them members fill: per school, grade and reserve, the
@@ -310,58 +306,6 @@ def _filled_rows(
     )
 
 
-def _hold_rows(instance: Instance, model: Formulation, seats: Seats) -> None:
-    """Hall's condition per cell and subset T of its reserves: regular students belonging to no
-    reserve outside T, plus compact seats, ≤ seats − Σ_{R ∉ T} r."""
-    n_grades = instance.capacity.shape[1]
-    n_reserves = len(instance.reserve_names)
-    cell = seats.school * n_grades + instance.grade[seats.student]
-    member = memberships(instance, seats.student, seats.school)
-    held = instance.reserve_seats.reshape(-1, n_reserves)
-    capacity = instance.capacity.reshape(-1)
-    sids = instance.school_ids
-    rows, cols, upper, labels = [], [], [], []
-    count = 0
-    for size in range(n_reserves):
-        for inside in combinations(range(n_reserves), size):
-            outside = [r for r in range(n_reserves) if r not in inside]
-            bound = capacity - held[:, outside].sum(axis=1)
-            binding = held[:, outside].sum(axis=1) > 0
-            # Compact seats always count: they take a seat whoever the members are.
-            fits = seats.is_option.copy()
-            for r in outside:
-                fits &= ~member[r]
-            fits |= ~seats.is_option
-            use = fits & binding[cell]
-            cells = np.flatnonzero(binding)
-            index = np.full(len(capacity), -1, np.int64)
-            index[cells] = count + np.arange(len(cells))
-            rows.append(index[cell[use]])
-            cols.append(seats.var[use])
-            upper.append(bound[cells])
-            labels += [
-                f"school={sids[c // n_grades]},outside={'+'.join(instance.reserve_names[r] for r in outside)}"
-                for c in cells
-            ]
-            count += len(cells)
-    if not count:
-        return
-    row = np.concatenate(rows)
-    model.add_rows(
-        rows_from_triplets(
-            "reserve_held",
-            Role.SIDE,
-            count,
-            row,
-            np.concatenate(cols),
-            np.ones(len(row), np.int64),
-            -np.inf,
-            np.concatenate(upper).astype(float),
-            lambda r: labels[r],
-        )
-    )
-
-
 @dataclass(frozen=True)
 class _BlockRows:
     """The (pair, block) entries of the stability rows: one row for every listed pair and every block
@@ -377,7 +321,11 @@ class _BlockRows:
     previous: np.ndarray  # the variable entry just ahead in its block's order, -1 for none
 
 
-def _block_rows(instance: Instance, j: np.ndarray, s: np.ndarray, key: np.ndarray, x: np.ndarray) -> _BlockRows:
+def _block_rows(
+    instance: Instance, j: np.ndarray, s: np.ndarray, key: np.ndarray, x: np.ndarray, stable: bool
+) -> _BlockRows:
+    """Every (pair, block) entry the rows need: under stability every block a pair's student may sit
+    in; otherwise (hold) only those of pairs the model can place."""
     blocks = slot_blocks(instance)
     n_pairs, n_steps = len(s), blocks.capacity.shape[1]
     cell = j * instance.capacity.shape[1] + instance.grade[s]
@@ -389,6 +337,8 @@ def _block_rows(instance: Instance, j: np.ndarray, s: np.ndarray, key: np.ndarra
             is_member[:, k] = np.where(r >= 0, member[np.maximum(r, 0), np.arange(n_pairs)], True)
     cap = blocks.capacity[cell]  # (n_pairs, K)
     may_sit = (is_member if instance.reserve_hold else np.ones_like(is_member)) & (cap > 0)
+    if not stable:
+        may_sit &= (x >= 0)[:, None]
     pair, step = np.nonzero(may_sit)
     placed = x[pair] >= 0
     group = cell[pair] * n_steps + step
@@ -399,7 +349,7 @@ def _block_rows(instance: Instance, j: np.ndarray, s: np.ndarray, key: np.ndarra
     start = np.ones(n, bool)
     start[1:] = ordered_group[1:] != ordered_group[:-1]
     with_var = np.where(placed[sequence], np.arange(n), -1)
-    last_var = np.maximum.accumulate(np.where(start, np.maximum(with_var, -1), with_var))
+    last_var = np.maximum.accumulate(with_var)
     # restart at each group: positions before the group's first variable have none
     group_start = np.maximum.accumulate(np.where(start, np.arange(n), 0))
     last_var = np.where(last_var >= group_start, last_var, -1)
@@ -410,15 +360,20 @@ def _block_rows(instance: Instance, j: np.ndarray, s: np.ndarray, key: np.ndarra
     return _BlockRows(pair, step, group, cap[pair, step], placed, sequence, previous)
 
 
-def _stability_rows(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
-    """The block comb rows (see the module's docstring)."""
+def _block_rows_of(instance: Instance, config: Config, model: Formulation, seats: Seats, stable: bool) -> None:
+    """The blocks' variables and comb rows (see the module's docstring): for every student placed
+    (`hold`: the school's choice seats them all), and under stability for every applicant too."""
     pairs = listed_pairs(instance, config)
     keep = pairs.seats > 0
     s, j, pos, key = pairs.student[keep], pairs.school[keep], pairs.position[keep], pairs.key[keep]
     if not len(s):
         return
     x = _pair_vars(instance, seats, s, j)
-    entries = _block_rows(instance, j, s, key, x)
+    entries = _block_rows(instance, j, s, key, x, stable)
+    if not len(entries.pair):
+        # No block any listed student may sit in: nobody is placed through a list at these cells.
+        _block_assignment_rows(model, x, entries.pair, 0, entries.group, entries.seats)
+        return
     ids, sids = instance.student_ids, instance.school_ids
     pair, step = entries.pair, entries.step
     label = lambda i: f"student={ids[s[pair[i]]]},school={sids[j[pair[i]]]},block={step[i]}"  # noqa: E731
@@ -429,7 +384,7 @@ def _stability_rows(instance: Instance, config: Config, model: Formulation, seat
     var_of[with_var] = np.arange(len(with_var))
     _block_assignment_rows(model, x, pair[with_var], y, entries.group[with_var], entries.seats[with_var])
     total = _block_running_sums(model, entries, with_var, var_of, y, label)
-    _comb_rows(model, instance, seats, entries, (s, pos), (y, total, var_of), label)
+    _comb_rows(model, instance, seats, entries, (s, pos, x), (y, total, var_of), label, stable)
     model.derived.insert(
         0, (y + np.arange(len(with_var)), _block_values(instance, config, s, j, x, pair[with_var], step[with_var]))
     )
@@ -469,12 +424,14 @@ def _comb_rows(
     instance: Instance,
     seats: Seats,
     entries: _BlockRows,
-    student_side: tuple[np.ndarray, np.ndarray],
+    student_side: tuple[np.ndarray, np.ndarray, np.ndarray],
     variables: tuple[int, int, np.ndarray],
     label: Labeller,
+    stable: bool,
 ) -> None:
-    """ahead (the running sum just ahead) + cap·(atleast_before + Σ_{b' ≤ b} y) ≥ cap, one row per entry."""
-    s, pos = student_side
+    """One row per entry: ahead (the running sum just ahead) + cap·(atleast_before + Σ_{b' ≤ b} y) ≥ cap
+    under stability; without it (hold: only the students placed), ahead + cap·(Σ_{b' ≤ b} y − x) ≥ 0."""
+    s, pos, x = student_side
     y, total, var_of = variables
     pair, step, c = entries.pair, entries.step, entries.seats
     n_rows, n_pairs = len(pair), len(s)
@@ -483,17 +440,23 @@ def _comb_rows(
     rows.append(has_prev)
     cols.append(total + var_of[entries.previous[has_prev]])
     coefs.append(np.ones(len(has_prev), np.int64))
-    # atleast_before of the pair, on every one of its rows
-    better_row, better_var = _better_options(instance, seats, s, pos)
-    by_pair = np.argsort(pair, kind="stable")
-    first = np.searchsorted(pair[by_pair], np.arange(n_pairs + 1))
-    count = np.diff(first)[better_row]
-    repeat = np.repeat(np.arange(len(better_row)), count)
-    offset = np.arange(len(repeat)) - np.repeat(np.cumsum(count) - count, count)
-    target = by_pair[first[better_row[repeat]] + offset]
-    rows.append(target)
-    cols.append(better_var[repeat])
-    coefs.append(c[target])
+    if stable:
+        # atleast_before of the pair, on every one of its rows
+        better_row, better_var = _better_options(instance, seats, s, pos)
+        by_pair = np.argsort(pair, kind="stable")
+        first = np.searchsorted(pair[by_pair], np.arange(n_pairs + 1))
+        count = np.diff(first)[better_row]
+        repeat = np.repeat(np.arange(len(better_row)), count)
+        offset = np.arange(len(repeat)) - np.repeat(np.cumsum(count) - count, count)
+        target = by_pair[first[better_row[repeat]] + offset]
+        rows.append(target)
+        cols.append(better_var[repeat])
+        coefs.append(c[target])
+    else:
+        # − cap·x: the row binds only for a student placed at the school
+        rows.append(np.arange(n_rows))
+        cols.append(x[pair])
+        coefs.append(-c)
     # the pair's own block variables up to this block
     n_steps = int(step.max()) + 1
     row_of = _y_of(pair, step, n_pairs, n_steps)
@@ -506,13 +469,13 @@ def _comb_rows(
         coefs.append(c[at[ok]])
     model.add_rows(
         rows_from_triplets(
-            "reserve_no_justified_envy",
+            "reserve_no_justified_envy" if stable else "reserve_seated_in_order",
             Role.COMB,
             n_rows,
             np.concatenate(rows),
             np.concatenate(cols),
             np.concatenate(coefs),
-            c.astype(float),
+            c.astype(float) if stable else 0.0,
             np.inf,
             label,
         )
