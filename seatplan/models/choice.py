@@ -195,20 +195,33 @@ def per_school_numbers(
     at = np.minimum(np.searchsorted(keys[order], wanted), max(len(keys) - 1, 0))
     found = (keys[order][at] == wanted) if len(keys) else np.zeros(len(wanted), bool)
     if not found.all():
-        missing = np.flatnonzero(~found)
-        first = missing[0]
-        where = f"{pref_table.file}" if pref_table is not None else "preferences"
-        problems.append(
-            Problem(
-                table.file,
-                None,
-                f"expected a lottery number for every school a student lists (lottery.kind per_school), got "
-                f"none for {len(missing):,} pair(s) of {where}, the first: student '{ids[0][student[first]]}' "
-                f"at '{ids[1][school[first]]}'",
-            )
-        )
+        _report_missing_numbers(pref_table, student[~found], school[~found], ids, table.file, problems)
         return None
     return numbers[given][order][at]
+
+
+def _report_missing_numbers(
+    preferences: Table | None,
+    student: np.ndarray,
+    school: np.ndarray,
+    ids: tuple[np.ndarray, np.ndarray],
+    priorities_file: str,
+    problems: list[Problem],
+) -> None:
+    """One line per listed pair without a per-school number, at its preferences.csv line."""
+    if preferences is None:
+        return
+    n_schools = len(ids[1])
+    row_student = pd.Index(ids[0]).get_indexer(pd.Index(preferences.frame["student_id"].to_numpy()))
+    row_school = pd.Index(ids[1]).get_indexer(pd.Index(preferences.frame["school_id"].to_numpy()))
+    missing = np.isin(row_student * n_schools + row_school, student * n_schools + school)
+    missing &= (row_student >= 0) & (row_school >= 0)
+    messages = [
+        f"expected a lottery number for student '{s}' at '{j}' in {priorities_file}'s lottery column "
+        f"(lottery.kind per_school), got none"
+        for s, j in zip(preferences.frame["student_id"], preferences.frame["school_id"], strict=True)
+    ]
+    report_rows(preferences, missing, np.array(messages, dtype=object), problems)
 
 
 # ---- reserves ------------------------------------------------------------------------------------

@@ -851,7 +851,7 @@ def _read_priorities(
         report_rows(table, repeated, np.array(messages, dtype=object), problems)
     known = (p_student >= 0) & (p_school >= 0) & ~repeated
     use = known & good
-    eligible = parse_booleans(table, "eligible", problems) if table.has("eligible") else np.ones(len(table), np.int8)
+    eligible = _eligible_column(table, problems) if table.has("eligible") else np.ones(len(table), np.int8)
     ineligible = known & (eligible == 0)
     out |= {
         "priority_student": p_student[use].astype(np.int64),
@@ -862,6 +862,17 @@ def _read_priorities(
         "_ineligible_lines": table.lines()[ineligible].astype(np.int64),
     }
     return out
+
+
+def _eligible_column(table: Table, problems: list[Problem]) -> np.ndarray:
+    """priorities.csv's `eligible`: true or false (any case), empty for true; 1 or 0 per row."""
+    text = table.frame["eligible"].str.lower().to_numpy()
+    bad = ~np.isin(text, ["true", "false", ""])
+    if bad.any():
+        raw = table.frame["eligible"].to_numpy()
+        messages = np.array([f'expected eligible to be true or false, got "{v}"' for v in raw], dtype=object)
+        report_rows(table, bad, messages, problems)
+    return np.where(text == "false", 0, 1).astype(np.int8)
 
 
 def _check_compact_eligibility(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -223,10 +224,11 @@ class Instance:
         """A student's lottery number (at `school`, with one lottery per school) as a plain number
         (a whole number when it is one)."""
         numbers, at = self.lottery_number, student
-        if len(self.pair_lottery_key) and school is not None:
-            found = np.flatnonzero(self.pair_lottery_key == student * self.n_schools + school)
-            if len(found) and len(self.pair_lottery_number):
-                numbers, at = self.pair_lottery_number, int(found[0])
+        if len(self.pair_lottery_key) and len(self.pair_lottery_number) and school is not None:
+            wanted = student * self.n_schools + school
+            found = int(np.searchsorted(self.pair_lottery_key, wanted))
+            if found < len(self.pair_lottery_key) and self.pair_lottery_key[found] == wanted:
+                numbers, at = self.pair_lottery_number, found
         if not len(numbers):
             return int(self.lottery_rank[student]) + 1
         value = numbers[at]
@@ -239,9 +241,18 @@ class Instance:
         one lottery (or one per family), among those who list the school with one per school."""
         if not len(self.pair_lottery_key):
             return int(self.lottery_rank[student]) + 1, self.n_students
-        at_school = (self.pair_lottery_key % self.n_schools) == school
+        start, ranks = self._lottery_by_school
+        within = ranks[start[school] : start[school + 1]]
         mine = self.lottery_place(np.array([student]), np.array([school]))[0]
-        return int((self.pair_lottery_rank[at_school] < mine).sum()) + 1, int(at_school.sum())
+        return int(np.searchsorted(within, mine)) + 1, len(within)
+
+    @cached_property
+    def _lottery_by_school(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start of each school, the listed pairs' lottery places sorted by school then place)."""
+        school = self.pair_lottery_key % self.n_schools
+        order = np.lexsort((self.pair_lottery_rank, school))
+        start = np.searchsorted(school[order], np.arange(self.n_schools + 1))
+        return start, self.pair_lottery_rank[order]
 
     def student_index(self) -> dict[str, int]:
         return {sid: i for i, sid in enumerate(self.student_ids)}

@@ -522,7 +522,9 @@ def test_lotteries_from_the_files(tmp_path: Path) -> None:
     assert placements(solve(config)) == {"A": "J2", "B": "J1"}
     (tmp_path / "per_school" / "priorities.csv").write_text("student_id,school_id,priority,lottery\nA,J1,0,5\n")
     result = CliRunner().invoke(main, ["solve", str(config), "--out", str(tmp_path / "run"), "--quiet"])
-    assert result.exit_code == 2 and "expected a lottery number for every school a student lists" in result.output
+    assert result.exit_code == 2, result.output
+    assert "preferences.csv:3: expected a lottery number for student 'A' at 'J2'" in result.output, result.output
+    assert "preferences.csv:4: expected a lottery number for student 'B' at 'J1'" in result.output, result.output
 
     siblings = Market(
         students=["A", "B", "C"], schools={"J": 2}, prefs={s: ["J"] for s in "ABC"}, family={"A": "F", "C": "F"}

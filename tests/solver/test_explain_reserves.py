@@ -66,3 +66,38 @@ def test_compare_shows_reserved_seats_filled_by_members(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.startswith("reserved seats filled by members"))
     assert row.split(",")[1:] == ["2/2", "1/2"], row
+
+
+def test_explain_all_says_what_explain_says(tmp_path: Path) -> None:
+    """explain --all (vectorised) gives each family the same reasons as explain for one student:
+    blocks of seats with reserves, the school's own lottery number with per_school, and eligibility."""
+    import pandas as pd
+
+    folder = run(walk_zone("open_first").write(tmp_path / "data"), tmp_path / "run")
+    out = tmp_path / "all.csv"
+    result = CliRunner().invoke(main, ["explain", str(folder), "--all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False)
+    for student in ("D", "F"):  # D ranks above the last admitted (E), F below everyone
+        row = rows[rows.student_id == student]
+        assert len(row) == 1 and row.text.iloc[0] in explain(folder, student), (row.text.iloc[0], student)
+
+    market = Market(
+        students=["A", "B", "C"],
+        schools={"J1": 1, "J2": 1},
+        prefs={"A": ["J1", "J2"], "B": ["J1", "J2"], "C": ["J2", "J1"]},
+        ineligible={("C", "J2")},
+        lottery_kind="per_school",
+        seed=4,
+    )
+    folder = run(market.write(tmp_path / "data2"), tmp_path / "run2")
+    out = tmp_path / "all2.csv"
+    result = CliRunner().invoke(main, ["explain", str(folder), "--all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False)
+    for student in ("A", "B", "C"):
+        single = explain(folder, student)
+        for text in rows[(rows.student_id == student) & (rows.reason_school_id != "")].text:
+            assert text in single, (student, text, single)
+    c = rows[(rows.student_id == "C") & (rows.reason_school_id == "J2")]
+    assert len(c) == 1 and "not eligible" in c.text.iloc[0]

@@ -132,7 +132,13 @@ class Reserves(Rule):
     def describe(self, config: Config, instance: Instance) -> list[str]:
         total = int(instance.reserve_seats.sum())
         names = ", ".join(instance.reserve_names)
-        first = "before" if config.reserves.precedence == "reserve_first" else "after"
+        first = (
+            "before"
+            if instance.reserve_first.all()
+            else "after"
+            if not instance.reserve_first.any()
+            else ("before or after (as each school's precedence in reserves.csv says)")
+        )
         unfilled = (
             "a reserved seat no member takes stays empty"
             if instance.reserve_hold

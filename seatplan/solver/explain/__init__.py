@@ -138,22 +138,27 @@ def _all_rows(run: RunFolder) -> list[dict[str, Any]]:
     instance, config = run.instance, run.config
     explainer = Explainer(run, costs=False)
     table = cutoffs(run)
-    student = instance.pref_student()
-    school = instance.pref_school
-    position = instance.pref_position()
+    # Every school each student listed: the ones it is eligible at, and the others where they stood.
+    listed_ineligible = instance.ineligible_position > 0
+    student = np.concatenate([instance.pref_student(), instance.ineligible_student[listed_ineligible]])
+    school = np.concatenate([instance.pref_school, instance.ineligible_school[listed_ineligible]])
+    position = np.concatenate([instance.pref_position(), instance.ineligible_position[listed_ineligible]])
+    eligible = np.arange(len(student)) < len(instance.pref_school)
     placed = run.school >= 0
     own = np.where(placed, run.position, np.iinfo(np.int64).max)
     off_list = placed & (run.position == 0)
     own = np.where(off_list & run.through_compact, np.iinfo(np.int64).max, np.where(off_list, 0, own))
     above = position < own[student]
-    student, school, position = student[above], school[above], position[above]
+    student, school, position, eligible = student[above], school[above], position[above], eligible[above]
     grade = instance.grade[student]
     no_seats = instance.capacity[school, grade] == 0
     compact = run.through_compact[student]
     key = order_key(instance, config, student, school)
     last = table.last[school, grade]
     last_key = order_key(instance, config, np.maximum(last, 0), school)
+    # With reserves each block of seats has its own cutoff: those reasons are the Explainer's own.
     by_cutoff = fills_in_order(run) & table.full[school, grade] & (last >= 0) & (key > last_key)
+    by_cutoff &= eligible & (not instance.has_reserves)
     feeder = config.clusters.feeder_priority
     priority = instance.priority(student, school, feeder)
     last_priority = instance.priority(np.maximum(last, 0), school, feeder)
@@ -168,8 +173,8 @@ def _all_rows(run: RunFolder) -> list[dict[str, Any]]:
             "cost_is_bound": "false",
         }
         if by_cutoff[i] and not no_seats[i] and not compact[i]:
-            cutoff = {"priority": int(last_priority[i]), "lottery": instance.lottery_of(int(last[i]))}
-            mine = {"priority": int(priority[i]), "lottery": instance.lottery_of(s)}
+            cutoff = {"priority": int(last_priority[i]), "lottery": instance.lottery_of(int(last[i]), j)}
+            mine = {"priority": int(priority[i]), "lottery": instance.lottery_of(s, j)}
             reason = explainer.cutoff_reason(s, j, p, cutoff, mine, int(last[i]))
         else:
             reason = explainer.reason(s, j, p, with_costs=False)
