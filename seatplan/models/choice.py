@@ -145,11 +145,12 @@ def check_family_numbers(table: Table, family: np.ndarray, numbers: np.ndarray, 
     differs = (first != numbers) & np.isfinite(numbers)
     if differs.any():
         first_line = table.frame["_line"].groupby(family).transform("first").to_numpy()
+        first_text = table.frame["lottery"].groupby(family).transform("first").to_numpy()
         text = table.frame["lottery"].to_numpy()
         messages = [
-            f"expected the lottery number of this student's family (line {f}: {n:g}) with lottery.kind "
+            f"expected the lottery number of this student's family (line {f}: {n}) with lottery.kind "
             f'family, got "{v}"'
-            for f, n, v in zip(first_line, first, text, strict=True)
+            for f, n, v in zip(first_line, first_text, text, strict=True)
         ]
         report_rows(table, differs, np.array(messages, dtype=object), problems)
     per_family = frame.drop_duplicates("family")
@@ -183,8 +184,10 @@ def per_school_numbers(
         messages = [f'expected lottery to be a number (smaller is better), got "{v}"' for v in text.to_numpy()]
         report_rows(table, bad, np.array(messages, dtype=object), problems)
     given = np.isfinite(numbers) & (p_student >= 0) & (p_school >= 0)
-    at_school = pd.DataFrame({"school": p_school, "number": numbers})
-    repeated = at_school.duplicated(keep="first").to_numpy() & given
+    # Only rows whose pair is known and number good compete (a bad row is reported already).
+    at_school = pd.DataFrame({"school": p_school[given], "number": numbers[given]})
+    repeated = np.zeros(len(numbers), bool)
+    repeated[np.flatnonzero(given)] = at_school.duplicated(keep="first").to_numpy()
     if repeated.any():
         report_rows(table, repeated, "expected a different lottery number for each student at one school", problems)
     n_schools = len(ids[1])
