@@ -24,31 +24,52 @@ from seatplan.models.school_order import choose, order_key
 
 
 def deferred_acceptance(instance: Instance, config: Config) -> Assignment:
-    """The student-optimal stable matching of the lists, the schools' order and the seats."""
+    """The student-optimal stable matching of the lists, the schools' order and the seats.
+
+    Each round only the cells (school and grade) that receive a proposal choose again — the others
+    hold the same students — and, without reserves, a proposal ranked below a full cell's last held
+    student is turned down at once (the cell would keep what it holds): late rounds, with a few
+    proposals, cost a few sorts of a few students, not one of the whole city."""
     n = instance.n_students
     start, schools = instance.pref_start, instance.pref_school
     length = np.diff(start)
-    next_choice = np.zeros(n, dtype=np.int64)
-    held = np.full(n, -1, dtype=np.int64)  # school holding each student
-    held_key = np.zeros(n, dtype=np.int64)
+    n_grades = instance.capacity.shape[1]
     seats = instance.capacity.reshape(-1)
+    next_choice = np.zeros(n, dtype=np.int64)
+    held_cell = np.full(n, -1, dtype=np.int64)  # the cell holding each student
+    held_key = np.zeros(n, dtype=np.int64)
+    count = np.zeros(len(seats), dtype=np.int64)  # students each cell holds
+    worst = np.full(len(seats), -1, dtype=np.int64)  # the key of the last of them
+    by_cutoff = not instance.has_reserves
     free = np.flatnonzero(length > 0)  # students who still propose
     while len(free):
         school = schools[start[free] + next_choice[free]]
+        cell = school * n_grades + instance.grade[free]
         key = order_key(instance, config, free, school)
-        holders = np.flatnonzero(held >= 0)
-        # Everyone a school is considering this round: those it holds, and the new proposals.
+        beats = (count[cell] < seats[cell]) | (key < worst[cell]) if by_cutoff else np.ones(len(free), bool)
+        turned_down = free[~beats]
+        free, school, cell, key = free[beats], school[beats], cell[beats], key[beats]
+        touched = np.zeros(len(seats), dtype=bool)
+        touched[cell] = True
+        holders = np.flatnonzero(held_cell >= 0)
+        holders = holders[touched[held_cell[holders]]]
+        # Everyone a touched cell is considering this round: those it holds, and the new proposals.
         student = np.concatenate([holders, free])
-        at = np.concatenate([held[holders], school])
+        at = np.concatenate([held_cell[holders] // n_grades, school])
         rank_key = np.concatenate([held_key[holders], key])
         keep = _keep(instance, config, student, at, rank_key, seats)
-        kept, rejected = student[keep], student[~keep]
-        held[:] = -1
-        held[kept] = at[keep]
+        kept, dropped = student[keep], student[~keep]
+        held_cell[dropped] = -1
+        held_cell[kept] = at[keep] * n_grades + instance.grade[kept]
         held_key[kept] = rank_key[keep]
-        # The rejected move down their lists; those with schools left propose next round.
+        count[touched] = np.bincount(held_cell[kept], minlength=len(seats))[touched]
+        worst[touched] = -1
+        np.maximum.at(worst, held_cell[kept], rank_key[keep])
+        # The turned down move down their lists; those with schools left propose next round.
+        rejected = np.concatenate([turned_down, dropped])
         next_choice[rejected] += 1
         free = rejected[next_choice[rejected] < length[rejected]]
+    held = np.where(held_cell >= 0, held_cell // n_grades, -1)
     return Assignment(held, np.zeros(n, dtype=bool))
 
 
@@ -60,7 +81,11 @@ def _keep(
     if instance.has_reserves:
         return choose(instance, config, student, at, key=key) >= 0
     cell = at * len(instance.grades) + instance.grade[student]
-    order = np.lexsort((key, cell))
+    top = int(key.max(initial=0)) + 1
+    if int(key.min(initial=0)) >= 0 and (len(seats) + 1) * top < 2**62:
+        order = np.argsort(cell * top + key)  # one key: much faster than two
+    else:
+        order = np.lexsort((key, cell))
     cell_sorted = cell[order]
     place_in_cell = np.arange(len(order)) - np.searchsorted(cell_sorted, cell_sorted, side="left")
     keep = np.zeros(len(order), dtype=bool)
