@@ -31,6 +31,9 @@ from benchmarks.sections import main_sections
 from benchmarks.simulate import main_simulate
 
 METHODS = ("seatplan", "textbook", "pulp_cbc", "pulp_highs", "flow")
+#: Every method the worker knows (issue 18 adds DA end to end, the matching package's DA and HiGHS
+#: directly); `run` takes any of them with --methods.
+ALL_METHODS = (*METHODS, "da", "matching_da", "highs_1", "highs_2")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -90,7 +93,7 @@ def main_run(args: argparse.Namespace) -> None:
                 if instance.pure and method == "flow":
                     limit = instance.time_limit
                 else:
-                    limit = instance.time_limit if method == "seatplan" else args.baseline_limit
+                    limit = instance.time_limit if method in ("seatplan", "da") else args.baseline_limit
                 record = run_one(method, config, limit)
                 record.update({"instance": name, "seed": seed, "time_limit": limit})
                 results.append(record)

@@ -29,6 +29,8 @@ class BenchmarkInstance:
     time_limit: float = 60.0
     stability: str = "off"
     compacts: bool = True
+    #: The proven gap asked for: 1% (issue 4's targets) or 0 (issue 18's: a proof of optimality).
+    gap: float = 0.01
 
     def config(self, seed: int) -> Path:
         """Generate (once, cached by name and seed) and return the config path."""
@@ -83,7 +85,7 @@ class BenchmarkInstance:
                     },
                 }
             )
-        config["solver"] = {"time_limit": self.time_limit, "gap": 0.01, "workers": 2, "seed": 0}
+        config["solver"] = {"time_limit": self.time_limit, "gap": self.gap, "workers": 2, "seed": 0}
         if self.stability != "off":
             config["stability"] = {"mode": self.stability}
             config["solver"]["gap"] = 0.0  # a proven solution: optimal, or proven infeasible
@@ -113,4 +115,13 @@ INSTANCES: dict[str, BenchmarkInstance] = {
     "district_stable_nocompacts": BenchmarkInstance(
         "district_stable_nocompacts", _spec(10_000, 100, 10, 10), stability="hard", compacts=False, time_limit=60
     ),
+    # Issue 18: proofs of optimality, a whole nation (Chile's national system placed 563,353 students
+    # in 7,893 schools in 2023), and stable plans at metro size.
+    "district_gap0": BenchmarkInstance("district_gap0", _spec(10_000, 100, 10, 10), time_limit=60, gap=0.0),
+    "metro_gap0": BenchmarkInstance("metro_gap0", _spec(100_000, 1_000, 40, 12), time_limit=120, gap=0.0),
+    "metro_stable": BenchmarkInstance(
+        "metro_stable", _spec(100_000, 1_000, 40, 12), stability="hard", compacts=False, time_limit=120
+    ),
+    "nation": BenchmarkInstance("nation", _spec(500_000, 5_000, 100, 10), time_limit=300),
+    "nation_pure": BenchmarkInstance("nation_pure", _spec(500_000, 5_000, 100, 10), pure=True, time_limit=300),
 }

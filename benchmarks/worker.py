@@ -14,7 +14,12 @@ worker, reading the data included), objective, bound, gap and status. Methods:
               the full instance: a compact placement costs no rank, so honoring compacts can cost
               less than placing their members by their lists;
 - seatplan:   what `seatplan solve` does (read, formulate, solve, write the run folder), timed from
-              the start of this process to the written run folder.
+              the start of this process to the written run folder;
+- da:         the same with `mechanism: deferred_acceptance` (read, run DA, write the run folder);
+- matching_da: the `matching` package's resident-optimal HospitalResident on the same lists and
+              lottery (one grade, no priorities), read by seatplan's reader: the reference for DA;
+- highs_1, highs_2: the same program handed to HiGHS directly (highspy), 1 or 2 threads, the
+              config's gap, no hint.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
 
     if method == "seatplan":
         return _seatplan(config_path, time_limit)
+    if method == "da":
+        return _seatplan(config_path, time_limit, mechanism="deferred_acceptance")
+    if method == "matching_da":
+        return _matching_da(config_path)
     config = load_config(config_path)
     if method == "flow":
         config = replace(config, diversity=(), data=replace(config.data, compacts=None))
@@ -104,6 +113,18 @@ def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
             status = "optimal" if bound >= objective - 1e-9 else "feasible"
     elif method in ("pulp_cbc", "pulp_highs"):
         objective, bound, status = _pulp(method, model.formulation, time_limit, trajectory)
+    elif method in ("highs_1", "highs_2"):
+        from seatplan.solver.backends import SolveSettings, highs
+
+        settings = SolveSettings(time_limit=time_limit, gap=config.solver.gap, workers=int(method[-1]), seed=0)
+        found = highs.solve(model.formulation, settings)
+        if found.values is not None:
+            objective = (int(coefs @ found.values) + constant) / 100
+            bound = None if found.bound is None else (found.bound + constant) / 100
+            status = "optimal" if found.claim == "optimal" else "feasible"
+            trajectory.append((_now(), objective, bound))
+        else:
+            status = str(found.claim)
     else:
         raise SystemExit(f"unknown method {method}")
     gap = None if objective is None or bound is None else max(0.0, objective - bound) / max(1.0, abs(objective))
@@ -121,13 +142,15 @@ def run(method: str, config_path: Path, time_limit: float) -> dict[str, Any]:
     }
 
 
-def _seatplan(config_path: Path, time_limit: float) -> dict[str, Any]:
+def _seatplan(config_path: Path, time_limit: float, mechanism: str | None = None) -> dict[str, Any]:
     from seatplan.models.config import load_config
     from seatplan.models.data import load_instance
     from seatplan.solver.run import write_run
     from seatplan.solver.solve import solve
 
     config = load_config(config_path)
+    if mechanism is not None:
+        config = replace(config, mechanism=mechanism)  # type: ignore[arg-type]
     instance = load_instance(config)
     read = _now()
     result = solve(config, instance=instance, time_limit=time_limit)
@@ -139,7 +162,7 @@ def _seatplan(config_path: Path, time_limit: float) -> dict[str, Any]:
     if result.solved:
         trajectory.append((_now(), result.objective, result.bound))
     return {
-        "method": "seatplan",
+        "method": mechanism and "da" or "seatplan",
         "status": result.status,
         "build": round(read + result.seconds.get("build", 0.0), 3),
         "first_solution": first_solution(trajectory),
@@ -149,6 +172,58 @@ def _seatplan(config_path: Path, time_limit: float) -> dict[str, Any]:
         "gap": result.gap,
         "total": _now(),
         "variables": result.model_size.get("variables"),
+    }
+
+
+def _matching_da(config_path: Path) -> dict[str, Any]:
+    """The matching package's DA on the lists and lottery seatplan reads (no priorities, one grade)."""
+    from matching.games import HospitalResident
+
+    from seatplan.models.config import load_config
+    from seatplan.models.data import load_instance
+
+    instance = load_instance(load_config(config_path))
+    read = _now()
+    students = range(instance.n_students)
+    lists = {
+        f"s{s}": [f"j{j}" for j in instance.pref_school[instance.pref_start[s] : instance.pref_start[s + 1]]]
+        for s in students
+    }
+    applicants: dict[str, list[str]] = {f"j{j}": [] for j in range(instance.n_schools)}
+    for s in sorted(students, key=lambda s: int(instance.lottery_rank[s])):
+        for school in lists[f"s{s}"]:
+            applicants[school].append(f"s{s}")
+    capacities = {name: int(instance.capacity[int(name[1:]), 0]) for name, who in applicants.items() if who}
+    applicants = {name: who for name, who in applicants.items() if who and capacities[name] > 0}
+    listed = {name: [j for j in prefs if j in applicants] for name, prefs in lists.items()}
+    listed = {name: prefs for name, prefs in listed.items() if prefs}
+    times: dict[str, float] = {}
+    found: dict[str, Any] = {}
+
+    def play() -> None:
+        game = HospitalResident.create_from_dictionaries(listed, applicants, {j: capacities[j] for j in applicants})
+        times["built"] = _now()
+        found["matching"] = game.solve(optimal="resident")
+
+    # The package copies its players recursively: a city needs a deep stack (a thread's own).
+    import threading
+
+    sys.setrecursionlimit(10**7)
+    threading.stack_size(1 << 29)
+    worker = threading.Thread(target=play)
+    worker.start()
+    worker.join()
+    if "matching" not in found:
+        raise SystemExit("the matching package did not finish")
+    built = times["built"]
+    placed = sum(len(matched) for matched in found["matching"].values())
+    return {
+        "method": "matching_da",
+        "status": "stable",
+        "build": round(built, 3),
+        "read": round(read, 3),
+        "placed": placed,
+        "total": _now(),
     }
 
 
