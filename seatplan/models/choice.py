@@ -148,8 +148,7 @@ def check_family_numbers(table: Table, family: np.ndarray, numbers: np.ndarray, 
         first_text = table.frame["lottery"].groupby(family).transform("first").to_numpy()
         text = table.frame["lottery"].to_numpy()
         messages = [
-            f"expected the lottery number of this student's family (line {f}: {n}) with lottery.kind "
-            f'family, got "{v}"'
+            f'expected the lottery number of this student\'s family (line {f}: {n}) with lottery.kind family, got "{v}"'
             for f, n, v in zip(first_line, first_text, text, strict=True)
         ]
         report_rows(table, differs, np.array(messages, dtype=object), problems)
