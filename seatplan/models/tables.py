@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from seatplan.models.config import EXCEL_SUFFIXES
 from seatplan.models.errors import Problem
@@ -102,6 +104,13 @@ def _starts_with(series: pd.Series, starts: str | tuple[str, ...]) -> np.ndarray
     """Where a cell is text starting with one of `starts` (never a number, never missing)."""
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)) or series.empty:
         return np.zeros(len(series), dtype=bool)
+    firsts = (starts,) if isinstance(starts, str) else starts
+    if all(len(first) == 1 for first in firsts) and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        # Every cell is text and every start one character: compare first characters in Arrow
+        # (a city's ids are half a million strings; pandas' startswith loops in Python).
+        text = pa.array(series.to_numpy(dtype=object), type=pa.large_string())
+        first = pc.utf8_slice_codeunits(text, 0, 1)
+        return np.asarray(pc.is_in(first, value_set=pa.array(list(firsts), type=pa.large_string())), dtype=bool)
     try:
         found = series.str.startswith(starts)
     except AttributeError:  # an object column without any text
