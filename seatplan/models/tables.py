@@ -105,12 +105,14 @@ def _starts_with(series: pd.Series, starts: str | tuple[str, ...]) -> np.ndarray
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)) or series.empty:
         return np.zeros(len(series), dtype=bool)
     firsts = (starts,) if isinstance(starts, str) else starts
-    if all(len(first) == 1 for first in firsts) and pd.api.types.infer_dtype(series, skipna=False) == "string":
-        # Every cell is text and every start one character: compare first characters in Arrow
-        # (a city's ids are half a million strings; pandas' startswith loops in Python).
-        text = pa.array(series.to_numpy(dtype=object), type=pa.large_string())
-        first = pc.utf8_slice_codeunits(text, 0, 1)
-        return np.asarray(pc.is_in(first, value_set=pa.array(list(firsts), type=pa.large_string())), dtype=bool)
+    if all(len(first) == 1 for first in firsts) and pd.api.types.infer_dtype(series, skipna=True) == "string":
+        # Every cell is text (or missing) and every start one character: compare first characters in
+        # Arrow (a city's ids are half a million strings; pandas' startswith loops in Python).
+        missing = series.isna().to_numpy(dtype=bool)
+        cells = np.where(missing, "", series.to_numpy(dtype=object))
+        first = pc.utf8_slice_codeunits(pa.array(cells, type=pa.large_string()), 0, 1)
+        hits = np.asarray(pc.is_in(first, value_set=pa.array(list(firsts), type=pa.large_string())), dtype=bool)
+        return hits & ~missing
     try:
         found = series.str.startswith(starts)
     except AttributeError:  # an object column without any text
