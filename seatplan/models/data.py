@@ -22,6 +22,7 @@ from seatplan.models.choice import (
     draw_lottery,
     per_school_numbers,
     read_reserves,
+    sha_numbers,
     take_out_ineligible,
 )
 from seatplan.models.config import Config, OverridePaths, Overrides, display_path, load_config
@@ -713,10 +714,7 @@ def lottery_from_seed(student_ids: np.ndarray, seed: int) -> np.ndarray:
     """The documented draw when students.csv has no lottery column: each student's number is the
     first 16 hex digits of SHA-256("<seed>:<student_id>"), smaller is better. Anyone can redo it,
     in any language, and it does not depend on the order of the file."""
-    sha256, prefix = hashlib.sha256, f"{seed}:"
-    # The first 16 hex digits are the first 8 bytes of the digest, read big-endian.
-    first_bytes = b"".join([sha256((prefix + str(sid)).encode()).digest()[:8] for sid in student_ids])
-    return np.frombuffer(first_bytes, dtype=">u8").astype(np.uint64)
+    return sha_numbers([f"{seed}:{sid}" for sid in student_ids])
 
 
 def _read_choice_data(

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from seatplan.models.assignment import Assignment
-from seatplan.models.choice import draw_lottery
+from seatplan.models.choice import draw_lottery, ranks_of
 from seatplan.models.config import Config
 from seatplan.models.errors import InputError, Problem
 from seatplan.models.instance import Instance
@@ -99,9 +99,7 @@ def draw_instance(instance: Instance, config: Config, k: int, lotteries: np.ndar
     documented draw of config.lottery.kind from seed + k."""
     if lotteries is not None:
         numbers = lotteries[:, k]
-        order = np.argsort(numbers, kind="stable")
-        rank = np.empty(instance.n_students, dtype=np.int64)
-        rank[order] = np.arange(instance.n_students)
+        rank = ranks_of(numbers)
         # One number per student: the file's lottery is a single one, whatever lottery.kind says.
         empty = np.zeros(0, np.int64)
         return replace(

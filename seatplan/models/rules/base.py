@@ -68,6 +68,22 @@ class Seats:
         return self.compact < 0
 
 
+def pair_vars(seats: Seats, n_schools: int, student: np.ndarray, school: np.ndarray) -> np.ndarray:
+    """The option variable of each (student, school) pair, -1 when the model has none (the student
+    cannot be placed there through its list)."""
+    option = seats.is_option
+    out = np.full(len(student), -1, np.int64)
+    if not option.any() or not len(student):
+        return out
+    keys = seats.student[option] * n_schools + seats.school[option]
+    order = np.argsort(keys)
+    wanted = np.asarray(student, np.int64) * n_schools + np.asarray(school, np.int64)
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(order) - 1)
+    found = keys[order][at] == wanted
+    out[found] = seats.var[option][order][at][found]
+    return out
+
+
 @dataclass
 class Build:
     """What the rules build into: the data, the config, the formulation so far, the active rules

@@ -47,7 +47,7 @@ import numpy as np
 from seatplan.models.config import Checker, Config, Section, mode_reader, register_section
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets
-from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, pair_vars, register
 from seatplan.models.school_order import choose, listed_pairs, memberships, slot_blocks
 from seatplan.models.yamlnodes import Path_
 
@@ -187,22 +187,6 @@ register(Reserves())
 # ---- rows ----------------------------------------------------------------------------------------
 
 
-def _pair_vars(instance: Instance, seats: Seats, student: np.ndarray, school: np.ndarray) -> np.ndarray:
-    """The option variable of each (student, school) pair, -1 when the model has none."""
-    option = seats.is_option
-    out = np.full(len(student), -1, np.int64)
-    if not option.any() or not len(student):
-        return out
-    n = instance.n_schools
-    keys = seats.student[option] * n + seats.school[option]
-    order = np.argsort(keys)
-    wanted = student * n + school
-    at = np.minimum(np.searchsorted(keys[order], wanted), len(order) - 1)
-    found = keys[order][at] == wanted
-    out[found] = seats.var[option][order][at][found]
-    return out
-
-
 def _better_options(
     instance: Instance, seats: Seats, student: np.ndarray, position: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +232,7 @@ def _members_first_rows(instance: Instance, model: Formulation, seats: Seats) ->
             _cell_labels(sids, cells, n_grades, name),
         )
         _filled_rows(instance, model, seats, r, name, cells, filled)
-        x = _pair_vars(instance, seats, s, j)
+        x = pair_vars(seats, instance.n_schools, s, j)
         better_row, better_var = _better_options(instance, seats, s, pos)
         has_x = np.flatnonzero(x >= 0)
         rows = np.concatenate([better_row, has_x, np.arange(len(s))])
@@ -374,7 +358,7 @@ def _block_rows_of(instance: Instance, config: Config, model: Formulation, seats
     s, j, pos, key = pairs.student[keep], pairs.school[keep], pairs.position[keep], pairs.key[keep]
     if not len(s):
         return
-    x = _pair_vars(instance, seats, s, j)
+    x = pair_vars(seats, instance.n_schools, s, j)
     entries = _block_rows(instance, j, s, key, x, stable)
     if not len(entries.pair):
         # No block any listed student may sit in: nobody is placed through a list at these cells.

@@ -37,7 +37,7 @@ import numpy as np
 from seatplan.models.config import MAX_WEIGHT, Config, Mode, Section, integer_reader, mode_reader, register_section
 from seatplan.models.instance import Instance
 from seatplan.models.ir import Formulation, HardUnits, Labeller, Role, rows_from_triplets, term_from_pairs
-from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, register
+from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, pair_vars, register
 from seatplan.models.school_order import any_blocking_pairs, listed_pairs
 
 
@@ -145,16 +145,7 @@ def _build(instance: Instance, config: Config, model: Formulation, seats: Seats)
     sids, ids = instance.school_ids, instance.student_ids
 
     # The option variable of each pair (-1 when the model has none: the student cannot be there).
-    option = seats.is_option
-    pair_var = np.full(n_pairs, -1, dtype=np.int64)
-    if option.any():
-        lookup_key = seats.student[option] * instance.n_schools + seats.school[option]
-        order = np.argsort(lookup_key)
-        sorted_keys, sorted_vars = lookup_key[order], seats.var[option][order]
-        wanted = student * instance.n_schools + school
-        at = np.minimum(np.searchsorted(sorted_keys, wanted), len(order) - 1)
-        has = sorted_keys[at] == wanted
-        pair_var[has] = sorted_vars[at][has]
+    pair_var = pair_vars(seats, instance.n_schools, student, school)
 
     def chain(name: str, group: np.ndarray, rank: np.ndarray, upper: np.ndarray | int) -> tuple[int, np.ndarray]:
         """Cumulative variables along each group in rank order; returns (first var, previous var
