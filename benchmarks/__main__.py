@@ -115,9 +115,10 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def table(results: list[dict[str, Any]]) -> str:
     """The markdown table: one row per instance and method, medians over seeds."""
     rows = [
-        "| instance | method | seeds | build s | first solution s | proven 1% gap s | wall s "
+        "| instance | method | seeds | build s | first solution s | proven 1% gap s | proven 0.1% s | proven optimal s "
+        "| wall s "
         "| objective | bound | gap | peak RSS MB | status |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     keys = list(dict.fromkeys((r["instance"], r["method"]) for r in results))
     for instance, method in keys:
@@ -131,6 +132,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {instance} | {method} | {len(group)} | {_fmt(_median([r.get('build') for r in group]))} "
             f"| {_fmt(_median([r.get('first_solution') for r in group]))} "
             f"| {_fmt(_median([r.get('gap_1pct') for r in group]))} "
+            f"| {_fmt(_median([r.get('gap_01pct') for r in group]))} "
+            f"| {_fmt(_median([r.get('proven_optimal') for r in group]))} "
             f"| {_fmt(_median([r.get('wall') for r in group]))} "
             f"| {_fmt(_median([r.get('objective') for r in group]), 2)} "
             f"| {_fmt(_median([r.get('bound') for r in group]), 2)} "

@@ -30,6 +30,8 @@ class LpBound:
     """A proven lower bound (whole cents), the LP's primal point and the reduced costs behind it."""
 
     bound: int
+    #: The bound before rounding up: the reduced costs measure from it (reduced-cost fixing).
+    value: float
     primal: np.ndarray
     duals: np.ndarray
     reduced_costs: np.ndarray
@@ -102,6 +104,7 @@ def lp_bound(
         if best is None or math.ceil(value) > best.bound:
             best = LpBound(
                 bound=math.ceil(value),
+                value=value,
                 primal=np.asarray(solution.col_value, dtype=float),
                 duals=duals,
                 reduced_costs=reduced,
@@ -117,6 +120,7 @@ def lp_bound(
     if best is not None:
         best = LpBound(
             best.bound,
+            best.value,
             best.primal,
             best.duals,
             best.reduced_costs,

@@ -54,6 +54,11 @@ class PipelineOptions:
     bound_share: float = 0.5
     #: An assignment to start from (offered with the first solutions, kept if it keeps every row).
     start: Assignment | None = None
+    #: The first face HiGHS searches (reduced-cost fixing, below) leaves at most this share of the
+    #: variables free; the second, when needed, is exact whatever its size.
+    face_share: float = 0.3
+    #: Share of the time left the face phase may take before CP-SAT goes on.
+    face_time_share: float = 0.8
 
 
 DEFAULT_OPTIONS = PipelineOptions()
@@ -363,6 +368,8 @@ def bound_and_improve(
         search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
         search.prices = (relaxed, bound.duals)
         improve_from_lp(search, model, Model(relaxed, model.seats), instance, config, bound)
+        if not search.done() and not search.halted():
+            search_the_face(search, model.formulation, relaxed, bound, options)
     else:
         lagrangian_phase(search, model, instance, config, options)
 
@@ -389,6 +396,48 @@ def improve_from_lp(
         placement = np.zeros(model.formulation.n_vars, dtype=bool)
         placement[seats.var] = True
         search.offer(lp_rounding(search, placement, bound), "LP rounding (CP-SAT)")
+
+
+def search_the_face(
+    search: Search, formulation: Formulation, relaxed: Formulation, bound: LpBound, options: PipelineOptions
+) -> None:
+    """Close the gap left by the LP exactly: reduced-cost fixing around its bound, then HiGHS' branch
+    and cut on the variables left free.
+
+    With L the Lagrangian value of the LP's prices, every solution costs at least L + Σ |reduced
+    cost| × (its distance from where L puts it) (canonical.optimal_face): a solution costing at most
+    T keeps each variable within (T − L) / |reduced cost| of that side. The program cut to that, the
+    face of T, holds every solution costing at most T, so HiGHS solving it:
+    - to optimality with a value r ≤ T proves r is the optimum;
+    - to optimality with r > T, or infeasible, proves that nothing costs T or less (a bound T + 1);
+    - stopped with a dual bound b proves min(b, T + 1).
+    The first T leaves `face_share` of the variables free (a guess that holds when the LP is
+    nearly tight, as it is for assignment-shaped programs); if it proves nothing, the second T is the
+    best found so far, whose face must hold any better solution: exact whatever its size."""
+    from seatplan.solver.backends import highs
+    from seatplan.solver.canonical import optimal_face
+
+    magnitudes = np.sort(np.abs(bound.reduced_costs))
+    budget = magnitudes[min(len(magnitudes) - 1, int(options.face_share * len(magnitudes)))]
+    target = int(np.floor(bound.value + min(search.best_objective - bound.value, float(budget))))
+    deadline = search.elapsed() + options.face_time_share * search.left()
+    while not search.done() and not search.halted() and deadline - search.elapsed() > 0.2:
+        face = optimal_face(formulation, relaxed, bound.duals, target).formulation
+        free = int(np.count_nonzero(face.upper > face.lower))
+        settings = replace(search.settings, time_limit=deadline - search.elapsed(), workers=1)
+        result = highs.solve_fixed_out(face, settings, hint=search.best)
+        how = f"HiGHS on the {free:,} variables free within {(target - bound.value) / 100:.2f} of the LP bound"
+        search.offer(result.values, how)
+        if result.claim not in (Status.OPTIMAL, Status.INFEASIBLE):
+            if result.bound is not None:
+                search.prove(min(int(np.ceil(result.bound - 1e-6)), target + 1), how)
+            return
+        if search.best_objective <= target:
+            search.prove(search.best_objective, f"{how}: nothing in it costs less")
+            return
+        search.note(f"{how}: nothing costs {target / 100:.2f} or less; the exact face next")
+        search.prove(target + 1, how)
+        target = search.best_objective
 
 
 def lagrangian_phase(
