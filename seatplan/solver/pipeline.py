@@ -11,11 +11,14 @@ solution and the best proven bound), which builds the one result:
      or proves there is none;
 2. first solutions: the flow, then repair (warmstart.py); deferred acceptance when stability counts;
 3. a proven lower bound, and better solutions from it:
-   - up to `lp_variable_limit` options, the LP relaxation (HiGHS; lp.py), whose prices re-run the
-     flow and whose fractional part CP-SAT settles (RENS);
+   - up to `lp_variable_limit` options (or, when a gap below `lagrangian_gap` is asked, up to
+     `lp_column_limit` starting columns), the LP relaxation by column generation (HiGHS; lp.py),
+     whose prices re-run the flow; then, unless that settles it, the face phase: reduced-cost
+     fixing around the LP bound and HiGHS' branch and cut on what is left free, for the time left
+     (an exact proof when it finishes);
    - beyond, Lagrangian relaxation over the flow (lagrange.py), whose prices re-run the flow;
 4. unless the best is proven within `solver.gap`: CP-SAT searches from it, with the bound as the
-   floor of its objective, for the time left.
+   floor of its objective, for the time left (under stability hard, or after Lagrangian bounds).
 Every solution is checked against every row before it is kept.
 """
 
@@ -48,8 +51,13 @@ class PipelineOptions:
     """Where the pipeline switches methods. Defaults are measured in benchmarks/."""
 
     #: Above this many placement options the LP relaxation is slower than Lagrangian relaxation over
-    #: the flow (HiGHS' simplex needs minutes at a million options).
+    #: the flow (HiGHS' simplex needs minutes at a million options)...
     lp_variable_limit: int = 300_000
+    #: ... unless the gap asked is below this (Lagrangian relaxation stalls near 0.4% on the
+    #: benchmark metro) and the LP's starting columns are at most `lp_column_limit` (the metro's
+    #: 315,000 columns: 40 s by column generation).
+    lagrangian_gap: float = 0.005
+    lp_column_limit: int = 400_000
     #: Share of the time limit the bounding phase may take before CP-SAT goes on.
     bound_share: float = 0.5
     #: An assignment to start from (offered with the first solutions, kept if it keeps every row).
@@ -57,8 +65,6 @@ class PipelineOptions:
     #: The first face HiGHS searches (reduced-cost fixing, below) leaves at most this share of the
     #: variables free; the second, when needed, is exact whatever its size.
     face_share: float = 0.3
-    #: Share of the time left the face phase may take before CP-SAT goes on.
-    face_time_share: float = 0.8
 
 
 DEFAULT_OPTIONS = PipelineOptions()
@@ -354,31 +360,47 @@ def bound_and_improve(
         # 67,427 for an optimum of 68,340.50), and a flow at its prices is never stable: the whole
         # time goes to CP-SAT, which starts from deferred acceptance.
         search.note("stability hard: no separate LP bound; CP-SAT's relaxation holds the stability rows")
-    elif model.seats.n_options <= options.lp_variable_limit:
-        relaxed = model.formulation.without_rows(SLOW_IN_LP)
-        bound = lp_bound(
-            relaxed,
-            time_limit=max(0.5, search.settings.time_limit * options.bound_share),
-            threads=1,
-            columns=likely_columns(model, instance, search.best),
-        )
-        if bound is None:
-            search.note("LP relaxation not solved in its share of the time")
-            return
-        search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
-        search.prices = (relaxed, bound.duals)
-        improve_from_lp(search, model, Model(relaxed, model.seats), instance, config, bound)
-        if not search.done() and not search.halted():
-            search_the_face(search, model.formulation, relaxed, bound, options)
+    elif lp_fits(search, model, instance, options):
+        lp_phase(search, model, instance, config, options)
     else:
         lagrangian_phase(search, model, instance, config, options)
+
+
+def lp_fits(search: Search, model: Model, instance: Instance, options: PipelineOptions) -> bool:
+    """Whether the LP relaxation is the bound to compute: always up to `lp_variable_limit` options;
+    beyond, only when the gap asked is below what Lagrangian relaxation reaches in its time and the
+    LP's starting columns (likely_columns) number at most `lp_column_limit`."""
+    if model.seats.n_options <= options.lp_variable_limit:
+        return True
+    if search.settings.gap >= options.lagrangian_gap:
+        return False
+    columns = likely_columns(model, instance, search.best)
+    return columns is not None and int(np.count_nonzero(columns)) <= options.lp_column_limit
+
+
+def lp_phase(search: Search, model: Model, instance: Instance, config: Config, options: PipelineOptions) -> None:
+    """The LP relaxation by column generation, the flows at its prices, then the face phase."""
+    relaxed = model.formulation.without_rows(SLOW_IN_LP)
+    bound = lp_bound(
+        relaxed,
+        time_limit=max(0.5, search.settings.time_limit * options.bound_share),
+        threads=1,
+        columns=likely_columns(model, instance, search.best),
+    )
+    if bound is None:
+        search.note("LP relaxation not solved in its share of the time")
+        return
+    search.prove(bound.bound, f"LP relaxation {bound.lp_objective / 100:.2f}")
+    search.prices = (relaxed, bound.duals)
+    improve_from_lp(search, model, Model(relaxed, model.seats), instance, config, bound)
+    if not search.done() and not search.halted():
+        search_the_face(search, model.formulation, relaxed, bound, options)
 
 
 def improve_from_lp(
     search: Search, model: Model, relaxed: Model, instance: Instance, config: Config, bound: LpBound
 ) -> None:
-    """Solutions from the LP: the flow at its prices (alone, then with its counts per class), and
-    CP-SAT on the placements it leaves fractional (when the LP held every row)."""
+    """Solutions from the LP: the flow at its prices, alone, then with its counts per class."""
     seats = model.seats
     compact_values = bound.primal[seats.compact_start : seats.compact_start + seats.n_compacts]
 
@@ -392,10 +414,6 @@ def improve_from_lp(
     if not search.halted():
         search.offer(at_lp_prices(False), "flow at the LP's prices")
         search.offer(at_lp_prices(True), "flow at the LP's prices and counts")
-    if not search.halted() and relaxed.formulation is model.formulation:
-        placement = np.zeros(model.formulation.n_vars, dtype=bool)
-        placement[seats.var] = True
-        search.offer(lp_rounding(search, placement, bound), "LP rounding (CP-SAT)")
 
 
 def search_the_face(
@@ -420,7 +438,7 @@ def search_the_face(
     magnitudes = np.sort(np.abs(bound.reduced_costs))
     budget = magnitudes[min(len(magnitudes) - 1, int(options.face_share * len(magnitudes)))]
     target = int(np.floor(bound.value + min(search.best_objective - bound.value, float(budget))))
-    deadline = search.elapsed() + options.face_time_share * search.left()
+    deadline = search.elapsed() + search.left()
     while not search.done() and not search.halted() and deadline - search.elapsed() > 0.2:
         face = optimal_face(formulation, relaxed, bound.duals, target).formulation
         free = int(np.count_nonzero(face.upper > face.lower))
@@ -462,27 +480,6 @@ def lagrangian_phase(
         on_prices=on_prices,
     )
     search.prove(relaxation.bound, f"Lagrangian relaxation ({relaxation.iterations} flows)")
-
-
-def lp_rounding(search: Search, placement: np.ndarray, bound: LpBound) -> np.ndarray | None:
-    """A RENS-like sub-problem: keep the placements the LP makes whole, let CP-SAT choose the rest.
-
-    The LP optimum of an assignment-shaped program is nearly integral: students it splits, leaves
-    out, or places through a half-honored compact are few, and so is what CP-SAT decides here, in
-    the capacity the whole placements leave.
-    """
-    formulation, settings = search.formulation, search.settings
-    lower = formulation.lower.copy()
-    lower[placement & (np.abs(bound.primal - 1) < 1e-6)] = 1
-    limit = min(max(1.0, 0.25 * settings.time_limit), search.left())
-    if limit <= 0.2:
-        return None
-    result = cpsat.solve(
-        replace(formulation, lower=lower),
-        SolveSettings(time_limit=limit, gap=0.0, workers=settings.workers, seed=settings.seed),
-        objective_floor=bound.bound,
-    )
-    return result.values
 
 
 def likely_columns(model: Model, instance: Instance, values: np.ndarray | None) -> np.ndarray | None:

@@ -4,8 +4,9 @@ It is a proof the solver's status relies on at city size, so it is checked where
 known: it never exceeds the optimum; with no side rows it *is* the optimum (the relaxation is then
 the transportation problem itself); and it never exceeds the LP relaxation's bound (by Geoffrion's
 theorem the Lagrangian dual over an integral flow can reach the LP bound, never pass it). The
-pipeline's Lagrangian path, switched on at any size by `lp_variable_limit=0`, must still end with a
-bound below the optimum and an objective at or above it, and prove the optimum when it says so.
+pipeline's Lagrangian path, switched on at any size by `lp_variable_limit=0, lp_column_limit=0`,
+must end with a bound below the optimum and an objective at or above it, and prove the optimum when
+it says so.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def test_the_pipeline_with_lagrangian_bounds_at_any_size(seed: int, tmp_path: Pa
     case = random_case(Source(9000 + seed), RICH)
     config_path = case.write(tmp_path)
     optimum, witness, _ = true_minimum(case)
-    result = solve(settings_for(config_path, "cpsat", time_limit=20.0), options=PipelineOptions(lp_variable_limit=0))
+    result = solve(
+        settings_for(config_path, "cpsat", time_limit=20.0),
+        options=PipelineOptions(lp_variable_limit=0, lp_column_limit=0),
+    )
     log = "\n".join(result.log)
     assert "Lagrangian relaxation" in log and "LP relaxation" not in log, log
     assert result.evaluation is not None and result.bound_cents is not None
