@@ -63,8 +63,10 @@ class PipelineOptions:
     #: An assignment to start from (offered with the first solutions, kept if it keeps every row).
     start: Assignment | None = None
     #: The first face HiGHS searches (reduced-cost fixing, below) leaves at most this share of the
-    #: variables free; the second, when needed, is exact whatever its size.
+    #: variables free; the next, when needed, is exact when it fits `face_limit`.
     face_share: float = 0.3
+    #: No face frees more variables than this (HiGHS' memory; the metro's 263,000 free: 2.3 GB).
+    face_limit: int = 200_000
 
 
 DEFAULT_OPTIONS = PipelineOptions()
@@ -95,6 +97,8 @@ class Search:
     guide: np.ndarray | None = None
     infeasible: bool = False
     interrupted: bool = False
+    #: Why CP-SAT is not to search after the bounding phase (its search would add nothing), if so.
+    last_word: str | None = None
     #: The LP's row prices and the relaxation they price (BackendResult.prices).
     prices: tuple[Formulation, np.ndarray] | None = None
     log: list[str] = field(default_factory=list)
@@ -210,6 +214,9 @@ def solve_ortools(
     if search.done():
         proven = of_solution(search.best_objective, search.bound)
         search.note(f"stopping: {'optimal' if proven == Status.OPTIMAL else 'within solver.gap'}")
+        return search.result()
+    if search.last_word is not None:
+        search.note(f"stopping: {search.last_word}")
         return search.result()
     cp_sat_search(search, config)
     return search.result()
@@ -429,17 +436,28 @@ def search_the_face(
     - to optimality with a value r ≤ T proves r is the optimum;
     - to optimality with r > T, or infeasible, proves that nothing costs T or less (a bound T + 1);
     - stopped with a dual bound b proves min(b, T + 1).
-    The first T leaves `face_share` of the variables free (a guess that holds when the LP is
-    nearly tight, as it is for assignment-shaped programs); if it proves nothing, the second T is the
-    best found so far, whose face must hold any better solution: exact whatever its size."""
+    The first T leaves `face_share` of the variables free (a guess that holds when the LP is nearly
+    tight, as it is for assignment-shaped programs); if it proves nothing, the next T is the best
+    found so far, whose face must hold any better solution — exact —, unless that face would free
+    more than `face_limit` variables (memory: HiGHS' branch and cut on a million columns takes
+    gigabytes); then the largest face within the limit is searched, for its bound and its solutions."""
     from seatplan.solver.backends import highs
     from seatplan.solver.canonical import optimal_face
 
     magnitudes = np.sort(np.abs(bound.reduced_costs))
-    budget = magnitudes[min(len(magnitudes) - 1, int(options.face_share * len(magnitudes)))]
-    target = int(np.floor(bound.value + min(search.best_objective - bound.value, float(budget))))
+
+    def within(count: int) -> float:
+        """The largest slack that leaves at most `count` variables free (never below zero)."""
+        if count >= len(magnitudes):
+            return float("inf")
+        fits = int(np.searchsorted(magnitudes, magnitudes[count], side="left")) - 1
+        return float(magnitudes[fits]) if fits >= 0 else 0.0
+
+    share = min(options.face_limit, int(options.face_share * len(magnitudes)))
+    slack = min(search.best_objective - bound.value, within(share))
     deadline = search.elapsed() + search.left()
     while not search.done() and not search.halted() and deadline - search.elapsed() > 0.2:
+        target = int(np.floor(bound.value + slack))
         face = optimal_face(formulation, relaxed, bound.duals, target).formulation
         free = int(np.count_nonzero(face.upper > face.lower))
         settings = replace(search.settings, time_limit=deadline - search.elapsed(), workers=1)
@@ -453,9 +471,17 @@ def search_the_face(
         if search.best_objective <= target:
             search.prove(search.best_objective, f"{how}: nothing in it costs less")
             return
-        search.note(f"{how}: nothing costs {target / 100:.2f} or less; the exact face next")
         search.prove(target + 1, how)
-        target = search.best_objective
+        wider = min(search.best_objective - bound.value, within(options.face_limit))
+        if wider <= slack:
+            search.note(f"{how}: nothing costs {target / 100:.2f} or less; no wider face within the limit")
+            search.last_word = (
+                "the widest face within the limit is searched; CP-SAT on the whole program would take "
+                "gigabytes for less (measured on the benchmark metro)"
+            )
+            return
+        search.note(f"{how}: nothing costs {target / 100:.2f} or less; a wider face next")
+        slack = wider
 
 
 def lagrangian_phase(
