@@ -12,6 +12,7 @@ import logging
 import shlex
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -107,16 +108,39 @@ def command_line(ctx: click.Context) -> str:
 
 
 class ProgressPrinter:
-    """Best objective, bound and elapsed time on the terminal, at most twice a second."""
+    """Best objective, bound and elapsed time on the terminal, at most twice a second. An update
+    that comes too soon after the last line is not lost: it is printed half a second after that line
+    unless a newer one replaces it (a phase that reports a bound and then works for a minute — HiGHS
+    on a face — must not leave the terminal showing the state before it)."""
 
     def __init__(self) -> None:
         self.last = 0.0
         self.started = time.perf_counter()
+        self.pending: tuple[float | None, float | None] | None = None
+        self.timer: threading.Timer | None = None
+        self.lock = threading.Lock()
 
     def __call__(self, objective: float | None, bound: float | None, seconds: float) -> None:
+        with self.lock:
+            wait = self.last + 0.5 - time.perf_counter()
+            if wait > 0:
+                self.pending = (objective, bound)
+                if self.timer is None:
+                    self.timer = threading.Timer(wait, self._flush)
+                    self.timer.daemon = True
+                    self.timer.start()
+                return
+            self._print(objective, bound)
+
+    def _flush(self) -> None:
+        with self.lock:
+            self.timer = None
+            if self.pending is not None:
+                self._print(*self.pending)
+
+    def _print(self, objective: float | None, bound: float | None) -> None:
+        self.pending = None
         now = time.perf_counter()
-        if now - self.last < 0.5:
-            return
         self.last = now
         best = "—" if objective is None else f"{objective / 100:,.2f}"
         proven = "—" if bound is None else f"{bound / 100:,.2f}"
@@ -124,6 +148,15 @@ class ProgressPrinter:
         if objective is not None and bound is not None:
             gap = f"  gap {max(0.0, objective - bound) / max(100.0, abs(objective)):.2%}"
         click.echo(f"  {now - self.started:6.1f}s  best {best:>14}  bound {proven:>14}{gap}", err=True)
+
+    def close(self) -> None:
+        """Print what is pending (the last state before the summary) and stop the timer."""
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if self.pending is not None:
+                self._print(*self.pending)
 
 
 @main.command()
@@ -182,6 +215,8 @@ def solve(
             read_seconds=read_seconds,
             command=command_line(click.get_current_context()),
         )
+        if progress is not None:
+            progress.close()
         stopped_by = interrupt.requested()
         if stopped_by is not None and not result.solved:
             raise Interrupted(

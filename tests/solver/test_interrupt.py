@@ -29,7 +29,7 @@ RUN_FILES = {"assignment.csv", "config.yaml", "metrics.json", "solver.log"}
 
 @pytest.fixture(scope="module")
 def slow_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A district whose proof takes CP-SAT well over the seconds these tests wait (school-level soft
+    """A district whose proof takes the search well over the seconds these tests wait (school-level soft
     bands on two attributes), with a minute's time limit."""
     folder = tmp_path_factory.mktemp("slow")
     path = write_district(DistrictSpec(students=2000, schools=30, seed=0), folder / "data")
@@ -71,7 +71,7 @@ def test_a_signal_writes_the_best_found_and_exits_with_the_shells_code(
     out = tmp_path / "run"
     process = start_solve(slow_config, out)
     wait_for_search(process)
-    time.sleep(3)  # into CP-SAT's own search, past the LP and its rounding
+    time.sleep(3)  # into the search (HiGHS on a face), past the LP and the flows at its prices
     sent = time.perf_counter()
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
