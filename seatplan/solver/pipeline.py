@@ -58,6 +58,11 @@ class PipelineOptions:
     #: 315,000 columns: 40 s by column generation).
     lagrangian_gap: float = 0.005
     lp_column_limit: int = 400_000
+    #: Above this many variables CP-SAT does not search after the bounding phase (unless under
+    #: stability hard, where it is the only search): on the benchmark
+    #: nation (5 million) it took 11.4 GB in 200 s and improved nothing, on the metro (1.2 million)
+    #: 3 GB in 60 s for nothing.
+    cp_sat_variable_limit: int = 1_000_000
     #: Share of the time limit the bounding phase may take before CP-SAT goes on.
     bound_share: float = 0.5
     #: An assignment to start from (offered with the first solutions, kept if it keeps every row).
@@ -215,6 +220,12 @@ def solve_ortools(
         proven = of_solution(search.best_objective, search.bound)
         search.note(f"stopping: {'optimal' if proven == Status.OPTIMAL else 'within solver.gap'}")
         return search.result()
+    too_large = search.formulation.n_vars > options.cp_sat_variable_limit
+    if search.last_word is None and too_large and config.stability.mode != "hard":
+        search.last_word = (
+            f"{search.formulation.n_vars:,} variables: more than CP-SAT searches in useful time and memory "
+            f"(PipelineOptions.cp_sat_variable_limit)"
+        )
     if search.last_word is not None:
         search.note(f"stopping: {search.last_word}")
         return search.result()
@@ -497,10 +508,12 @@ def lagrangian_phase(
         search.offer(priced_warm_start(model, instance, config, duals, compact_share), "flow at Lagrangian prices")
         last[0] = time.perf_counter()
 
+    # All of the time when CP-SAT is not to search after it (too many variables).
+    share = 1.0 if model.formulation.n_vars > options.cp_sat_variable_limit else options.bound_share
     relaxation = lagrangian_bound(
         model,
         instance,
-        time_limit=max(1.0, search.settings.time_limit * options.bound_share - search.elapsed()),
+        time_limit=max(1.0, search.settings.time_limit * share - search.elapsed()),
         upper_bound=lambda: search.best_objective,
         target_gap=search.settings.gap,
         on_prices=on_prices,

@@ -90,3 +90,21 @@ def test_the_pipeline_with_lagrangian_bounds_at_any_size(seed: int, tmp_path: Pa
     assert bound <= optimum <= objective, context
     if result.status == "optimal":
         assert objective == optimum, context
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_above_the_cp_sat_limit_the_lagrangian_path_ends_without_cp_sat(seed: int, tmp_path: Path) -> None:
+    """Past `cp_sat_variable_limit` the bound and the flows at its prices are the whole search: the
+    run says so, CP-SAT never starts, and what it reports still brackets the optimum."""
+    case = random_case(Source(9500 + seed), RICH)
+    config_path = case.write(tmp_path)
+    optimum, witness, _ = true_minimum(case)
+    options = PipelineOptions(lp_variable_limit=0, lp_column_limit=0, cp_sat_variable_limit=0)
+    result = solve(settings_for(config_path, "cpsat", time_limit=5.0), options=options)
+    log = "\n".join(result.log)
+    assert result.evaluation is not None and result.bound_cents is not None, log
+    objective, bound = result.evaluation.objective, result.bound_cents
+    assert bound <= optimum <= objective, f"optimum {optimum} ({witness}); got {objective}, bound {bound}"
+    assert "seatplan: CP-SAT" not in log, log
+    if objective > bound:
+        assert "cp_sat_variable_limit" in log, log
