@@ -22,7 +22,7 @@ import numpy as np
 
 from seatplan.models.ir import Formulation
 from seatplan.solver import interrupt
-from seatplan.solver.backends.highs import run_highs
+from seatplan.solver.backends.highs import give_back_memory, run_highs
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ def lp_bound(
             break
         held[entering] = False
         master.add(entering)
+    del master, highs
+    give_back_memory()
     if best is not None:
         best = replace(best, seconds=time.perf_counter() - start)
     return best

@@ -473,6 +473,7 @@ def search_the_face(
         free = int(np.count_nonzero(face.upper > face.lower))
         settings = replace(search.settings, time_limit=deadline - search.elapsed(), workers=1)
         result = highs.solve_fixed_out(face, settings, hint=search.best)
+        highs.give_back_memory()
         how = f"HiGHS on the {free:,} variables free within {(target - bound.value) / 100:.2f} of the LP bound"
         search.offer(result.values, how)
         if result.claim not in (Status.OPTIMAL, Status.INFEASIBLE):

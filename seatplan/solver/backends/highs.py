@@ -169,6 +169,20 @@ def solve_fixed_out(
     return BackendResult("highs", claim, values, bound, seconds, log)
 
 
+def give_back_memory() -> None:
+    """Return the memory a finished HiGHS model freed to the system. HiGHS frees its model when the
+    object goes, but glibc keeps the freed pages in the process, so the next phase's peak stacks on
+    the last one's (the benchmark metro at gap 0: 2.0 GB peak without this, 1.5 GB with it).
+    malloc_trim is glibc's; elsewhere this does nothing."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def run_highs(highs) -> None:  # noqa: ANN001
     """highs.run(), stopped by a stop request (solver/interrupt.py) when signals are watched."""
     if not interrupt.watching():
