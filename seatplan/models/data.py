@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from seatplan.models.choice import (
     Lottery,
@@ -30,6 +31,7 @@ from seatplan.models.errors import ConfigError, DataError, Problem, in_order
 from seatplan.models.instance import Instance, distance_hundredths, haversine_km
 from seatplan.models.tables import (
     Table,
+    arrow_text,
     check_non_empty,
     check_unique,
     file_kind,
@@ -38,6 +40,7 @@ from seatplan.models.tables import (
     parse_booleans,
     parse_floats,
     parse_integers,
+    positions_in,
     read_table,
     repeated_keys,
     repeated_rows,
@@ -118,7 +121,13 @@ def load_instance(config: Config) -> Instance:
         tables.get("compacts"),
         problems,
     )
-    listed = (np.repeat(np.arange(students.n), np.diff(pref_start)), pref_school)
+    # Only a lottery per school numbers the listed pairs (a city's millions: not built for nothing).
+    empty = np.zeros(0, dtype=np.int64)
+    listed = (
+        (np.repeat(np.arange(students.n), np.diff(pref_start)), pref_school)
+        if config.lottery.kind == "per_school"
+        else (empty, empty)
+    )
     lottery = _lottery(config, students, schools, tables.get("priorities"), tables["preferences"], listed, problems)
     reserves = read_reserves(
         tables.get("reserves"),
@@ -242,13 +251,11 @@ def _read_students(table: Table, config: Config, problems: list[Problem]) -> _St
     if len(table) == 0:
         problems.append(Problem(table.file, 1, "expected at least one student, got only the header"))
     check_non_empty(table, "student_id", problems)
-    check_unique(table, "student_id", problems, "student_id")
+    unique = check_unique(table, "student_id", problems, "student_id")
     frame = table.frame
     ids = frame["student_id"].to_numpy(dtype=object)
     n = len(ids)
-    family_text = frame["family_id"].to_numpy(dtype=object) if table.has("family_id") else ids
-    family_text = np.where(family_text == "", ids, family_text)
-    family_codes, family_ids = pd.factorize(pd.Series(family_text, dtype=object))
+    family_codes, family_ids = _families(table, ids)
     has_grades = table.has("grade")
     if has_grades:
         check_non_empty(table, "grade", problems)
@@ -259,7 +266,7 @@ def _read_students(table: Table, config: Config, problems: list[Problem]) -> _St
     return _Students(
         table=table,
         ids=ids,
-        index=_unique_index(ids),
+        index=pd.Index(ids) if unique else _unique_index(ids),
         family=np.asarray(family_codes, dtype=np.int64),
         family_ids=np.asarray(family_ids, dtype=object),
         grade=np.asarray(grade_codes, dtype=np.int64),
@@ -269,6 +276,20 @@ def _read_students(table: Table, config: Config, problems: list[Problem]) -> _St
         lat=parse_floats(table, "lat", problems, -90, 90) if table.has("lat") else np.full(n, np.nan),
         lon=parse_floats(table, "lon", problems, -180, 180) if table.has("lon") else np.full(n, np.nan),
     )
+
+
+def _families(table: Table, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each student's family as a code, and the family ids in order of first appearance (as
+    pd.factorize numbers them); a student without a family_id is a family of its own, named by its
+    id. Numbered by Arrow when every student has one (the usual file: half a million ids)."""
+    arrow = arrow_text(table.frame["family_id"]) if table.has("family_id") else None
+    if arrow is not None and len(arrow) and not pc.any(pc.equal(arrow, "")).as_py():
+        encoded = pc.dictionary_encode(arrow.combine_chunks())
+        return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_numpy(zero_copy_only=False)
+    family_text = table.frame["family_id"].to_numpy(dtype=object) if table.has("family_id") else ids
+    family_text = np.where(family_text == "", ids, family_text)
+    codes, uniques = pd.factorize(pd.Series(family_text, dtype=object))
+    return np.asarray(codes), np.asarray(uniques, dtype=object)
 
 
 def _unique_index(ids: np.ndarray) -> pd.Index:
@@ -337,8 +358,8 @@ def _read_schools(table: Table, students: _Students, problems: list[Problem]) ->
 
 def _codes(text: pd.Series, values: tuple[str, ...]) -> np.ndarray:
     """Each text's index in `values`, -1 where it is empty."""
-    found = pd.Index(list(values), dtype=object).get_indexer(pd.Index(text.to_numpy()))
-    return np.where(text.to_numpy() == "", -1, found).astype(np.int64)
+    found = positions_in(text, pd.Index(list(values), dtype=object))
+    return np.where((text == "").to_numpy(dtype=bool), -1, found).astype(np.int64)
 
 
 def _schoolless_clusters(students: Table, home_text: pd.Series, schoolless: set[str]) -> list[Problem]:
@@ -466,9 +487,10 @@ def _read_preferences(
     check_non_empty(table, "school_id", problems)
     rank, good_rank = parse_integers(table, "rank", problems)
     frame = table.frame
-    repeated_school, pair = repeated_keys(table, ["student_id", "school_id"])
+    student_code, school_code = _id_codes(table, "student_id", p_student), _id_codes(table, "school_id", p_school)
+    repeated_school = repeated_rows(student_code, school_code)
     if repeated_school.any():
-        first_seen = first_lines(table, pair)
+        first_seen = first_lines(table, pd.DataFrame({"student": student_code, "school": school_code}))
         messages = [
             f"expected each school once in a student's list, got student '{s}' listing school '{j}' again "
             f"(first on line {f})"
@@ -476,7 +498,6 @@ def _read_preferences(
         ]
         report_rows(table, repeated_school, np.array(messages, dtype=object), problems)
     # Ranks compare as numbers: "1" and "01" are the same rank.
-    student_code = table.codes("student_id")[0]
     repeated_rank = repeated_rows(student_code, rank) & ~repeated_school & good_rank
     if repeated_rank.any():
         first_seen = first_lines(table, pd.DataFrame({"student": student_code, "rank": rank}))
@@ -486,13 +507,23 @@ def _read_preferences(
         ]
         report_rows(table, repeated_rank, np.array(messages, dtype=object), problems)
     use = (p_student >= 0) & (p_school >= 0) & good_rank & ~repeated_school & ~repeated_rank
-    s, j, r = p_student[use], p_school[use], rank[use]
-    # Lists are usually written student by student in rank order: then there is nothing to sort.
+    # Every row is usually good, and its lists written student by student in rank order: then there
+    # is nothing to take out and nothing to sort (five million rows, each copy counts).
+    s, j, r = (p_student, p_school, rank) if use.all() else (p_student[use], p_school[use], rank[use])
     listed_in_order = bool(np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (r[1:] > r[:-1]))))
-    order = np.arange(len(s)) if listed_in_order else np.lexsort((r, s))
-    pref_school = j[order].astype(np.int64)
-    pref_start = np.searchsorted(s[order], np.arange(students.n + 1)).astype(np.int64)
+    if not listed_in_order:
+        order = np.lexsort((r, s))
+        s, j = s[order], j[order]
+    pref_school = j.astype(np.int64, copy=False)
+    pref_start = np.searchsorted(s, np.arange(students.n + 1)).astype(np.int64)
     return pref_start, pref_school
+
+
+def _id_codes(table: Table, column: str, found: np.ndarray) -> np.ndarray:
+    """A code per row of an id column, equal for equal ids: the positions `found` by lookup when every
+    id was found (the usual file: the check for repeats then hashes no string again), else the
+    column's own codes (an unknown id has no position of its own)."""
+    return found if len(found) and int(found.min()) >= 0 else table.codes(column)[0]
 
 
 def _under_selected(
@@ -628,10 +659,9 @@ def _read_compacts(
     family_count: list[int] = []
     compact_of_family = np.full(len(family_ids), -1, dtype=np.int64)
     first_line_of_family: dict[int, int] = {}
-    for compact_id, group in frame.groupby("compact_id", sort=False):
+    for compact_id, rows in _groups(table, "compact_id"):
         if compact_id == "":
             continue
-        rows = group.index.to_numpy()
         first = int(lines[rows[0]])
         # One school per compact: every row that differs from the first is reported on its own line.
         for row in rows[1:]:
@@ -708,6 +738,15 @@ def _read_compacts(
         np.array(family_count, dtype=np.int64),
         compact_of_student,
     )
+
+
+def _groups(table: Table, column: str) -> list[tuple[str, np.ndarray]]:
+    """(value, its rows in file order) for each value of `column`, in order of first appearance (as
+    groupby(sort=False) walks them, without a frame per group)."""
+    codes, values = table.codes(column)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+    return [(str(value), order[bounds[k] : bounds[k + 1]]) for k, value in enumerate(values)]
 
 
 def lottery_from_seed(student_ids: np.ndarray, seed: int) -> np.ndarray:

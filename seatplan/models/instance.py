@@ -172,10 +172,30 @@ class Instance:
 
     def positions_of(self, school: np.ndarray) -> np.ndarray:
         """Position (1 = first) of each student's school in its own list; 0 when unplaced or not listed."""
-        placed = np.flatnonzero(school >= 0)
+        entry = self.own_entries(school)
+        found = np.flatnonzero(entry >= 0)
         out = np.zeros(len(school), dtype=np.int64)
-        out[placed] = self.list_position(placed, school[placed])
+        if len(self.pref_rank):
+            out[found] = self.pref_rank[entry[found]]
+        else:
+            out[found] = entry[found] - self.pref_start[found] + 1
         return out
+
+    def own_entries(self, school: np.ndarray) -> np.ndarray:
+        """The preference entry of each student's school in `school` (-1 when unplaced or not
+        listed). Every list is walked from its top at once, one step a round: a placement is
+        usually near the top, and no array as long as all the lists is made."""
+        entry = np.full(len(school), -1, dtype=np.int64)
+        length = self.list_length
+        looking = np.flatnonzero((school >= 0) & (length > 0))
+        # The students still looking, with where their lists start and end and what they look for.
+        at, end, wanted = self.pref_start[looking], self.pref_start[looking + 1], school[looking]
+        while len(looking):
+            hit = self.pref_school[at] == wanted
+            entry[looking[hit]] = at[hit]
+            on = ~hit & (at + 1 < end)
+            looking, at, end, wanted = looking[on], at[on] + 1, end[on], wanted[on]
+        return entry
 
     def compact_members(self) -> list[np.ndarray]:
         """Students of each compact, in student order."""

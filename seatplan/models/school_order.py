@@ -53,32 +53,40 @@ def blocking_pairs(
     instance: Instance, config: Config, school: np.ndarray, through_compact: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The blocking pairs of an assignment, as (students, schools), straight from the definition."""
-    pairs = listed_pairs(instance, config)
     placed_at = school
     n_grades = len(instance.grades)
     grade = instance.grade
-    # Where each student is, as a position on its own list (a large number when unplaced).
-    positions = instance.positions_of(placed_at)
-    unplaced = placed_at < 0
-    own = np.where(unplaced, np.iinfo(np.int64).max, positions)
-    envious = ~through_compact[pairs.student] & (placed_at[pairs.student] != pairs.school)
-    envious &= pairs.position < own[pairs.student]
-    # A placement at a school the student did not list is a compact's; it never envies (above).
-    envious &= pairs.seats > 0
-
-    cell = pairs.school * n_grades + grade[pairs.student]
+    # The school's order is asked of the envious pairs only: a few of a city's millions of pairs.
+    student, listed = envious_pairs(instance, school, through_compact)
+    cell = listed * n_grades + grade[student]
     load = np.zeros(instance.n_schools * n_grades, dtype=np.int64)
-    placed = np.flatnonzero(~unplaced)
+    placed = np.flatnonzero(placed_at >= 0)
     np.add.at(load, placed_at[placed] * n_grades + grade[placed], 1)
-    free = load[cell] < pairs.seats
+    free = load[cell] < instance.capacity[listed, grade[student]]
     # The school's lowest-ranked student held there not through a compact, per grade.
     regular = placed[~through_compact[placed]]
     held_key = order_key(instance, config, regular, placed_at[regular])
     worst = np.full(instance.n_schools * n_grades, -1, dtype=np.int64)
     np.maximum.at(worst, placed_at[regular] * n_grades + grade[regular], held_key)
-    outranks = pairs.key < worst[cell]
-    blocking = envious & (free | outranks)
-    return pairs.student[blocking], pairs.school[blocking]
+    outranks = order_key(instance, config, student, listed) < worst[cell]
+    blocking = free | outranks
+    return student[blocking], listed[blocking]
+
+
+def envious_pairs(instance: Instance, school: np.ndarray, through_compact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The listed (student, school) pairs whose student would rather be there, where it has seats
+    for the student's grade, in list order: a student envies every school of its list when
+    unplaced, the schools above its own when placed at one it listed (positions rise down a
+    list), and none when placed through a compact or at a school it did not list (a compact's).
+    Taken as the top of each list: no array as long as all the lists is made."""
+    start, length = instance.pref_start[:-1], instance.list_length
+    depth = np.where(school < 0, length, np.maximum(instance.own_entries(school) - start, 0))
+    depth[through_compact] = 0
+    student = np.repeat(np.arange(len(school)), depth)
+    before = np.repeat(np.cumsum(depth) - depth, depth)
+    listed = instance.pref_school[np.arange(len(student)) - before + start[student]]
+    seats = instance.capacity[listed, instance.grade[student]] > 0
+    return student[seats], listed[seats]
 
 
 # ---- the school's choice -------------------------------------------------------------------------
@@ -185,16 +193,13 @@ def reserve_blocking_pairs(
     instance: Instance, config: Config, school: np.ndarray, through_compact: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reserve-aware blocking pairs of an assignment, as (students, schools)."""
-    pairs = listed_pairs(instance, config)
-    own = np.where(school < 0, np.iinfo(np.int64).max, instance.positions_of(school))
-    envious = ~through_compact[pairs.student] & (school[pairs.student] != pairs.school)
-    envious &= (pairs.position < own[pairs.student]) & (pairs.seats > 0)
+    s, j = envious_pairs(instance, school, through_compact)
     regular = np.flatnonzero((school >= 0) & ~through_compact)
     taken = compact_taken(instance, school, through_compact)
     held_key = order_key(instance, config, regular, school[regular])
     step = choose(instance, config, regular, school[regular], taken, held_key)
-    s, j = pairs.student[envious], pairs.school[envious]
-    wins = _would_take(instance, (regular, school[regular], held_key, step), (s, j, pairs.key[envious]), taken)
+    envied = (s, j, order_key(instance, config, s, j))
+    wins = _would_take(instance, (regular, school[regular], held_key, step), envied, taken)
     return s[wins], j[wins]
 
 

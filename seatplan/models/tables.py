@@ -16,7 +16,7 @@ import datetime
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from seatplan.models.config import EXCEL_SUFFIXES
 from seatplan.models.errors import Problem
@@ -110,14 +111,29 @@ def _starts_with(series: pd.Series, starts: str | tuple[str, ...]) -> np.ndarray
         # Arrow (a city's ids are half a million strings; pandas' startswith loops in Python).
         missing = series.isna().to_numpy(dtype=bool)
         cells = np.where(missing, "", series.to_numpy(dtype=object))
-        first = pc.utf8_slice_codeunits(pa.array(cells, type=pa.large_string()), 0, 1)
-        hits = np.asarray(pc.is_in(first, value_set=pa.array(list(firsts), type=pa.large_string())), dtype=bool)
+        hits = np.asarray(_first_in(pa.array(cells, type=pa.large_string()), firsts), dtype=bool)
         return hits & ~missing
     try:
         found = series.str.startswith(starts)
     except AttributeError:  # an object column without any text
         return np.zeros(len(series), dtype=bool)
     return found.to_numpy(dtype=bool, na_value=False)
+
+
+def _first_in(column: pa.Array, firsts: tuple[str, ...]) -> pa.Array:
+    """Whether each text of an Arrow column starts with one of the characters `firsts`."""
+    first = pc.utf8_slice_codeunits(column, 0, 1)
+    return pc.is_in(first, value_set=pa.array(list(firsts), type=column.type))
+
+
+def guard_arrow(column: pa.Array) -> pa.Array:
+    """guard_text over an Arrow column of text without missing values (a run's ids, written by
+    Arrow's CSV writer)."""
+    risky = _first_in(column, _GUARDED)
+    if not pc.any(risky).as_py():
+        return column
+    guarded = pc.binary_join_element_wise(pa.scalar(GUARD, column.type), column, pa.scalar("", column.type))
+    return pc.if_else(risky, guarded, column)
 
 
 class Table:
@@ -346,19 +362,13 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None
     except OSError as error:
         problems.append(Problem(display, None, f"cannot read file: {error.strerror or error}"))
         return None
-    # Decoded here, not by pandas, so that a bad byte is located exactly (pandas decodes in chunks).
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        bad = raw[error.start : error.start + 1].hex()
-        line = raw[: error.start].count(b"\n") + 1
-        problems.append(Problem(display, line, f"expected UTF-8 text, got the byte 0x{bad} (save the file as UTF-8)"))
+    if not _is_utf8(raw, display, problems):
         return None
-    if not text.strip():
+    if _is_blank(raw):
         problems.append(Problem(display, 1, "expected a header row, got an empty file"))
         return None
     try:
-        header = next(csv.reader(io.StringIO(text, newline="")), [])
+        header = next(csv.reader(_lines(raw)), [])
     except csv.Error as error:  # a header field past the csv module's size limit, a stray NUL
         problems.append(
             Problem(display, 1, f"malformed CSV: expected a header row, got one that cannot be read ({error})")
@@ -366,9 +376,62 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None
         return None
     if not _unique_header([name.strip() for name in header], display, problems):
         return None
-    frame = _read_plain(raw, len(header)) if len(raw) >= PLAIN_FAST_PATH_BYTES and _is_plain(raw) else None
-    if frame is not None:
-        return _finish(path, display, frame, header_lines=1, strip=_may_need_strip(raw))
+    plain = _read_plain(raw, header) if len(raw) >= PLAIN_FAST_PATH_BYTES and _is_plain(raw) else None
+    if plain is not None:
+        return _finish(path, display, plain, header_lines=1, strip=_may_need_strip(raw))
+    return _read_careful(path, display, raw.decode("utf-8-sig"), header, problems)
+
+
+def _is_utf8(raw: bytes, display: str, problems: list[Problem]) -> bool:
+    """Whether the file is UTF-8 text; a bad byte is reported on its line. Decoded here, not by pandas,
+    so that the byte is located exactly (pandas decodes in chunks); ASCII, the usual file, needs no
+    decoding to say so."""
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = raw[error.start : error.start + 1].hex()
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(Problem(display, line, f"expected UTF-8 text, got the byte 0x{bad} (save the file as UTF-8)"))
+        return False
+    return True
+
+
+_BOM = b"\xef\xbb\xbf"
+#: The ASCII characters str.isspace() takes for white space.
+_LEADING_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*")
+
+
+def _is_blank(raw: bytes) -> bool:
+    """Whether the text (UTF-8, its BOM taken off) is empty or only white space, found from its first
+    characters (the text itself is decoded only when they are not ASCII)."""
+    start = len(_BOM) if raw.startswith(_BOM) else 0
+    spaces = _LEADING_SPACE.match(raw, start)
+    end = spaces.end() if spaces else start
+    if end == len(raw):
+        return True
+    return raw[end] >= 0x80 and raw.decode("utf-8-sig").isspace()
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _lines(raw: bytes) -> Iterator[str]:
+    """The lines of the file's text with their endings, as io.StringIO(text, newline="") gives them,
+    decoded one at a time (line ends are never inside a UTF-8 character): reading a header does not
+    decode a file of a million rows."""
+    start = len(_BOM) if raw.startswith(_BOM) else 0
+    for end in _LINE_END.finditer(raw, start):
+        yield raw[start : end.end()].decode("utf-8")
+        start = end.end()
+    if start < len(raw):
+        yield raw[start:].decode("utf-8")
+
+
+def _read_careful(path: Path, display: str, text: str, header: list[str], problems: list[Problem]) -> Table | None:
+    """The careful reader (pandas' C parser): quoted fields, line breaks inside them, and the words
+    for every malformed row, on its line."""
     try:
         frame = pd.read_csv(
             io.StringIO(text, newline=""),
@@ -416,18 +479,30 @@ def _finish(
     """Strip every value (unless the caller knows there is nothing to strip), number the rows by
     line, drop blank rows."""
     if starts is None:
-        starts = header_lines + 1 + np.arange(len(frame))
+        starts = np.arange(header_lines + 1, header_lines + 1 + len(frame), dtype=np.int64)
     if strip:
         for column in frame.columns:
             frame[column] = frame[column].str.strip()
-    frame["_line"] = starts.astype(np.int64)
+    # A new frame around the same columns: setting a column would copy it (a city's lines, 40 MB).
+    columns = {column: frame[column] for column in frame.columns}
+    frame = pd.DataFrame({**columns, "_line": starts.astype(np.int64, copy=False)}, copy=False)
     # Blank lines are kept by the reader so the numbering holds, then dropped.
-    data_columns = [c for c in frame.columns if c != "_line"]
-    if data_columns:
-        blank = (frame[data_columns] == "").all(axis=1)
-        if blank.any():
-            frame = frame.loc[~blank].reset_index(drop=True)
+    blank = _blank_rows(frame)
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
     return Table(path, display, frame)
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every data column is empty (none when there are no data columns); column by
+    column, stopping at the first column without an empty value (the usual file)."""
+    blank = np.zeros(len(frame), dtype=bool)
+    for number, column in enumerate(c for c in frame.columns if c != "_line"):
+        empty = (frame[column] == "").to_numpy(dtype=bool)
+        blank = empty if number == 0 else blank & empty
+        if not blank.any():
+            break
+    return blank
 
 
 #: From this size on, a CSV file's first rows are read on their own before the whole file is: one
@@ -446,6 +521,8 @@ def _repeats_one_row(path: Path, display: str, problems: list[Problem]) -> bool:
     family joins one compact), and a file that repeats one line a million times (a fill-down gone
     wrong, a hostile upload) would take many times its size in memory once parsed, to report the same
     problem on every line. Memory here is bounded by HEAD_ROWS and HEAD_BYTES."""
+    if _head_rows_differ(path):
+        return False
     seen: dict[bytes, int] = {}
     repeats: list[tuple[int, int]] = []
     budget = HEAD_BYTES
@@ -478,14 +555,24 @@ def _repeats_one_row(path: Path, display: str, problems: list[Problem]) -> bool:
     return True
 
 
+def _head_rows_differ(path: Path) -> bool:
+    """True when no two of the first rows are the same (the usual file): then none repeats, and the
+    rows need not be walked one by one. The rows are the lines readline gives, within HEAD_BYTES."""
+    with path.open("rb") as handle:
+        pieces = handle.read(HEAD_BYTES).split(b"\n", HEAD_ROWS)[1:HEAD_ROWS]
+    rows = [piece.rstrip(b"\r\n") for piece in pieces]
+    return len(set(rows)) == len(rows)
+
+
 #: Files from this size on take Arrow's reader when they are plain; below, starting its threads costs
 #: more than it saves (a few milliseconds a file), and the careful reader gives the same table.
 PLAIN_FAST_PATH_BYTES = 1 << 16
 
 
 def _is_plain(raw: bytes) -> bool:
-    """No quotes and no blank lines: every row is one line, so row i is line i + 2."""
-    return b'"' not in raw and b"\n\n" not in raw and b"\n\r\n" not in raw
+    """No quotes: every row is one line (a blank line too: Arrow's reader keeps it as a row of empty
+    fields, which _finish drops), so row i is line i + 2."""
+    return b'"' not in raw
 
 
 #: Bytes that str.strip() removes, in ASCII text (other whitespace is not ASCII).
@@ -497,22 +584,44 @@ def _may_need_strip(raw: bytes) -> bool:
     return not raw.isascii() or any(space in raw for space in _ASCII_SPACE)
 
 
-def _read_plain(raw: bytes, fields: int) -> pd.DataFrame | None:
-    """The fast path for large plain files (Arrow's multi-threaded reader), or None to take the
-    careful one, which also words every error."""
+#: The dtype pandas reads text as with `dtype=str` (Arrow-backed strings from pandas 3, object before).
+_TEXT_DTYPE = pd.Series([], dtype=str).dtype
+
+
+def _read_plain(raw: bytes, header: list[str]) -> pd.DataFrame | None:
+    """The fast path for large plain files: Arrow's multi-threaded reader, every column read as text
+    and handed to pandas without a copy; or None to take the careful reader, which also words every
+    error. A blank line is a row of empty fields here, as in the careful reader."""
+    body = pa.py_buffer(raw)
+    if raw.startswith(_BOM):
+        body = body.slice(len(_BOM))
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:
+        data = pacsv.read_csv(
+            pa.BufferReader(body),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+            # The columns are a few large buffers that live as long as the data, from the system's
+            # allocator: fresh memory from Arrow's default (mimalloc) was much slower to fault in on
+            # the benchmark machine, a virtual machine, and a city's columns are all fresh memory.
+            memory_pool=pa.system_memory_pool(),
+        )
+    except (pa.ArrowException, ValueError):  # any refusal: the careful reader says what is wrong
         return None
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    try:
-        frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, engine="pyarrow")
-    except Exception:  # noqa: BLE001 - any refusal: the careful reader says what is wrong
-        return None
-    if len(frame.columns) != fields:
-        return None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.fillna("")
+    if data.column_names != header or any(field.type != pa.large_string() for field in data.schema):
+        return None  # a header Arrow reads otherwise (a blank first line): the careful reader decides
+    if "" in header:
+        return None  # pandas names a column without a name ("Unnamed: 2"): the careful reader does
+    names = [name.strip() for name in header]
+    if isinstance(_TEXT_DTYPE, pd.api.extensions.ExtensionDtype):
+        frame = data.to_pandas(types_mapper=lambda _: _TEXT_DTYPE)
+    else:
+        frame = data.to_pandas()
+    frame.columns = names
+    return frame
 
 
 def _locate_malformed_row(text: str, fields: int, error: str) -> tuple[int | None, str]:
@@ -583,12 +692,15 @@ def check_non_empty(table: Table, column: str, problems: list[Problem]) -> np.nd
     return ~bad
 
 
-def check_unique(table: Table, column: str, problems: list[Problem], what: str = "") -> None:
-    """Each repeat of a value already seen in `column` is reported, naming the first line."""
+def check_unique(table: Table, column: str, problems: list[Problem], what: str = "") -> bool:
+    """Each repeat of a value already seen in `column` is reported, naming the first line. Returns
+    whether every value differs (an empty one too)."""
     values = table.frame[column]
+    if values.is_unique:
+        return True  # the usual file: one hashing says so, without a repeat to look for
     repeated = values.duplicated(keep="first").to_numpy() & (values != "").to_numpy()
     if not repeated.any():
-        return
+        return False
     first_line = dict(
         zip(
             values[~values.duplicated(keep="first")],
@@ -605,6 +717,7 @@ def check_unique(table: Table, column: str, problems: list[Problem], what: str =
         dtype=object,
     )
     report_rows(table, repeated, messages, problems)
+    return False
 
 
 def repeated_keys(table: Table, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -616,25 +729,64 @@ def repeated_keys(table: Table, columns: list[str]) -> tuple[np.ndarray, pd.Data
 
 def repeated_rows(*columns: np.ndarray) -> np.ndarray:
     """Rows whose integers in `columns` repeat an earlier row's: one int64 key when the ranges
-    multiply within 62 bits (a hash of one column is much faster than of a frame), else a frame."""
+    multiply within 62 bits (a hash of one column is much faster than of a frame), else a frame.
+    The usual file repeats nothing and is said so fast: rows already in order, or no two keys equal
+    once sorted; only then are the repeats sought in file order."""
     if not len(columns[0]):
         return np.zeros(0, dtype=bool)
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    span = 1
-    for column in columns:
-        low, high = int(column.min()), int(column.max())
-        width = high - low + 1
-        span *= width
-        if span >= 2**62:
-            frame = pd.DataFrame({str(i): column for i, column in enumerate(columns)})
-            return frame.duplicated(keep="first").to_numpy()
-        key = key * width + (column.astype(np.int64) - low)
+    if _increasing(columns):
+        return np.zeros(len(columns[0]), dtype=bool)  # rows in order: a list written in rank order
+    key = _row_keys(columns)
+    if key is None:
+        frame = pd.DataFrame({str(i): column for i, column in enumerate(columns)})
+        return frame.duplicated(keep="first").to_numpy()
+    if _without_repeats(key):
+        return np.zeros(len(key), dtype=bool)
+    key = _row_keys(columns)  # in file order again (the check sorted it)
+    assert key is not None
     # A stable sort keeps equal keys in file order, so each but the first of a run is a repeat.
     order = np.argsort(key, kind="stable")
     ordered = key[order]
     repeated = np.zeros(len(key), dtype=bool)
     repeated[order[1:]] = ordered[1:] == ordered[:-1]
     return repeated
+
+
+def _row_keys(columns: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """One int64 per row that is equal exactly when the rows' integers are; None when the ranges of
+    the columns multiply past 62 bits. Built in place: these columns run to millions of rows."""
+    key: np.ndarray | None = None
+    span = 1
+    for column in columns:
+        low, high = int(column.min()), int(column.max())
+        width = high - low + 1
+        span *= width
+        if span >= 2**62:
+            return None
+        if key is None:
+            key = column.astype(np.int64)  # a copy, the key's own
+        else:
+            key *= width
+            key += column.astype(np.int64, copy=False)
+        if low:
+            key -= low  # wraps past 64 bits as the sum does: what is left is the key, which fits
+    return key
+
+
+def _increasing(columns: tuple[np.ndarray, ...]) -> bool:
+    """Whether the rows of `columns` rise strictly, compared column by column (then none repeats)."""
+    rising = np.zeros(len(columns[0]) - 1, dtype=bool)
+    tied = np.ones(len(columns[0]) - 1, dtype=bool)
+    for column in columns:
+        rising |= tied & (column[1:] > column[:-1])
+        tied &= column[1:] == column[:-1]
+    return bool(rising.all())
+
+
+def _without_repeats(key: np.ndarray) -> bool:
+    """True when no key repeats: sorting `key` in place, no two neighbours are equal."""
+    key.sort()
+    return not bool((key[1:] == key[:-1]).any())
 
 
 def first_lines(table: Table, key: pd.Series | pd.DataFrame) -> np.ndarray:
@@ -655,6 +807,9 @@ def parse_integers(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column of integers; returns (values, ok mask). Bad rows are reported with the value."""
     text = table.frame[column]
+    numbers = _digits_as_int64(text)
+    if numbers is not None:
+        return numbers, np.ones(len(text), dtype=bool)
     pattern = NON_NEGATIVE_INTEGER if non_negative else INTEGER
     ok = text.str.fullmatch(pattern.pattern).to_numpy(dtype=bool)
     empty = (text == "").to_numpy()
@@ -685,6 +840,20 @@ def parse_integers(
     return values, ok
 
 
+def _digits_as_int64(text: pd.Series) -> np.ndarray | None:
+    """The column as int64 when every value is ASCII digits that fit (the usual column of ranks or
+    seats: each then matches the integer patterns and nothing is reported), cast by Arrow; None
+    otherwise, and the values are checked one by one."""
+    arrow = arrow_text(text)
+    if arrow is None or not len(arrow) or not pc.all(pc.ascii_is_decimal(arrow)).as_py():
+        return None
+    try:
+        numbers = pc.cast(arrow, pa.int64())
+    except pa.ArrowInvalid:  # past 64 bits: said per row by the checks
+        return None
+    return _to_numpy(numbers)
+
+
 def _to_int64(text: pd.Series) -> np.ndarray | None:
     """Strings already checked to be integers, as int64 (Arrow's cast when it is there); None if one
     does not fit in 64 bits."""
@@ -701,8 +870,10 @@ def _to_int64(text: pd.Series) -> np.ndarray | None:
 def parse_floats(table: Table, column: str, problems: list[Problem], low: float, high: float) -> np.ndarray:
     """Parse an optional numeric column; empty fields are NaN, anything else unparsable is reported."""
     text = table.frame[column]
-    # A copy: pandas may hand back a read-only view, and bad values are blanked below.
-    values = np.array(pd.to_numeric(text.where(text != "", None), errors="coerce"), dtype=float)
+    values = _short_decimals(text)
+    if values is None:
+        # A copy: pandas may hand back a read-only view, and bad values are blanked below.
+        values = np.array(pd.to_numeric(text.where(text != "", None), errors="coerce"), dtype=float)
     bad = (np.isnan(values) & (text != "").to_numpy()) | (values < low) | (values > high)
     if bad.any():
         messages = np.array(
@@ -712,6 +883,24 @@ def parse_floats(table: Table, column: str, problems: list[Problem], low: float,
         report_rows(table, bad, messages, problems)
         values[bad] = np.nan
     return values
+
+
+#: A decimal of at most SHORT_DECIMAL characters with a point (a coordinate: -71.120925).
+SHORT_DECIMAL = 15
+_DECIMAL = r"^-?[0-9]+\.[0-9]+$"
+
+
+def _short_decimals(text: pd.Series) -> np.ndarray | None:
+    """The column as float64 when every value is a short decimal with a point (the usual column of
+    coordinates), cast by Arrow; None otherwise, for pandas to parse. At most 15 digits make an
+    exact integer over an exact power of ten: both parsers round that one division correctly, so
+    they agree to the bit (a whole number, which pandas parses as an integer, goes to pandas)."""
+    arrow = arrow_text(text)
+    if arrow is None or not len(arrow) or pc.max(pc.utf8_length(arrow)).as_py() > SHORT_DECIMAL:
+        return None
+    if not pc.all(pc.match_substring_regex(arrow, _DECIMAL)).as_py():
+        return None
+    return _to_numpy(pc.cast(arrow, pa.float64()))
 
 
 def parse_booleans(table: Table, column: str, problems: list[Problem]) -> np.ndarray:
@@ -738,10 +927,52 @@ def lookup(
 ) -> np.ndarray:
     """Map a column of ids to positions in `index`; unknown ids are reported and become -1."""
     values = table.frame[column]
-    codes, distinct = table.codes(column)
-    found = index.get_indexer(pd.Index(distinct))[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-    bad = (found < 0) & (values != "").to_numpy()
+    found = _positions_in(values, index)
+    if found is None:
+        codes, distinct = table.codes(column)
+        found = index.get_indexer(pd.Index(distinct))[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    bad = found < 0
+    if bad.any():  # an empty id is not an unknown one (check_non_empty says it): looked at only then
+        bad &= (values != "").to_numpy()
     if bad.any():
         messages = np.array([f"unknown {what} '{v}' (not in {where})" for v in values.to_numpy()], dtype=object)
         report_rows(table, bad, messages, problems)
     return found
+
+
+def positions_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each value's position in `index` (unique), -1 where it is not there."""
+    found = _positions_in(values, index)
+    return index.get_indexer(pd.Index(values.to_numpy())).astype(np.int64) if found is None else found
+
+
+def _positions_in(values: pd.Series, index: pd.Index) -> np.ndarray | None:
+    """Each value's position in `index` (unique), -1 where it is not there, hashed by Arrow when the
+    column is Arrow text (a list of five million rows needs no Python string per row); None for
+    other columns, which go through their distinct values (Table.codes)."""
+    arrow = arrow_text(values)
+    if arrow is None:
+        return None
+    try:
+        known = pa.array(index.to_numpy(dtype=object), type=pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):  # an index of other than text: pandas decides
+        return None
+    return _to_numpy(pc.fill_null(pc.index_in(arrow, value_set=known), -1), np.int64)
+
+
+def _to_numpy(column: pa.ChunkedArray, dtype: type[np.generic] | None = None) -> np.ndarray:
+    """An Arrow column of numbers without nulls as one writable numpy array (of `dtype`, or the
+    column's own): one copy, made here."""
+    if not column.num_chunks:
+        return np.zeros(0, dtype=dtype)
+    return np.concatenate([chunk.to_numpy() for chunk in column.chunks], dtype=dtype)
+
+
+def arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """A text column as Arrow holds it, without a copy, when pandas keeps it in Arrow (a CSV file
+    read by pandas 3); None otherwise (object columns: Excel and Parquet cells, older pandas)."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arrow = values.array.__arrow_array__()
+        return arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
+    return None

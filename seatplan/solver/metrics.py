@@ -31,6 +31,13 @@ def _pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
 
 
+def _pcts(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """_pct of each pair: the same operations on float64 and numpy's rounding, 0 where `whole` is 0."""
+    out = np.zeros(len(part), dtype=np.float64)
+    np.divide(100.0 * part, whole, out=out, where=whole != 0)
+    return np.where(whole != 0, np.round(out, 2), 0.0)
+
+
 def choice_numbers(positions: np.ndarray, placed: np.ndarray) -> dict[str, float]:
     """First-choice and top-three shares (of all students) and the mean position (placed students
     at a school they listed)."""
@@ -160,13 +167,18 @@ def content_name(path: Path) -> str:
 
 
 def _content_sha256(path: Path) -> str | None:
-    """file_sha256, once per version of a file (a sweep's points share their data); None when the
-    file cannot be read."""
+    """cached_file_sha256; None when the file cannot be read."""
     try:
-        stat = Path(path).stat()
-        return _sha256_of(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+        return cached_file_sha256(path)
     except OSError:
         return None
+
+
+def cached_file_sha256(path: Path) -> str:
+    """file_sha256, once per version of a file (a sweep's points share their data; a run's
+    metrics.json and config.yaml both record it)."""
+    stat = Path(path).stat()
+    return _sha256_of(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
@@ -219,30 +231,48 @@ def _tables(result: Result) -> dict[str, list[dict[str, Any]]]:
         for a, c in categories
     }
     capacity = instance.total_capacity
+    # Columns as Python lists first: five thousand schools, read one number at a time from numpy, cost.
+    shares = {key: _pcts(values, per_school_placed).tolist() for key, values in per_school_category.items()}
+    by_grade = instance.capacity.tolist()
+    columns = zip(
+        instance.school_ids.tolist(),
+        instance.school_names.tolist(),
+        [instance.clusters[c] if c >= 0 else "" for c in instance.school_cluster.tolist()],
+        [instance.sectors[s] if s >= 0 else "" for s in instance.school_sector.tolist()],
+        capacity.tolist(),
+        per_school_placed.tolist(),
+        per_school_compact.tolist(),
+        instance.under_selected.tolist(),
+        instance.first_choices.tolist(),
+        strict=True,
+    )
     schools = []
-    for j in range(instance.n_schools):
+    for j, (school_id, name, cluster, sector, seats, placed_here, members, under, first) in enumerate(columns):
         row: dict[str, Any] = {
-            "school_id": str(instance.school_ids[j]),
-            "name": str(instance.school_names[j]),
-            "cluster": instance.clusters[instance.school_cluster[j]] if instance.school_cluster[j] >= 0 else "",
-            "sector": instance.sectors[instance.school_sector[j]] if instance.school_sector[j] >= 0 else "",
-            "capacity": int(capacity[j]),
-            "placed": int(per_school_placed[j]),
-            "compact_members": int(per_school_compact[j]),
-            "under_selected": bool(instance.under_selected[j]),
-            "first_choices": int(instance.first_choices[j]),
+            "school_id": str(school_id),
+            "name": str(name),
+            "cluster": cluster,
+            "sector": sector,
+            "capacity": seats,
+            "placed": placed_here,
+            "compact_members": members,
+            "under_selected": under,
+            "first_choices": first,
         }
         if instance.has_grades:
-            row["capacity_by_grade"] = {g: int(instance.capacity[j, k]) for k, g in enumerate(instance.grades)}
-        row["shares"] = {key: _pct(values[j], per_school_placed[j]) for key, values in per_school_category.items()}
+            row["capacity_by_grade"] = dict(zip(instance.grades, by_grade[j], strict=True))
+        row["shares"] = {key: values[j] for key, values in shares.items()}
         schools.append(row)
     inside = np.zeros(instance.n_students, dtype=bool)
     inside[placed] = instance.school_cluster[school[placed]] == instance.home_cluster[placed]
+    # Students by home cluster, counted once (not a pass over every student per cluster).
+    home, n_clusters = instance.home_cluster, len(instance.clusters)
+    home_students = np.bincount(home[home >= 0], minlength=n_clusters).tolist()
+    home_inside = np.bincount(home[(home >= 0) & inside], minlength=n_clusters).tolist()
     clusters = []
     for c, cluster in enumerate(instance.clusters):
         members = instance.school_cluster == c
         total_placed = int(per_school_placed[members].sum())
-        home = instance.home_cluster == c
         clusters.append(
             {
                 "cluster": cluster,
@@ -250,8 +280,8 @@ def _tables(result: Result) -> dict[str, list[dict[str, Any]]]:
                 "capacity": int(capacity[members].sum()),
                 "placed": total_placed,
                 "compact_members": int(per_school_compact[members].sum()),
-                "home_students": int(home.sum()),
-                "home_students_placed_inside": int((home & inside).sum()),
+                "home_students": home_students[c],
+                "home_students_placed_inside": home_inside[c],
                 "shares": {
                     key: _pct(values[members].sum(), total_placed) for key, values in per_school_category.items()
                 },

@@ -37,7 +37,8 @@ from seatplan.models.ir import Formulation, Role
 from seatplan.models.rules import RULES, Shortcut
 from seatplan.models.rules.compacts import share_limit
 from seatplan.solver import interrupt
-from seatplan.solver.backends import BackendResult, Progress, SolveSettings, cpsat
+from seatplan.solver.backends import BackendResult, Progress, SolveSettings, cpsat, highs
+from seatplan.solver.canonical import optimal_face
 from seatplan.solver.da import deferred_acceptance, school_proposing
 from seatplan.solver.flow import is_transportation, solve_transportation
 from seatplan.solver.lagrange import lagrangian_bound
@@ -452,9 +453,6 @@ def search_the_face(
     found so far, whose face must hold any better solution — exact —, unless that face would free
     more than `face_limit` variables (memory: HiGHS' branch and cut on a million columns takes
     gigabytes); then the largest face within the limit is searched, for its bound and its solutions."""
-    from seatplan.solver.backends import highs
-    from seatplan.solver.canonical import optimal_face
-
     magnitudes = np.sort(np.abs(bound.reduced_costs))
 
     def within(count: int) -> float:

@@ -85,13 +85,13 @@ class Result:
         """assignment.csv as a DataFrame: student_id, school_id (missing when unplaced), position
         (missing when unplaced or not on the list), compact_id (set for a placement through a compact)."""
         self.require_solution()
-        ids, school, position, compact = assignment_columns(self)
+        _, school, position, compact = assignment_columns(self)
         return pd.DataFrame(
             {
-                "student_id": pd.array(ids.astype(str), dtype="string"),
-                "school_id": pd.array([s or None for s in school], dtype="string"),
-                "position": pd.array([int(p) if p else None for p in position], dtype="Int64"),
-                "compact_id": pd.array([c or None for c in compact], dtype="string"),
+                "student_id": pd.array(self.instance.student_ids.astype(str), dtype="string"),
+                "school_id": pd.array([s or None for s in school.to_pylist()], dtype="string"),
+                "position": pd.array([int(p) if p else None for p in position.to_pylist()], dtype="Int64"),
+                "compact_id": pd.array([c or None for c in compact.to_pylist()], dtype="string"),
             }
         )
 

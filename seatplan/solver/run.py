@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import yaml
 
 from seatplan.models.config import Config, resolved_config
-from seatplan.models.data import file_sha256
 from seatplan.models.errors import InputError, Problem
-from seatplan.models.tables import guard_texts
+from seatplan.models.tables import guard_arrow
+from seatplan.solver.metrics import cached_file_sha256
 from seatplan.solver.report import build_report
 
 if TYPE_CHECKING:
@@ -257,7 +260,7 @@ def write_metrics(result: Result, path: Path) -> None:
 
 def write_config(result: Result, folder: Path, path: Path) -> None:
     """The resolved config, its data paths relative to the run folder, with each data file's SHA-256."""
-    sha256 = {key: file_sha256(path) for key, path in result.config.data.named().items()}
+    sha256 = {key: cached_file_sha256(path) for key, path in result.config.data.named().items()}
     write_config_snapshot(result.config, folder, path, sha256)
 
 
@@ -273,30 +276,52 @@ def write_config_snapshot(config: Config, folder: Path, path: Path, sha256: dict
     )
 
 
-def assignment_columns(result: Result) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """assignment.csv's columns as text, one entry per student in students.csv order: student_id,
-    school_id (empty when unplaced), position (empty when unplaced or not listed), compact_id."""
+def assignment_columns(result: Result) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """assignment.csv's columns as Arrow text, one entry per student in students.csv order:
+    student_id, school_id (empty when unplaced), position (empty when unplaced or not listed),
+    compact_id (set for a placement through an honored compact). Arrow, not Python strings: a
+    city's half a million rows are taken and written at once."""
     instance, assignment, evaluation = result.instance, result.placement, result.evaluation
     assert assignment is not None and evaluation is not None
-    school = assignment.school
-    school_text = np.where(school >= 0, instance.school_ids[np.maximum(school, 0)], "")
-    position = evaluation.positions
-    position_text = np.where(position > 0, position.astype(str), "")
-    compact = instance.compact_of_student
-    through = evaluation.through_compact
-    compact_text = np.where(through, instance.compact_ids[np.maximum(compact, 0)] if instance.n_compacts else "", "")
-    return instance.student_ids, school_text, position_text, compact_text
+    school, position = assignment.school, evaluation.positions
+    text = pa.large_string()
+    return (
+        pa.array(instance.student_ids, type=text),
+        _ids_where(instance.school_ids, school, school >= 0),
+        pc.if_else(pa.array(position > 0), pc.cast(pa.array(position), text), ""),
+        _ids_where(instance.compact_ids, instance.compact_of_student, evaluation.through_compact),
+    )
+
+
+def _ids_where(ids: np.ndarray, index: np.ndarray, where: np.ndarray) -> pa.Array:
+    """ids[index] as Arrow text where `where` holds, empty text elsewhere."""
+    taken = pa.array(ids, type=pa.large_string()).take(pa.array(index, mask=~where))
+    return taken.fill_null("")
 
 
 def write_assignment(result: Result, path: Path) -> None:
     """One row per student, in students.csv order: student_id,school_id,position,compact_id. An id
     a spreadsheet would take for a formula is guarded (guard_text); position is a number, never."""
     students, schools, positions, compacts = assignment_columns(result)
-    columns = (guard_texts(students), guard_texts(schools), positions, guard_texts(compacts))
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_id", "school_id", "position", "compact_id"])
-        writer.writerows(zip(*columns, strict=True))
+    table = pa.table(
+        {
+            "student_id": guard_arrow(students),
+            "school_id": guard_arrow(schools),
+            "position": positions,
+            "compact_id": guard_arrow(compacts),
+        }
+    )
+    # Arrow's writer, without quotes, writes what the csv module does when no value needs them (the
+    # usual run); it refuses a value with a comma, a quote or a line break, which the csv module
+    # quotes. An Arrow older than these options (TypeError) leaves the file to the csv module too.
+    try:
+        options = pacsv.WriteOptions(eol="\r\n", quoting_style="none", quoting_header="none")
+        pacsv.write_csv(table, str(path), write_options=options)
+    except (TypeError, pa.ArrowInvalid):
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(table.column_names)
+            writer.writerows(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
 
 def available_cores() -> int:

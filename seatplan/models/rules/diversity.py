@@ -137,10 +137,13 @@ class Diversity(Rule):
         total = 0
         figures = []
         for number, rule in enumerate(outcome.config.diversity):
-            short = rule_shortfalls(outcome.instance, rule, outcome.school)
+            # Counted once per rule: each count compares every student's attribute text.
+            lo, hi = band(outcome.instance, rule)
+            n, k = unit_counts(outcome.instance, rule, outcome.school)
+            short = shortfall(lo, hi, n, k)
             if rule.mode == "soft":
                 total += rule.weight * int(short.sum())
-            figures.append(_figures(outcome.instance, number, rule, outcome.school, short))
+            figures.append(_figures(outcome.instance, number, rule, (lo, hi), (n, k), short))
         return Measures(terms={"diversity": total}, figures={"diversity": figures})
 
     def supports(self, shortcut: Shortcut, config: Config, instance: Instance) -> bool | None:
@@ -150,14 +153,20 @@ class Diversity(Rule):
 
 
 def _figures(
-    instance: Instance, number: int, rule: DiversityRule, school: np.ndarray, short: np.ndarray
+    instance: Instance,
+    number: int,
+    rule: DiversityRule,
+    bounds: tuple[int, int],
+    counts: tuple[np.ndarray, np.ndarray],
+    short: np.ndarray,
 ) -> dict[str, Any]:
-    """A rule's band, its total and worst shortfall, and every unit that has schools."""
-    lo, hi = band(instance, rule)
+    """A rule's band, its total and worst shortfall, and every unit that has schools, from its
+    `bounds` (band) and `counts` (unit_counts)."""
+    lo, hi = bounds
+    n, k = counts
     info = units(instance, rule.scope)
     with_schools = np.zeros(len(info.names), dtype=bool)
     with_schools[info.of_school[info.of_school >= 0]] = True
-    n, k = unit_counts(instance, rule, school)
     worst = int(np.argmax(short)) if len(short) else -1
     return {
         "rule": number + 1,

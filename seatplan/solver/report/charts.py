@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 if TYPE_CHECKING:
     from seatplan.solver.report.district import District
@@ -168,6 +167,9 @@ def band_histogram(frame: pd.DataFrame, runs: list[str], band: tuple[int, int]) 
 def sector_bars(frame: pd.DataFrame, category: str, runs: list[str]) -> go.Figure:
     """The group's share in each sector, for the district and for each cluster's students; one
     panel per run."""
+    # Imported here: plotly's subplots are slow to import, and a solve draws no chart.
+    from plotly.subplots import make_subplots
+
     figure = make_subplots(
         rows=len(runs), cols=1, subplot_titles=runs if len(runs) > 1 else None, vertical_spacing=0.12
     )

@@ -7,17 +7,19 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from seatplan.models.tables import FORMULA_STARTS
 from seatplan.solver.metrics import VERSION
 from seatplan.solver.report.sections import Section, Summary
 from seatplan.solver.report.tables import Suppression, Table
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,10 @@ def table_view(table: Table, suppression: Suppression) -> TableView:
     )
 
 
-def _environment() -> Environment:
+def _environment() -> jinja2.Environment:
+    # Imported here: a solve writes no page, and need not import the template engine.
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
     return Environment(
         loader=PackageLoader("seatplan.solver.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
