@@ -311,3 +311,40 @@ def labels_from(*columns: Sequence[object] | np.ndarray, keys: Sequence[str]) ->
         return ",".join(f"{k}={col[i]}" for k, col in zip(keys, columns, strict=True))
 
     return label
+
+
+def restricted(program: Formulation, free: np.ndarray, name: str = "objective") -> Formulation:
+    """`program` over its `free` variables only: the fixed ones' share moved into the row bounds and
+    into the objective's constant (one term, `name`), so a solution's objective is the same in both.
+    Rows without a free variable are dropped (HiGHS' presolve would spend most of its time on them):
+    they hold or not whatever is chosen, and a caller keeps a solution only after checking it
+    against the whole program."""
+    indptr, indices, coefs, lower, upper = program.matrix()
+    rows = np.repeat(np.arange(len(lower)), np.diff(indptr))
+    fixed_part = np.bincount(rows, weights=coefs * program.lower[indices] * ~free[indices], minlength=len(lower))
+    keep = free[indices]
+    column = np.cumsum(free) - 1
+    kept_rows = np.unique(rows[keep])
+    renumber = np.full(len(lower), -1, dtype=np.int64)
+    renumber[kept_rows] = np.arange(len(kept_rows))
+    block = rows_from_triplets(
+        "rows over the free variables",
+        Role.SIDE,
+        len(kept_rows),
+        renumber[rows[keep]],
+        column[indices[keep]],
+        coefs[keep],
+        lower[kept_rows] - fixed_part[kept_rows],
+        upper[kept_rows] - fixed_part[kept_rows],
+        lambda row: f"row[{row}]",
+    )
+    objective, constant = program.objective()
+    placed = np.flatnonzero(objective[free])
+    fixed_cost = constant + int(objective[~free] @ program.lower[~free])
+    return Formulation(
+        program.lower[free],
+        program.upper[free],
+        [],
+        [block],
+        [Term(name, placed, objective[free][placed], fixed_cost)],
+    )

@@ -57,12 +57,6 @@ def unguard_text(value: str) -> str:
     return value[1:] if value.startswith(GUARD) else value
 
 
-def guard_texts(values: Any) -> np.ndarray:
-    """guard_text over a column of text (vectorised), as an object array."""
-    column = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    return _guard_series(column).to_numpy(dtype=object)
-
-
 def guarded(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
     """`frame` to be written as CSV: each text cell guarded (in `columns`, or in every column).
     Numbers stay numbers and are never guarded: a position, a count, a weight of -3."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from seatplan.models.formulation import Model
 from seatplan.models.instance import Instance
-from seatplan.models.ir import Formulation, Role, RowBlock, Term, rows_from_triplets
+from seatplan.models.ir import Formulation, Role, RowBlock, Term, restricted, rows_from_triplets
 from seatplan.solver.backends import BackendResult, SolveSettings, highs
 from seatplan.solver.flow import is_transportation
 from seatplan.solver.lp import lagrangian_bound, lp_bound
@@ -167,7 +167,7 @@ def break_ties(
         program = tie_break_program(face.formulation, None if face.exact else optimum, ticket)
     phase = SolveSettings(time_limit=max(0.5, time_limit), gap=0.0, workers=1, seed=settings.seed)
     free = program.upper > program.lower
-    small = restricted(program, free)
+    small = restricted(program, free, "tie_break")
     if small.n_vars == 0:  # the optimum is unique: nothing left to choose
         raw: BackendResult | None = BackendResult("none", Status.OPTIMAL, np.zeros(0, dtype=np.int64), 0.0)
     else:
@@ -322,39 +322,6 @@ def _lp_prices(formulation: Formulation, time_limit: float) -> tuple[Formulation
     relaxed = formulation.without_rows(SLOW_IN_LP)
     bound = lp_bound(relaxed, time_limit=max(0.5, time_limit), threads=1)
     return None if bound is None else (relaxed, bound.duals)
-
-
-def restricted(program: Formulation, free: np.ndarray) -> Formulation:
-    """`program` over its `free` variables only: the fixed ones' share moved into the row bounds,
-    rows without a free variable dropped (HiGHS' presolve would spend most of its time on them)."""
-    indptr, indices, coefs, lower, upper = program.matrix()
-    rows = np.repeat(np.arange(len(lower)), np.diff(indptr))
-    fixed_part = np.bincount(rows, weights=coefs * program.lower[indices] * ~free[indices], minlength=len(lower))
-    keep = free[indices]
-    column = np.cumsum(free) - 1
-    kept_rows = np.unique(rows[keep])
-    renumber = np.full(len(lower), -1, dtype=np.int64)
-    renumber[kept_rows] = np.arange(len(kept_rows))
-    block = rows_from_triplets(
-        "rows over the free variables",
-        Role.SIDE,
-        len(kept_rows),
-        renumber[rows[keep]],
-        column[indices[keep]],
-        coefs[keep],
-        lower[kept_rows] - fixed_part[kept_rows],
-        upper[kept_rows] - fixed_part[kept_rows],
-        lambda row: f"row[{row}]",
-    )
-    objective, _ = program.objective()
-    placed = np.flatnonzero(objective[free])
-    return Formulation(
-        program.lower[free],
-        program.upper[free],
-        [],
-        [block],
-        [Term("tie_break", placed, objective[free][placed])],
-    )
 
 
 def tie_break_flow(program: Formulation) -> BackendResult | None:

@@ -371,40 +371,44 @@ def starting_values(model: Model, start: Assignment) -> np.ndarray | None:
 def bound_and_improve(
     search: Search, model: Model, instance: Instance, config: Config, options: PipelineOptions
 ) -> None:
-    """The LP relaxation up to `options.lp_variable_limit` options, Lagrangian relaxation beyond;
-    none under stability hard."""
+    """The LP relaxation (by column generation) where it fits, Lagrangian relaxation beyond; none
+    under stability hard."""
     if config.stability.mode == "hard":
         # The LP without the stability rows (the only LP that solves fast) is far weaker than
         # CP-SAT's own root relaxation with them (measured on the benchmark district: 64,042 against
         # 67,427 for an optimum of 68,340.50), and a flow at its prices is never stable: the whole
         # time goes to CP-SAT, which starts from deferred acceptance.
         search.note("stability hard: no separate LP bound; CP-SAT's relaxation holds the stability rows")
-    elif lp_fits(search, model, instance, options):
-        lp_phase(search, model, instance, config, options)
+        return
+    small = model.seats.n_options <= options.lp_variable_limit
+    if not small and search.settings.gap >= options.lagrangian_gap:
+        lagrangian_phase(search, model, instance, config, options)
+        return
+    # Up to `lp_variable_limit` options, always the LP; beyond, only when the gap asked is below what
+    # Lagrangian relaxation reaches in its time and the LP's first columns are few enough.
+    columns = likely_columns(model, instance, search.best)
+    if small or (columns is not None and int(np.count_nonzero(columns)) <= options.lp_column_limit):
+        lp_phase(search, model, instance, config, options, columns)
     else:
         lagrangian_phase(search, model, instance, config, options)
 
 
-def lp_fits(search: Search, model: Model, instance: Instance, options: PipelineOptions) -> bool:
-    """Whether the LP relaxation is the bound to compute: always up to `lp_variable_limit` options;
-    beyond, only when the gap asked is below what Lagrangian relaxation reaches in its time and the
-    LP's starting columns (likely_columns) number at most `lp_column_limit`."""
-    if model.seats.n_options <= options.lp_variable_limit:
-        return True
-    if search.settings.gap >= options.lagrangian_gap:
-        return False
-    columns = likely_columns(model, instance, search.best)
-    return columns is not None and int(np.count_nonzero(columns)) <= options.lp_column_limit
-
-
-def lp_phase(search: Search, model: Model, instance: Instance, config: Config, options: PipelineOptions) -> None:
-    """The LP relaxation by column generation, the flows at its prices, then the face phase."""
+def lp_phase(
+    search: Search,
+    model: Model,
+    instance: Instance,
+    config: Config,
+    options: PipelineOptions,
+    columns: np.ndarray | None,
+) -> None:
+    """The LP relaxation by column generation from `columns`, the flows at its prices, then the face
+    phase."""
     relaxed = model.formulation.without_rows(SLOW_IN_LP)
     bound = lp_bound(
         relaxed,
         time_limit=max(0.5, search.settings.time_limit * options.bound_share),
         threads=1,
-        columns=likely_columns(model, instance, search.best),
+        columns=columns,
     )
     if bound is None:
         search.note("LP relaxation not solved in its share of the time")
@@ -475,7 +479,7 @@ def search_the_face(
         how = f"HiGHS on the {free:,} variables free within {(target - bound.value) / 100:.2f} of the LP bound"
         search.offer(result.values, how)
         if result.claim not in (Status.OPTIMAL, Status.INFEASIBLE):
-            if result.bound is not None:
+            if result.bound is not None and np.isfinite(result.bound):
                 search.prove(min(int(np.ceil(result.bound - 1e-6)), target + 1), how)
             return
         if search.best_objective <= target:

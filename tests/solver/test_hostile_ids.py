@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner, Result
 
@@ -19,7 +20,7 @@ from seatplan.auditor import audit_run
 from seatplan.auditor.assignment import read_assignment
 from seatplan.auditor.errors import Problems
 from seatplan.auditor.tables import unguard as auditor_unguard
-from seatplan.models.tables import FORMULA_STARTS, guard_text, guard_texts, guarded, unguard_text, unguarded
+from seatplan.models.tables import FORMULA_STARTS, guard_arrow, guard_text, guarded, unguard_text, unguarded
 from seatplan.solver.cli import main
 from seatplan.solver.runfolder import read_run
 from tests.conftest import write_case
@@ -201,7 +202,7 @@ def test_numbers_are_never_guarded_but_text_that_looks_like_one_is() -> None:
     assert written.splitlines() == ["id,weight,share", "'-3,-3,-0.5", "a,2,1.0", ",1,"]
     read = unguarded(pd.read_csv(io.StringIO(written), dtype=str, keep_default_na=False))
     assert read["id"].tolist() == ["-3", "a", ""] and read["weight"].tolist() == ["-3", "2", "1"]
-    assert guard_texts(np.array(["=a", "b"])).tolist() == ["'=a", "b"]
+    assert guard_arrow(pa.array(["=a", "b", "'q"], type=pa.large_string())).to_pylist() == ["'=a", "b", "''q"]
 
 
 def test_metrics_json_keeps_ids_as_they_are(hostile: Path) -> None:

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from seatplan.models.ir import Formulation
+from seatplan.models.ir import Formulation, restricted
 from seatplan.solver import interrupt
 from seatplan.solver.backends.base import BackendResult, Progress, SolveSettings
 from seatplan.solver.status import Status
@@ -47,6 +47,7 @@ def solve(
     settings: SolveSettings,
     hint: np.ndarray | None = None,
     progress: Progress | None = None,
+    presolve: bool = True,
 ) -> BackendResult:
     """Solve the integer program with HiGHS; the bound is its MIP dual bound."""
     import highspy
@@ -58,6 +59,7 @@ def solve(
     highs.setOptionValue("mip_abs_gap", 0.0)
     highs.setOptionValue("threads", int(settings.workers))
     highs.setOptionValue("random_seed", int(settings.seed))
+    highs.setOptionValue("presolve", "on" if presolve else "off")
     if hint is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(hint, dtype=float)
@@ -88,85 +90,27 @@ def solve_fixed_out(
     hint: np.ndarray | None = None,
     presolve: bool = False,
 ) -> BackendResult:
-    """Solve the integer program with HiGHS after taking out every variable its bounds fix (and every
-    row left empty), their values moved into the rows' bounds and the objective's constant.
+    """Solve the integer program with HiGHS after taking out every variable its bounds fix
+    (ir.restricted), and give the answer over every variable.
 
     For a program cut down by reduced-cost fixing (most variables held at a bound) this is the whole
     difference: HiGHS' simplex and cut loop work on the free columns only. Presolve is off by default:
     on the benchmark district it takes longer than the solve it prepares (measured in benchmarks/)."""
-    import highspy
-
-    start = time.perf_counter()
     lower, upper = formulation.lower, formulation.upper
     free = upper > lower
-    columns = np.flatnonzero(free)
-    new_index = np.full(formulation.n_vars, -1, dtype=np.int64)
-    new_index[columns] = np.arange(len(columns))
-    objective, constant = formulation.objective()
-    indptr, indices, coefs, row_lower, row_upper = formulation.matrix()
-    rows = np.repeat(np.arange(len(row_lower)), np.diff(indptr))
-    held = ~free[indices]
-    shift = np.bincount(rows[held], weights=coefs[held] * lower[indices[held]], minlength=len(row_lower))
-    kept_rows, kept_cols, kept_coefs = rows[~held], new_index[indices[~held]], coefs[~held]
-    used = np.bincount(kept_rows, minlength=len(row_lower)) > 0
-    # A row with no free variable left is a check on the fixed ones, done here.
-    fixed_activity = shift[~used]
-    if np.any(fixed_activity < row_lower[~used] - 1e-9) or np.any(fixed_activity > row_upper[~used] + 1e-9):
-        log = ["HiGHS: a row with every variable fixed is broken"]
-        return BackendResult("highs", Status.INFEASIBLE, None, None, time.perf_counter() - start, log)
-    if len(columns) == 0:  # every variable fixed, every row checked: the one solution there is
+    if not free.any():  # every variable fixed: the one candidate there is (the caller checks its rows)
         values = lower.astype(np.int64).copy()
-        return BackendResult("highs", Status.OPTIMAL, values, float(objective @ values + constant), 0.0, [])
-    row_index = np.full(len(row_lower), -1, dtype=np.int64)
-    row_index[used] = np.arange(int(used.sum()))
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(columns)
-    lp.num_row_ = int(used.sum())
-    lp.col_cost_ = objective[columns].astype(float)
-    lp.col_lower_ = lower[columns].astype(float)
-    lp.col_upper_ = upper[columns].astype(float)
-    lp.offset_ = float(constant + int(objective[~free] @ lower[~free]))
-    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower - shift, -inf)[used]
-    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper - shift, inf)[used]
-    order = np.argsort(kept_cols, kind="stable")
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.searchsorted(kept_cols[order], np.arange(len(columns) + 1)).astype(np.int32)
-    lp.a_matrix_.index_ = row_index[kept_rows[order]].astype(np.int32)
-    lp.a_matrix_.value_ = kept_coefs[order].astype(float)
-    lp.a_matrix_.num_col_ = len(columns)
-    lp.a_matrix_.num_row_ = lp.num_row_
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * len(columns)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.passModel(lp)
-    highs.setOptionValue("time_limit", max(0.1, float(settings.time_limit)))
-    highs.setOptionValue("mip_rel_gap", float(settings.gap))
-    highs.setOptionValue("mip_abs_gap", 0.0)
-    highs.setOptionValue("threads", int(settings.workers))
-    highs.setOptionValue("random_seed", int(settings.seed))
-    highs.setOptionValue("presolve", "on" if presolve else "off")
-    if hint is not None and np.all((hint >= lower) & (hint <= upper)):
-        solution = highspy.HighsSolution()
-        solution.col_value = np.asarray(hint, dtype=float)[columns]
-        highs.setSolution(solution)
-    run_highs(highs)
-    status = highs.getModelStatus()
-    info = highs.getInfo()
-    log = [
-        f"HiGHS on {len(columns):,} free variables and {lp.num_row_:,} rows: {highs.modelStatusToString(status)}, "
-        f"objective {info.objective_function_value}, dual bound {info.mip_dual_bound}, nodes {info.mip_node_count}"
-    ]
-    seconds = time.perf_counter() - start
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return BackendResult("highs", Status.INFEASIBLE, None, None, seconds, log)
-    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
-    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-        return BackendResult("highs", Status.NO_SOLUTION, None, bound, seconds, log)
-    values = lower.astype(np.int64).copy()
-    values[columns] = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
-    claim = Status.OPTIMAL if status == highspy.HighsModelStatus.kOptimal else Status.FEASIBLE
-    return BackendResult("highs", claim, values, bound, seconds, log)
+        coefs, constant = formulation.objective()
+        return BackendResult("highs", Status.OPTIMAL, values, float(coefs @ values + constant))
+    inside = hint is not None and bool(np.all((hint >= lower) & (hint <= upper)))
+    small = restricted(formulation, free)
+    result = solve(small, settings, hint[free] if inside and hint is not None else None, presolve=presolve)
+    result.log = [f"HiGHS on {int(free.sum()):,} free variables: {line}" for line in result.log]
+    if result.values is not None:
+        values = lower.astype(np.int64).copy()
+        values[free] = result.values
+        result.values = values
+    return result
 
 
 def give_back_memory() -> None:
