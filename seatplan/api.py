@@ -191,7 +191,7 @@ def _problems(lines: Iterable[str]) -> list[Problem]:
     for line in lines:
         where, _, message = line.partition(": ")
         file, _, number = where.rpartition(":")
-        if number.isdigit() and file:
+        if number.isascii() and number.isdigit() and len(number) <= 18 and file:
             problems.append(Problem(file, int(number), message))
         else:
             problems.append(Problem(where, None, message))

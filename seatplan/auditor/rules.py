@@ -196,16 +196,19 @@ def position_column(district: District, placements: Placements) -> RuleResult:
             if actual:
                 why = "unplaced" if not row.school else f"{row.school} is not on its list"
                 result.fail(
-                    f'line {row.line}: student {student} has position "{actual}", expected empty ({why})',
+                    f'line {row.line}: student {student} has position "{_clipped(actual)}", expected empty ({why})',
                     1,
                     line=row.line,
                     student_id=student,
                     found=actual,
                     expected=None,
                 )
-        elif not (actual.isdigit() and int(actual) == expected):
+        elif not (actual.isascii() and actual.isdigit() and actual.lstrip("0") == str(expected)):
+            # Compared as text: "²" is a digit to Python but no integer, and a 20,000-digit field
+            # is more than int() converts.
             result.fail(
-                f'line {row.line}: student {student} at {row.school} has position "{actual}", expected {expected}',
+                f'line {row.line}: student {student} at {row.school} has position "{_clipped(actual)}", '
+                f"expected {expected}",
                 1,
                 line=row.line,
                 student_id=student,
@@ -213,6 +216,11 @@ def position_column(district: District, placements: Placements) -> RuleResult:
                 expected=expected,
             )
     return result
+
+
+def _clipped(text: str, limit: int = 40) -> str:
+    """A field as a line shows it: the first `limit` characters of a longer one (the JSON keeps it whole)."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def compact_id_column(district: District, placements: Placements) -> RuleResult:

@@ -329,8 +329,9 @@ def _check_reserve_sizes(
 ) -> None:
     """A reserve larger than the school's seats (that row), and reserves that add up to more (the
     cell's last row)."""
-    capacity = inputs.capacity
-    cell_seats = np.where(use, capacity[np.maximum(school, 0), np.maximum(grade, 0)], 0)
+    # Looked up on the usable rows only: a schools.csv with no rows leaves nothing to index.
+    cell_seats = np.zeros(len(use), np.int64)
+    cell_seats[use] = inputs.capacity[school[use], grade[use]]
     too_large = use & (seats > cell_seats)
     frame = table.frame
     if too_large.any():
@@ -340,16 +341,17 @@ def _check_reserve_sizes(
         ]
         report_rows(table, too_large, np.array(messages, dtype=object), problems)
     total = held.sum(axis=2)
-    over = use & ~too_large & (total[np.maximum(school, 0), np.maximum(grade, 0)] > cell_seats)
+    cell_total = np.zeros(len(use), np.int64)
+    cell_total[use] = total[school[use], grade[use]]
+    over = use & ~too_large & (cell_total > cell_seats)
     if over.any():
         # Said once per cell, on its last row.
         last = pd.Series(np.flatnonzero(over)).groupby((school * len(inputs.grades) + grade)[over]).transform("last")
         said = np.zeros(len(table), bool)
         said[last.to_numpy()] = True
         messages = [
-            f"expected the reserves of '{j}'{_in_grade(inputs, g)} to total at most its {c:,} seats, got "
-            f"{int(total[max(sc, 0), max(g, 0)]):,}"
-            for j, g, c, sc in zip(frame["school_id"], grade, cell_seats, school, strict=True)
+            f"expected the reserves of '{j}'{_in_grade(inputs, g)} to total at most its {c:,} seats, got {int(t):,}"
+            for j, g, c, t in zip(frame["school_id"], grade, cell_seats, cell_total, strict=True)
         ]
         report_rows(table, said, np.array(messages, dtype=object), problems)
 

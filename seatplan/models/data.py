@@ -792,7 +792,9 @@ def _lottery(
     if numbers is not None and kind == "family":
         check_family_numbers(table, students.family, numbers, problems)
     pair_numbers = None
-    if kind == "per_school" and priorities is not None and priorities.has("lottery"):
+    # Without its id columns priorities.csv is reported by its own reader; no numbers are read from it.
+    readable = priorities is not None and all(priorities.has(c) for c in ("student_id", "school_id", "lottery"))
+    if kind == "per_school" and priorities is not None and readable:
         p_student = students.index.get_indexer(pd.Index(priorities.frame["student_id"].to_numpy()))
         p_school = schools.index.get_indexer(pd.Index(priorities.frame["school_id"].to_numpy()))
         pair_numbers = per_school_numbers(

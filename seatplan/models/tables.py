@@ -607,8 +607,10 @@ def _read_plain(raw: bytes, header: list[str]) -> pd.DataFrame | None:
         return None
     if data.column_names != header or any(field.type != pa.large_string() for field in data.schema):
         return None  # a header Arrow reads otherwise (a blank first line): the careful reader decides
-    if "" in header:
-        return None  # pandas names a column without a name ("Unnamed: 2"): the careful reader does
+    if any(not name.strip() for name in header):
+        # pandas names a column without a name ("Unnamed: 2", or " .1" for a second " "): the
+        # careful reader does; two blank names would both strip to "" here.
+        return None
     names = [name.strip() for name in header]
     if isinstance(_TEXT_DTYPE, pd.api.extensions.ExtensionDtype):
         frame = data.to_pandas(types_mapper=lambda _: _TEXT_DTYPE)

@@ -102,7 +102,7 @@ def _read_outcomes(path: Path) -> dict[str, int]:
             student = unguard_text(row["student_id"].strip())
             position = (row.get("position") or "").strip()
             school = (row.get("school_id") or "").strip()
-            if position.isdigit():
+            if position.isascii() and position.isdigit() and len(position) <= 18:
                 outcomes[student] = int(position)
             elif school:
                 outcomes[student] = 0 if (row.get("compact_id") or "").strip() else UNPLACED - 1

@@ -25,10 +25,19 @@ from seatplan.solver.cli import main
 from tests.fuzz.mutate import make_readable
 
 SEEDS_FOLDER = Path(__file__).resolve().parents[1] / "data" / "fuzz"
-#: A small district in the demo's shape, one with grades, school choice with priorities, compacts.
-SEEDS = ("demo", "graded", "school_choice", "compacts")
+#: A small district in the demo's shape, one with grades, school choice with priorities, compacts,
+#: reserves under deferred acceptance (a members file, a family lottery), and the optimiser with
+#: stability hard over eligibility, a per-school lottery and a reserve.
+SEEDS = ("demo", "graded", "school_choice", "compacts", "reserves", "eligibility")
 #: A student of each seed, for `explain`.
-STUDENT = {"demo": "S000001", "graded": "S000002", "school_choice": "s3", "compacts": "c1"}
+STUDENT = {
+    "demo": "S000001",
+    "graded": "S000002",
+    "school_choice": "s3",
+    "compacts": "c1",
+    "reserves": "r4",
+    "eligibility": "e3",
+}
 
 TOTAL = int(os.environ.get("SEATPLAN_FUZZ_CASES", "5000"))
 #: The share of the cases each command gets (every seed the same part of it): the loaders' commands,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from seatplan.models import tables
 from tests.fuzz.cases import check, invoke
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "regressions"
@@ -44,6 +45,21 @@ CASES = [
     ("fuzz_extra_field_first_row", ["validate", "{f}/config.yaml"], 2, "compacts.csv:2", "expected 3 fields"),
     ("fuzz_compact_without_school", ["validate", "{f}/config.yaml"], 2, "compacts.csv:2", "got an empty field"),
     ("fuzz_data_path_to_dev_zero", ["validate", "{f}/config.yaml"], 2, "/dev/zero", "got a device"),
+    (
+        "fuzz_reserves_without_schools",
+        ["validate", "{f}/config.yaml"],
+        2,
+        "schools.csv:1",
+        "expected at least one school",
+    ),
+    (
+        "fuzz_per_school_lottery_without_ids",
+        ["validate", "{f}/config.yaml"],
+        2,
+        "priorities.csv:1",
+        "expected a column 'student_id'",
+    ),
+    ("fuzz_audit_position_of_20000_digits", ["audit", "{f}/run"], 1, None, '(20,000 characters)", expected 2'),
     ("fuzz_huge_weight", ["validate", "{f}/config.yaml"], 2, "config.yaml:4", "objective.rank to be at most 1,000,000"),
     (
         "fuzz_huge_seed",
@@ -109,3 +125,13 @@ def test_a_crash_found_by_fuzzing_is_one_line(
     first = result.stderr.splitlines()[0]
     place = where if where.startswith("/") else f"{name}/{where}"
     assert f"{place}: " in first and words in first, first
+
+
+def test_two_blank_column_names_through_arrows_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found through the reader of large plain files (forced here on a small one): a header " , "
+    gave two columns both named "" once stripped, and a crash instead of the missing columns."""
+    monkeypatch.setattr(tables, "PLAIN_FAST_PATH_BYTES", 0)
+    result = invoke(["validate", str(FOLDER / "fuzz_two_blank_column_names" / "config.yaml")])
+    check(result, "fuzz_two_blank_column_names")
+    assert result.exit_code == 2, result.output
+    assert "preferences.csv:1: expected a column 'student_id'" in result.stderr

@@ -65,7 +65,11 @@ def natural(names: tuple[str, ...]) -> list[tuple[int, str]]:
     """(index, name) in the order a reader expects: C2 before C10."""
 
     def key(item: tuple[int, str]) -> list[tuple[int, object]]:
-        return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", item[1])]
+        # A run of digits compares as a number (a run longer than any count compares as the largest).
+        return [
+            (0, int(part) if len(part) <= 18 else 10**18) if part.isdigit() else (1, part)
+            for part in re.split(r"(\d+)", item[1])
+        ]
 
     return sorted(enumerate(names), key=key)
 
