@@ -8,6 +8,7 @@ as exact decimals, and because every problem should name its line.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -208,7 +209,8 @@ class _Reader:
             try:
                 result = Fraction(str(node.value).replace("_", ""))
             except (ValueError, ZeroDivisionError):
-                result = Fraction(repr(value)) if value == value else None
+                # 1e400 is written as a number but reads as inf, which no Fraction is (nor nan).
+                result = Fraction(repr(value)) if math.isfinite(value) else None
         if result is None or result < 0 or (high is not None and result > high):
             limit = f" from 0 to {high}" if high is not None else " ≥ 0"
             self.add(node, f"expected {what} to be a number{limit}, got {_show(node)}")
