@@ -41,8 +41,17 @@ STUDENT = {
 
 TOTAL = int(os.environ.get("SEATPLAN_FUZZ_CASES", "5000"))
 #: The share of the cases each command gets (every seed the same part of it): the loaders' commands,
-#: validate and audit, most; solve, explain and report, which read the same files, fewer and slower.
-SHARES = {"validate": 0.30, "audit": 0.58, "solve": 0.06, "explain": 0.04, "report": 0.02}
+#: validate and audit, most; solve, explain, report, cutoffs and simulate, which read the same files,
+#: fewer and slower.
+SHARES = {
+    "validate": 0.30,
+    "audit": 0.53,
+    "solve": 0.06,
+    "explain": 0.04,
+    "report": 0.02,
+    "cutoffs": 0.04,
+    "simulate": 0.01,
+}
 LARGER_RUN = TOTAL > 5000
 
 

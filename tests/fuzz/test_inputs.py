@@ -1,4 +1,4 @@
-"""`seatplan validate` and `seatplan solve` on mutated config and data folders (issue 16): whatever
+"""`seatplan validate`, `solve` and `simulate` on mutated config and data folders (issue 16): whatever
 the mutation, exit 0, 1 or 2, never a traceback, and every problem names its file.
 
 Each case copies a seed folder (tests/data/fuzz/), mutates one file — or the folder: a data path,
@@ -39,7 +39,7 @@ def run_case(seed: str, command: list[str], case: tuple[str, list[str], int], ar
         config = copy_seed(seed, folder / "case")
         apply(folder / "case", target, families, random_seed, config)
         args = [command[0], str(config), *command[1:]]
-        if command[0] == "solve":
+        if command[0] in ("solve", "simulate"):
             args += ["--out", str(folder / "run")]
         tables.PLAIN_FAST_PATH_BYTES = 0 if arrow else fast_path
         try:
@@ -67,3 +67,13 @@ def test_solve_never_crashes(seed: str) -> None:
         run_case(seed, ["solve", "--quiet", "--time-limit", "2"], case, arrow)
 
     solve()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_simulate_never_crashes(seed: str) -> None:
+    @fuzz_settings("simulate")
+    @given(case=mutations(seed), arrow=st.booleans())
+    def simulate(case: tuple[str, list[str], int], arrow: bool) -> None:
+        run_case(seed, ["simulate", "--draws", "2", "--jobs", "1", "--quiet"], case, arrow)
+
+    simulate()

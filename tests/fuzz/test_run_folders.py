@@ -1,4 +1,4 @@
-"""`seatplan audit`, `explain` and `report` on mutated run folders (issue 16): each seed is solved
+"""`seatplan audit`, `explain`, `report` and `cutoffs` on mutated run folders (issue 16): each seed is solved
 once, then every case copies the run folder and its data, mutates one file — assignment.csv,
 metrics.json, the run's config.yaml or a data file — or the folder, and runs the command
 in-process. Exit 0, 1 or 2, never a traceback, and every problem names its file.
@@ -69,10 +69,12 @@ def _arguments(command: str, folder: Path, seed: str, variant: int) -> list[str]
         return ["audit", run, *(["--json"] if variant % 3 == 1 else [])]
     if command == "explain":
         return ["explain", run, STUDENT[seed], *(["--json"] if variant % 2 else [])]
+    if command == "cutoffs":
+        return ["cutoffs", run, "--format", ("table", "csv", "json", "markdown")[variant % 4]]
     return ["report", run, "--out", str(folder / "report.html"), "--suppress", str(variant % 3)]
 
 
-@pytest.mark.parametrize("command", ["audit", "explain", "report"])
+@pytest.mark.parametrize("command", ["audit", "explain", "report", "cutoffs"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_run_folder_commands_never_crash(solved: dict[str, Path], seed: str, command: str) -> None:
     @fuzz_settings(command)
