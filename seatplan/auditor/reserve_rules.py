@@ -16,7 +16,7 @@ from __future__ import annotations
 from seatplan.auditor.config import AuditConfig
 from seatplan.auditor.district import District
 from seatplan.auditor.report import RuleResult
-from seatplan.auditor.reserves import Cell, Reserves, cell_words
+from seatplan.auditor.reserves import Cell, Reserves, cell_words, seat_count
 from seatplan.auditor.rules import Placements
 from seatplan.auditor.stability import ReserveJudge, cells_of
 
@@ -132,7 +132,7 @@ def _hold_seating(judge: ReserveJudge, reserves: Reserves, cell: Cell, regular: 
     shown = ", ".join(unseated[:6]) + (f", … ({len(unseated)} in all)" if len(unseated) > 6 else "")
     result.fail(
         f"{cell_words(*cell)}: its choice seats {len(seated)} of the {len(regular)} regular students placed "
-        f"({len(slots)} seats after compacts; reserves held for members: {held}); {shown} cannot be seated",
+        f"({seat_count(slots):,} seats after compacts; reserves held for members: {held}); {shown} cannot be seated",
         len(unseated),
         school_id=cell[0],
         grade=cell[1] or None,

@@ -18,7 +18,6 @@ Written from the contract, apart from the solver's:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,16 @@ from seatplan.auditor.tables import Table
 #: An open slot (a reserve slot is named by its reserve).
 OPEN = None
 Cell = tuple[str, str]  # (school, grade); grade "" when students have no grades
+#: A cell's slots in precedence order, as runs of one kind: (a reserve or OPEN, how many). One entry
+#: per run, not per seat: a school of a billion seats is a few runs.
+Slots = tuple[tuple[str | None, int], ...]
+
+
+def seat_count(slots: Slots, kind: object = ...) -> int:
+    """How many slots (of one `kind`, OPEN or a reserve, when given)."""
+    return sum(count for slot, count in slots if kind is ... or slot == kind)
+
+
 _NATURAL = re.compile(r"\+?[0-9]{1,18}")
 
 
@@ -52,9 +61,7 @@ class Choice:
         return self.slots[at], self.reverted[at]
 
 
-def choose(
-    slots: Sequence[str | None], ranked: Sequence[str], member_of: Sequence[Collection[str]], hold: bool
-) -> Choice:
+def choose(slots: Slots, ranked: Sequence[str], member_of: Sequence[Collection[str]], hold: bool) -> Choice:
     """C_j: slot by slot, from `ranked` (the applicants, the school's best first); `member_of[i]`:
     the reserves `ranked[i]` is a member of at this school.
 
@@ -63,23 +70,11 @@ def choose(
     what its slots one by one would do, since taking a non-member never makes a member appear.
     """
     walk = _Walk(ranked, member_of)
-    for slot, count in _runs(tuple(slots)):
+    for slot, count in slots:
         left = count if slot is OPEN else walk.take_members(slot, count)
         if slot is OPEN or not hold:
             walk.take_best(slot, left, reverted=slot is not OPEN)
     return walk.choice
-
-
-@functools.lru_cache(maxsize=4096)
-def _runs(slots: tuple[str | None, ...]) -> list[tuple[str | None, int]]:
-    """The slots as runs of one kind: (slot, how many), in order (kept: a cell asks again and again)."""
-    runs: list[tuple[str | None, int]] = []
-    for slot in slots:
-        if runs and runs[-1][0] == slot:
-            runs[-1] = (slot, runs[-1][1] + 1)
-        else:
-            runs.append((slot, 1))
-    return runs
 
 
 class _Walk:
@@ -156,14 +151,14 @@ class Reserves:
         """The reserves of `school` (any grade) `student` is a member of."""
         return self.member_at(school)(student)
 
-    def choose(self, school: str, slots: Sequence[str | None], ranked: Sequence[str]) -> Choice:
+    def choose(self, school: str, slots: Slots, ranked: Sequence[str]) -> Choice:
         """C_j at `school` (its memberships and the config's `unfilled`)."""
         member = self.member_at(school)
         return choose(slots, ranked, [member(student) for student in ranked], self.hold)
 
-    def slots(self, cell: Cell, capacity: int, set_aside: int = 0) -> tuple[str | None, ...]:
-        """The cell's slots in precedence order, after `set_aside` seats went to honored compacts
-        (out of the open slots first, then out of the reserves taken last-first)."""
+    def slots(self, cell: Cell, capacity: int, set_aside: int = 0) -> Slots:
+        """The cell's slots in precedence order, as runs, after `set_aside` seats went to honored
+        compacts (out of the open slots first, then out of the reserves taken last-first)."""
         reserved = list(self.seats.get(cell, []))
         open_count = max(0, capacity - sum(n for _r, n in reserved))
         from_open = min(set_aside, open_count)
@@ -171,11 +166,20 @@ class Reserves:
         for i in reversed(range(len(reserved))):
             cut = min(left, reserved[i][1])
             reserved[i], left = (reserved[i][0], reserved[i][1] - cut), left - cut
-        reserve_slots: list[str | None] = [r for r, n in reserved for _ in range(n)]
-        opens: list[str | None] = [OPEN] * open_count
+        runs: list[tuple[str | None, int]] = [(r, n) for r, n in reserved]
         if self.precedence.get(cell[0], "reserve_first") == "open_first":
-            return (*opens, *reserve_slots)
-        return (*reserve_slots, *opens)
+            runs.insert(0, (OPEN, open_count))
+        else:
+            runs.append((OPEN, open_count))
+        merged: list[tuple[str | None, int]] = []
+        for slot, count in runs:
+            if count <= 0:
+                continue
+            if merged and merged[-1][0] == slot:
+                merged[-1] = (slot, merged[-1][1] + count)
+            else:
+                merged.append((slot, count))
+        return tuple(merged)
 
 
 class _Memberships(dict[str, frozenset[str]]):

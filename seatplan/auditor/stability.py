@@ -21,7 +21,7 @@ from typing import Any
 from seatplan.auditor.config import AuditConfig
 from seatplan.auditor.district import District
 from seatplan.auditor.report import RuleResult
-from seatplan.auditor.reserves import OPEN, Cell, choose
+from seatplan.auditor.reserves import OPEN, Cell, Slots, choose, seat_count
 from seatplan.auditor.rules import NOT_APPLIED, Placements, not_applied
 
 
@@ -242,7 +242,7 @@ class ReserveJudge:
     def has(self, cell: Cell) -> bool:
         return cell in self.reserves.seats
 
-    def slots(self, cell: Cell) -> tuple[str | None, ...]:
+    def slots(self, cell: Cell) -> Slots:
         """The cell's slots once the honored compacts' seats are set aside."""
         set_aside = self.holds[cell] - len(self.regular.get(cell, []))
         return self.reserves.slots(cell, self.district.capacity(*cell), set_aside)
@@ -354,7 +354,7 @@ class _Held:
     keys: list[tuple[Any, ...]]
     names: list[str]
     member_of: list[frozenset[str]]
-    slots: tuple[str | None, ...] | None = None  # None: a cell without reserves
+    slots: Slots | None = None  # None: a cell without reserves
     free: int | None = None  # None: not known since the last change
     short: frozenset[str] = frozenset()
 
@@ -409,7 +409,7 @@ def _keep_choice(district: District, cell: Cell, held: _Held, at: int) -> list[s
         rejected = names[-1]
         held.drop([len(names) - 1])
         return [rejected]
-    if not hold and len(names) <= len(slots):
+    if not hold and len(names) <= seat_count(slots):
         held.free = None  # revert: every slot takes someone while anyone is left
         return []
     if at == len(names) - 1 and held.free == 0 and not held.member_of[at] & held.short:
@@ -423,7 +423,7 @@ def _keep_choice(district: District, cell: Cell, held: _Held, at: int) -> list[s
     rejected_names = [names[i] for i in out]
     held.drop(out)
     # What C_j(held) leaves (the same seating: the rejected were never taken).
-    held.free = slots.count(OPEN) - choice.slots.count(OPEN) if hold else len(slots) - len(choice.students)
+    held.free = seat_count(slots, OPEN) - choice.slots.count(OPEN) if hold else seat_count(slots) - len(choice.students)
     held.short = frozenset(choice.short)
     return rejected_names
 

@@ -104,3 +104,32 @@ def test_one_school_listed_a_million_times_is_refused_on_its_line(tmp_path: Path
     ), lines[0]
     assert len(lines) <= 25, "at most 20 rows of one kind, then a count"
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 < 2000
+
+
+def _limited(megabytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+
+@pytest.mark.parametrize("command", ["audit", "explain", "cutoffs"])
+def test_a_school_of_a_trillion_seats_with_reserves_is_a_few_runs_of_slots(tmp_path: Path, command: str) -> None:
+    """Found by the fuzz suite (the reserves seed, a capacity of a trillion): the auditor spelled out
+    a school's reserved seats one by one, and a run folder took more memory than the machine had.
+    Slots are runs of one kind now; the commands run here under a 3 GB address-space limit, where
+    one list entry per seat fails at once (MemoryError) instead of exhausting the machine."""
+    config = copy_seed("reserves", tmp_path / "data")
+    schools = (tmp_path / "data" / "schools.csv").read_text().replace("A,3\n", "A,1000000000000\n")
+    (tmp_path / "data" / "schools.csv").write_text(schools)
+    reserves = (tmp_path / "data" / "reserves.csv").read_text().replace("A,walk,1,", "A,walk,100000000000,")
+    (tmp_path / "data" / "reserves.csv").write_text(reserves)
+    run = tmp_path / "run"
+    assert invoke(["solve", str(config), "--out", str(run), "--quiet"]).exit_code == 0
+    args = {"audit": [str(run)], "explain": [str(run), "r4"], "cutoffs": [str(run)]}[command]
+    done = subprocess.run(
+        [str(EXECUTABLE), command, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: _limited(3000),
+    )
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
