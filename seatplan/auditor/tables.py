@@ -173,6 +173,10 @@ def _csv_rows(path: Path, problems: Problems, where: str) -> tuple[list[list[str
     except OSError as error:
         problems.add(where, f"cannot read the file ({error.strerror})")
         return None
+    too_long = _line_too_long(raw)
+    if too_long is not None:
+        problems.add(where, f"expected lines of at most {MAX_LINE_BYTES:,} bytes, got a longer one", too_long)
+        return None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -199,6 +203,31 @@ def _csv_rows(path: Path, problems: Problems, where: str) -> tuple[list[list[str
         problems.add(where, f"malformed CSV: {error}", reader.line_num)
         return None
     return rows, row_lines
+
+
+#: The longest line read: the csv module holds the text several times over (a line of 1.6 GB took
+#: more than 9 GB), and no row of ids and numbers comes near.
+MAX_LINE_BYTES = 1 << 20
+_BLOCK = 1 << 24
+
+
+def _line_too_long(raw: bytes) -> int | None:
+    """The line number of the first line longer than MAX_LINE_BYTES (between "\n" or "\r"), or None,
+    looked for a block of the file at a time."""
+    run = 0  # length of the line still open at the end of the blocks so far
+    for start in range(0, len(raw), _BLOCK):
+        block = np.frombuffer(raw, np.uint8, count=min(_BLOCK, len(raw) - start), offset=start)
+        ends = np.flatnonzero((block == 10) | (block == 13))
+        lengths = np.diff(ends, prepend=-1) - 1
+        if len(ends):
+            lengths[0] += run
+        over = np.flatnonzero(lengths > MAX_LINE_BYTES)
+        if len(over):
+            return 1 + raw.count(b"\n", 0, start + int(ends[over[0]]))
+        run = run + len(block) if not len(ends) else len(block) - 1 - int(ends[-1])
+        if run > MAX_LINE_BYTES:
+            return 1 + raw.count(b"\n", 0, start + len(block))
+    return None
 
 
 def _table(

@@ -373,6 +373,19 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> Table | None
     plain = _read_plain(raw, header) if len(raw) >= PLAIN_FAST_PATH_BYTES and _is_plain(raw) else None
     if plain is not None:
         return _finish(path, display, plain, header_lines=1, strip=_may_need_strip(raw))
+    if len(raw) >= LARGE_FILE_BYTES:
+        overlong = _overlong_line(raw)
+        if overlong is not None:
+            number, length = overlong
+            problems.append(
+                Problem(
+                    display,
+                    number,
+                    f"expected a line of at most {MAX_LINE_BYTES:,} bytes (a row of ids and numbers), got one of "
+                    f"{length:,} bytes; the file is not read further",
+                )
+            )
+            return None
     return _read_careful(path, display, raw.decode("utf-8-sig"), header, problems)
 
 
@@ -505,6 +518,40 @@ LARGE_FILE_BYTES = 64 << 20
 #: How far that first look goes: rows and bytes (bounded, whatever the file's size or line length).
 HEAD_ROWS = 100_000
 HEAD_BYTES = 16 << 20
+
+
+#: The longest line a large file may have: the careful reader holds a line several times over.
+MAX_LINE_BYTES = 1 << 20
+
+
+def _overlong_line(raw: bytes, block: int = 16 << 20) -> tuple[int, int] | None:
+    """(line number, length) of the first line longer than MAX_LINE_BYTES, or None; the text is
+    looked at a block at a time (a 1.6 GB line once took the careful reader past 16 GB). A line
+    ends at "\n", "\r\n" or a lone "\r", as the readers take them; its length leaves them out."""
+    data = np.frombuffer(raw, dtype=np.uint8)  # the bytes themselves, not a copy
+    number, line_start = 1, 0
+    for start in range(0, len(data), block):
+        here = data[start : start + block]
+        following = np.append(data[start + 1 : start + block + 1], 0)[: len(here)]
+        ends = start + np.flatnonzero((here == 10) | ((here == 13) & (following != 10)))
+        starts = np.concatenate([[line_start], ends[:-1] + 1])
+        crlf = (data[ends] == 10) & (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)
+        long = np.flatnonzero(ends - starts - crlf > MAX_LINE_BYTES)
+        if len(long):
+            return number + int(long[0]), _line_length(raw, int(starts[long[0]]))
+        if len(ends):
+            number, line_start = number + len(ends), int(ends[-1]) + 1
+        if start + len(here) - line_start > MAX_LINE_BYTES + 1:  # + 1: the "\r" of a "\r\n" to come
+            return number, _line_length(raw, line_start)
+    if len(data) - line_start > MAX_LINE_BYTES:  # the last line, without a line break
+        return number, len(data) - line_start
+    return None
+
+
+def _line_length(raw: bytes, start: int) -> int:
+    """The length of the line from `start` to its end, its line break left out."""
+    ends = [at for at in (raw.find(b"\n", start), raw.find(b"\r", start)) if at >= 0]
+    return (min(ends) if ends else len(raw)) - start
 
 
 def _repeats_one_row(path: Path, display: str, problems: list[Problem]) -> bool:

@@ -133,3 +133,67 @@ def test_a_school_of_a_trillion_seats_with_reserves_is_a_few_runs_of_slots(tmp_p
     )
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr, done.stderr[-2000:]
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_line_of_70_mb_is_refused_on_its_line_with_little_memory() -> None:
+    """Found by the fuzz suite (reserves.csv, one field made 20,000 times longer twice over: a line
+    of 1.6 GB): the careful reader held the line many times over, and the kernel killed the run past
+    16 GB. A large file is now looked at for a line longer than tables.MAX_LINE_BYTES first."""
+    with scratch() as folder:
+        config = copy_seed("reserves", folder)
+        with (folder / "reserves.csv").open("ab") as handle:
+            handle.write(b"C,walk" + b"k" * (70 << 20) + b",1,\n")
+        code, stderr, peak = _peak_memory_mb([str(EXECUTABLE), "validate", str(config)])
+    lines = stderr.splitlines()
+    assert code == 2 and "Traceback" not in stderr, stderr[-2000:]
+    assert lines[0].endswith(
+        "reserves.csv:5: expected a line of at most 1,048,576 bytes (a row of ids and numbers), got one of "
+        "73,400,329 bytes; the file is not read further"
+    ), lines[0]
+    assert peak < MEMORY_LIMIT_MB, f"{peak} MB to refuse a file with a line of 70 MB"
+
+
+def test_the_auditor_refuses_a_line_too_long_on_its_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The auditor reads the data files itself (sharing no code with the solver): the same guard,
+    written apart, checked here with the limit lowered."""
+    from seatplan.auditor import tables as audit_tables
+
+    config = copy_seed("reserves", tmp_path / "data")
+    run = tmp_path / "run"
+    assert invoke(["solve", str(config), "--out", str(run), "--quiet"]).exit_code == 0
+    with (tmp_path / "data" / "reserves.csv").open("a") as handle:
+        handle.write("C,walk" + "k" * 200 + ",1,\n")
+    monkeypatch.setattr(audit_tables, "MAX_LINE_BYTES", 100)
+    result = invoke(["audit", str(run)])
+    check(result, "a line too long for the auditor")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].endswith(
+        "reserves.csv:5: expected lines of at most 100 bytes, got a longer one"
+    )
+
+
+#: (text, the first line longer than 10 bytes and its length, or None), line breaks left out.
+LONG_LINES = [
+    (b"a,b\nccc\n", None),
+    (b"a\n" + b"x" * 11 + b"\nq\n", (2, 11)),
+    (b"a\nb\n" + b"y" * 11, (3, 11)),
+    (b"a\n" + b"x" * 6, None),
+    (b"a\nb\nc\n" + b"z" * 12 + b"\n", (4, 12)),
+    (b"a\r\nb\r\n" + b"x" * 11, (3, 11)),
+    (b"a\rb\r" + b"x" * 11 + b"\r", (3, 11)),
+    (b"a\r\n" * 5 + b"q" * 10 + b"\r\n", None),
+    (b"a\r\n" * 5 + b"q" * 11 + b"\r\nb\n", (6, 11)),
+    (b"x" * 10 + b"\r", None),
+    (b"x" * 11, (1, 11)),
+    (b"\n" * 30, None),
+    (b"", None),
+]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 1000])
+@pytest.mark.parametrize(("text", "expected"), LONG_LINES)
+def test_the_longest_line_is_found_whatever_the_blocks(
+    monkeypatch: pytest.MonkeyPatch, text: bytes, expected: tuple[int, int] | None, block: int
+) -> None:
+    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 10)
+    assert tables._overlong_line(text, block=block) == expected
