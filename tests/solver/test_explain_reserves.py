@@ -4,11 +4,14 @@ reserved seats members fill. The market is the walk-zone one of tests/oracles/te
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from seatplan.models.data import load_inputs
 from seatplan.solver.cli import main
+from seatplan.solver.explain.infeasibility import coarse_conflict
 from tests.oracles.test_reserves import Market, walk_zone
 
 
@@ -101,3 +104,70 @@ def test_explain_all_says_what_explain_says(tmp_path: Path) -> None:
             assert text in single, (student, text, single)
     c = rows[(rows.student_id == "C") & (rows.reason_school_id == "J2")]
     assert len(c) == 1 and "not eligible" in c.text.iloc[0]
+
+
+# ---- infeasibility with reserves ----------------------------------------------------------------
+
+BAND = "diversity:\n  - {attribute: ses, category: low, scope: school, band: [0, 50], mode: hard}\n"
+
+
+def _market(folder: Path, *, reserves: bool, band: bool, stability: bool, reserved_at: str) -> Path:
+    """Three students who list only A (two seats): s1 and s2 low-income, ranked first by the
+    lottery, s3 not; s4 at B. The reserve (one or two seats for low-income students) is at
+    `reserved_at`; the band keeps A at most half low-income."""
+    folder.mkdir(parents=True)
+    (folder / "students.csv").write_text("student_id,ses,lottery\ns1,low,0.1\ns2,low,0.2\ns3,high,0.3\ns4,high,0.4\n")
+    (folder / "schools.csv").write_text("school_id,capacity\nA,2\nB,2\n")
+    (folder / "preferences.csv").write_text("student_id,school_id,rank\ns1,A,1\ns2,A,1\ns3,A,1\ns4,B,1\n")
+    (folder / "reserves.csv").write_text(f"school_id,reserve,seats\n{reserved_at},low_income,2\n")
+    config = "name: market\ndata: {students: students.csv, schools: schools.csv, preferences: preferences.csv"
+    config += ", reserves: reserves.csv}\n" if reserves else "}\n"
+    if reserves:
+        config += 'reserves: {precedence: reserve_first, unfilled: revert, members: {low_income: "ses=low"}}\n'
+    config += "stability: {mode: hard}\n" if stability else ""
+    config += BAND if band else ""
+    (folder / "config.yaml").write_text(config + "solver: {time_limit: 10, workers: 1}\n")
+    return folder / "config.yaml"
+
+
+def _solve(config: Path, out: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["solve", str(config), "--out", str(out), "--quiet"])
+    return result.exit_code, result.output
+
+
+def _conflict(config: Path, tmp_path: Path) -> list[str]:
+    code, output = _solve(config, tmp_path / "runs" / "x")
+    assert code == 1, output
+    document = json.loads((tmp_path / "runs" / "infeasibility.json").read_text())
+    assert document["minimal"] is True
+    return [rule["key"] for rule in document["rules"]]
+
+
+def test_a_reserve_in_a_conflict_is_named(tmp_path: Path) -> None:
+    """The reserve puts s1 and s2 at A (members who want it come first), the band allows one: the two
+    rules collide, and each alone holds. Before, the reserve was part of the background and the
+    explanation blamed the band alone, which holds without the reserve."""
+    config = _market(tmp_path / "both", reserves=True, band=True, stability=False, reserved_at="A")
+    assert sorted(_conflict(config, tmp_path)) == ["data.reserves", "diversity[0]"]
+    text = json.loads((tmp_path / "runs" / "infeasibility.json").read_text())["text"]
+    assert "the 2 seats of A reserved for low_income go to its members first" in text, text
+    for name, kept in (("band only", {"band": True}), ("reserve only", {"reserves": True})):
+        alone = _market(tmp_path / name, **{"reserves": False, "band": False, **kept}, stability=False, reserved_at="A")
+        assert _solve(alone, tmp_path / name / "run")[0] == 0, name
+
+
+def test_stability_with_reserves_in_a_conflict_is_named(tmp_path: Path) -> None:
+    """With reserves the stability rows are the reserves' own (rules/reserves.py): they are switched
+    by school as rules/stability.py's are. A must take its top two, both low-income, which the band
+    forbids; the reserve (at B) plays no part."""
+    config = _market(tmp_path / "stable", reserves=True, band=True, stability=True, reserved_at="B")
+    assert sorted(_conflict(config, tmp_path)) == ["diversity[0]", "stability.mode"]
+    text = json.loads((tmp_path / "runs" / "infeasibility.json").read_text())["text"]
+    assert "nobody who lists A is kept out of it" in text, text
+
+
+def test_the_coarse_search_drops_the_reserves_as_a_setting(tmp_path: Path) -> None:
+    config, instance = load_inputs(_market(tmp_path / "c", reserves=True, band=True, stability=False, reserved_at="A"))
+    conflict = coarse_conflict(config, instance, 60.0)
+    assert conflict is not None and conflict.minimal
+    assert sorted(rule.key for rule in conflict.rules) == ["data.reserves", "diversity[0]"]

@@ -46,7 +46,7 @@ import numpy as np
 
 from seatplan.models.config import Checker, Config, Section, mode_reader, register_section
 from seatplan.models.instance import Instance
-from seatplan.models.ir import Formulation, Labeller, Role, rows_from_triplets
+from seatplan.models.ir import Formulation, HardUnits, Labeller, Role, rows_from_triplets
 from seatplan.models.rules.base import Build, Measures, Outcome, Rule, Seats, Shortcut, pair_vars, register
 from seatplan.models.school_order import choose, listed_pairs, memberships, slot_blocks
 from seatplan.models.yamlnodes import Path_
@@ -249,8 +249,54 @@ def _members_first_rows(instance: Instance, model: Formulation, seats: Seats) ->
                 cap.astype(float),
                 np.inf,
                 _pair_labels(ids, sids, s, j),
+                _members_first_units(instance, r, cell),
             )
         )
+
+
+def _in_cell(instance: Instance, cell: int) -> str:
+    """`SCH1` or `SCH1 in grade K`: a (school, grade) cell in words."""
+    school, grade = divmod(int(cell), instance.capacity.shape[1])
+    in_grade = f" in grade {instance.grades[grade]}" if instance.has_grades else ""
+    return f"{instance.school_ids[school]}{in_grade}"
+
+
+def _members_first_units(instance: Instance, r: int, cell: np.ndarray) -> HardUnits:
+    """Each reserve at each (school, grade) is one rule instance a planner can be told about (the
+    explanation of an infeasible program, solver/explain/infeasibility.py)."""
+    name = instance.reserve_names[r]
+    n_grades = instance.capacity.shape[1]
+
+    def describe(unit: int) -> str:
+        seats = int(instance.reserve_seats[unit // n_grades, unit % n_grades, r])
+        return f"the {seats} seats of {_in_cell(instance, unit)} reserved for {name} go to its members first"
+
+    return HardUnits("data.reserves", cell, describe)
+
+
+def _cell_units(instance: Instance, cell: np.ndarray, stable: bool) -> HardUnits | None:
+    """The block rows' rule instance, by cell: under `hold` alone, the slot-by-slot seating; under
+    stability without `hold`, no justified envy there (as rules/stability.py says it). Under both,
+    the same rows say both, and stay out of the explanation's switches."""
+    if stable and instance.reserve_hold:
+        return None
+    if stable:
+        return HardUnits(
+            "stability.mode",
+            cell,
+            lambda unit: (
+                f"nobody who lists {_in_cell(instance, unit)} is kept out of it while its choice "
+                f"(reserves by precedence) would take them"
+            ),
+        )
+    return HardUnits(
+        "data.reserves",
+        cell,
+        lambda unit: (
+            f"{_in_cell(instance, unit)} seats students slot by slot in precedence order, and a reserved "
+            f"seat no member takes stays empty (reserves.unfilled: hold)"
+        ),
+    )
 
 
 def _cell_labels(sids: np.ndarray, cells: np.ndarray, n_grades: int, name: str) -> Labeller:
@@ -305,6 +351,7 @@ class _BlockRows:
     pair: np.ndarray  # pair index of each entry
     step: np.ndarray  # block of each entry
     group: np.ndarray  # its (cell, block): cell · K + block
+    cell: np.ndarray  # its (school, grade) cell: school · G + grade
     seats: np.ndarray  # the block's seats
     placed: np.ndarray  # whether the entry has a block variable
     sequence: np.ndarray  # the entries in each block's order (members first, then the key)
@@ -347,7 +394,7 @@ def _block_rows(
     ahead[1:] = np.where(start[1:], -1, last_var[:-1])
     previous = np.full(n, -1, np.int64)
     previous[sequence] = np.where(ahead >= 0, sequence[np.maximum(ahead, 0)], -1)
-    return _BlockRows(pair, step, group, cap[pair, step], placed, sequence, previous)
+    return _BlockRows(pair, step, group, cell[pair], cap[pair, step], placed, sequence, previous)
 
 
 def _block_rows_of(instance: Instance, config: Config, model: Formulation, seats: Seats, stable: bool) -> None:
@@ -468,6 +515,7 @@ def _comb_rows(
             c.astype(float) if stable else 0.0,
             np.inf,
             label,
+            _cell_units(instance, entries.cell, stable),
         )
     )
 

@@ -327,6 +327,8 @@ def _setting_items(config: Config) -> list[_Item]:
             )
     if config.data.compacts is not None and config.compacts.max_share < 100:
         items.append(setting("compacts.max_share", "at every school with compacts", "max_share"))
+    if config.data.reserves is not None:
+        items.append(setting("data.reserves", "reserved seats go to their members first, at every school", "reserves"))
     return items
 
 
@@ -390,7 +392,7 @@ def _share_at(config: Config, instance: Instance, rule: RuleInstance, schools: s
 
 def _relaxed(config: Config, instance: Instance, kept: list[_Item]) -> tuple[Config, Instance]:
     """The config and data with only the settings and compacts of `kept`: every other hard setting
-    off, every other compact dropped."""
+    off (reserves: every seat open), every other compact dropped."""
     settings = {item.setting for item in kept if item.setting}
     if config.stability.mode == "hard" and "stability" not in settings:
         config = replace(config, sections={**config.sections, "stability": replace(config.stability, mode="off")})
@@ -405,6 +407,9 @@ def _relaxed(config: Config, instance: Instance, kept: list[_Item]) -> tuple[Con
         for number, rule in enumerate(config.diversity)
     )
     config = replace(config, diversity=rules)
+    if "reserves" not in settings and instance.has_reserves:
+        # Every seat open: no reserve, no precedence, nothing held.
+        instance = replace(instance, reserve_names=(), reserve_seats=np.zeros((*instance.capacity.shape, 0), np.int64))
     present = {c for item in kept for c in item.compacts}
     gone = set(range(instance.n_compacts)) - present
     if gone:
@@ -546,6 +551,8 @@ def _setting(config: Config, key: str) -> str:
         return "families.together: hard"
     if key == "clusters.mode":
         return "clusters: hard"
+    if key == "data.reserves" and config.data.reserves is not None:
+        return f"the reserves of {display_path(config.data.reserves)}"
     return key
 
 
