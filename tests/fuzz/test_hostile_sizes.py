@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from seatplan.auditor import tables as audit_tables
 from seatplan.models import tables
 from tests.fuzz.cases import check, copy_seed, invoke, scratch
 
@@ -156,8 +157,6 @@ def test_a_line_of_70_mb_is_refused_on_its_line_with_little_memory() -> None:
 def test_the_auditor_refuses_a_line_too_long_on_its_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The auditor reads the data files itself (sharing no code with the solver): the same guard,
     written apart, checked here with the limit lowered."""
-    from seatplan.auditor import tables as audit_tables
-
     config = copy_seed("reserves", tmp_path / "data")
     run = tmp_path / "run"
     assert invoke(["solve", str(config), "--out", str(run), "--quiet"]).exit_code == 0
