@@ -22,6 +22,8 @@ has reached its cycle, so the nodes reached are exactly the nodes on cycles).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from seatplan.models.assignment import Assignment
@@ -30,9 +32,27 @@ from seatplan.models.instance import Instance
 from seatplan.models.school_order import order_key
 
 
-def immediate_acceptance(instance: Instance, config: Config, rounds: int | None = None) -> Assignment:
+@dataclass
+class Rounds:
+    """What a run of a mechanism did round by round, for explanations (solver/explain): the round
+    (1, 2, …) each student was placed in, and the round each (school, grade) cell's seats ran out
+    (0 when never); for immediate acceptance also the last student the cell took in that round (its
+    cutoff then; -1 when none)."""
+
+    placed: np.ndarray  # (S,)
+    full: np.ndarray  # (cells,)
+    last: np.ndarray  # (cells,)
+
+    @classmethod
+    def empty(cls, n_students: int, n_cells: int) -> Rounds:
+        return cls(np.zeros(n_students, np.int64), np.zeros(n_cells, np.int64), np.full(n_cells, -1, np.int64))
+
+
+def immediate_acceptance(
+    instance: Instance, config: Config, rounds: int | None = None, trace: Rounds | None = None
+) -> Assignment:
     """The Boston mechanism (see the module); `rounds` stops after that many rounds (for tests of
-    the property that a placement is final)."""
+    the property that a placement is final); `trace`, when given, is filled in."""
     n, n_grades = instance.n_students, len(instance.grades)
     start, schools = instance.pref_start, instance.pref_school
     length = np.diff(start)
@@ -49,15 +69,23 @@ def immediate_acceptance(instance: Instance, config: Config, rounds: int | None 
         accepted = np.zeros(len(order), dtype=bool)
         accepted[order] = place_in_cell < seats[in_order]
         placed[waiting[accepted]] = school[accepted]
+        had_seats = seats > 0
         seats -= np.bincount(cell[accepted], minlength=len(seats))
         k += 1
+        if trace is not None:
+            trace.placed[waiting[accepted]] = k
+            filled = had_seats & (seats <= 0)
+            trace.full[filled] = k
+            # The last one each cell took this round, in its order: its cutoff in round k.
+            taken = order[accepted[order]]
+            trace.last[cell[taken]] = waiting[taken]
         rejected = waiting[~accepted]
         waiting = rejected[length[rejected] > k]
     return Assignment(placed, np.zeros(n, dtype=bool))
 
 
-def top_trading_cycles(instance: Instance, config: Config) -> Assignment:
-    """Top trading cycles (see the module)."""
+def top_trading_cycles(instance: Instance, config: Config, trace: Rounds | None = None) -> Assignment:
+    """Top trading cycles (see the module); `trace`, when given, is filled in (rounds of trades)."""
     n, n_grades = instance.n_students, len(instance.grades)
     start, schools = instance.pref_start, instance.pref_school
     length = np.diff(start)
@@ -75,6 +103,7 @@ def top_trading_cycles(instance: Instance, config: Config) -> Assignment:
     cell_next = cell_start.copy()
     choice = np.zeros(n, dtype=np.int64)
     active = np.flatnonzero(length > 0)
+    trade = 0
     while len(active):
         active, cell = _point_students(active, choice, start, schools, length, seats, instance.grade, n_grades)
         if len(active) == 0:
@@ -88,7 +117,12 @@ def top_trading_cycles(instance: Instance, config: Config) -> Assignment:
         winners = active[on_cycle[active]]
         won_cell = cell[on_cycle[active]]
         placed[winners] = won_cell // n_grades
+        had_seats = seats > 0
         seats -= np.bincount(won_cell, minlength=len(seats))
+        trade += 1
+        if trace is not None:
+            trace.placed[winners] = trade
+            trace.full[had_seats & (seats <= 0)] = trade
         active = active[~on_cycle[active]]
     return Assignment(placed, np.zeros(n, dtype=bool))
 

@@ -54,10 +54,11 @@ def literal_immediate_acceptance(choice: Choice, rounds: int | None = None) -> A
     return out
 
 
-def literal_top_trading_cycles(choice: Choice) -> Assignment:
+def literal_top_trading_cycles(choice: Choice, events: list[tuple[str, str, str]] | None = None) -> Assignment:
     """One cycle at a time: students point to the best school of their list with a seat left in their
     grade, each school (and grade) to its highest-ranked remaining applicant; the first cycle found
-    from the first remaining student is traded."""
+    from the first remaining student is traded. `events`, when given, gets ("placed", student, "")
+    and ("full", school, grade) in the order they happen."""
     case, grade = choice.base, grade_of(choice)
     left = {(j.id, g): seats(case, j.id, g) for j in case.schools for g in set(grade.values())}
     out: Assignment = {s.id: None for s in case.students}
@@ -88,6 +89,10 @@ def literal_top_trading_cycles(choice: Choice) -> Assignment:
         for s in cycle:
             out[s] = points[s]
             left[(points[s], grade[s])] -= 1
+            if events is not None:
+                events.append(("placed", s, ""))
+                if left[(points[s], grade[s])] == 0:
+                    events.append(("full", points[s], grade[s]))
         remaining = [s for s in remaining if s not in cycle]
 
 

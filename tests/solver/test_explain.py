@@ -329,3 +329,72 @@ def test_why_infeasible_in_python() -> None:
     assert document is not None and document["minimal"]
     assert [rule["key"] for rule in document["rules"]] == ["stability.mode", "families.together"]
     assert seatplan.why_infeasible(seatplan.solve(DA)) is None
+
+
+# ---- immediate acceptance and top trading cycles: their rounds -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scenario", "words"),
+    [
+        ("immediate_acceptance", "How immediate acceptance works: in round 1 each school gives its seats"),
+        ("top_trading_cycles", "How top trading cycles works: at each step every unplaced student names"),
+    ],
+)
+def test_explain_tells_the_rounds_of_the_other_mechanisms(tmp_path: Path, scenario: str, words: str) -> None:
+    """Every reason of these runs is its mechanism's rounds (tests/oracles/test_explain_mechanisms.py
+    checks them against the literal mechanisms); a run whose placements are not the mechanism's on
+    its data is refused, not explained."""
+    run = tmp_path / "run"
+    solved = CliRunner().invoke(
+        main, ["solve", str(ROOT / "configs" / "scenarios" / f"{scenario}.yaml"), "--out", str(run), "--quiet"]
+    )
+    assert solved.exit_code == 0, solved.output
+    rows = list(csv.DictReader((run / "assignment.csv").open()))
+    lower = next(row for row in rows if row["position"] and int(row["position"]) >= 3)
+    result = CliRunner().invoke(main, ["explain", str(run), lower["student_id"]])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    reasons = [line for line in lines if line.startswith("  ")]
+    assert len(reasons) == int(lower["position"]) - 1, result.output
+    assert all(" round " in line or " step " in line for line in reasons), result.output
+    assert lines[-1].startswith(words) and result.output.count(words) == 1, result.output
+    assert "no reason in the rounds" not in result.output
+    # Two students of different schools swapped: no longer what the mechanism gives.
+    other = next(row for row in rows if row["school_id"] and row["school_id"] != lower["school_id"])
+    lower["school_id"], other["school_id"] = other["school_id"], lower["school_id"]
+    lower["position"] = other["position"] = ""
+    with (run / "assignment.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = CliRunner().invoke(main, ["explain", str(run), lower["student_id"]])
+    assert result.exit_code == 2, result.output
+    assert f"expected the placements {scenario} gives on the run's data files, got 2 students placed otherwise" in (
+        result.stderr
+    ), result.stderr
+
+
+def test_immediate_acceptance_skips_a_school_the_student_may_not_attend(tmp_path: Path) -> None:
+    """c lists X (not eligible), Y, Z: it applies to Y in round 1 and to Z in round 2, and is told so,
+    with the family's own ranks."""
+    (tmp_path / "students.csv").write_text("student_id,lottery\na,0.1\nb,0.2\nc,0.3\n")
+    (tmp_path / "schools.csv").write_text("school_id,capacity\nX,1\nY,1\nZ,1\n")
+    (tmp_path / "preferences.csv").write_text("student_id,school_id,rank\na,Y,1\nb,Z,1\nc,X,1\nc,Y,2\nc,Z,3\n")
+    (tmp_path / "priorities.csv").write_text("student_id,school_id,eligible\nc,X,false\n")
+    (tmp_path / "config.yaml").write_text(
+        "name: skip\nmechanism: immediate_acceptance\ndata: {students: students.csv, schools: schools.csv, "
+        "preferences: preferences.csv, priorities: priorities.csv}\n"
+    )
+    run = tmp_path / "run"
+    assert (
+        CliRunner().invoke(main, ["solve", str(tmp_path / "config.yaml"), "--out", str(run), "--quiet"]).exit_code == 0
+    )
+    lines = CliRunner().invoke(main, ["explain", str(run), "c"]).output.splitlines()
+    assert lines[1].startswith("  1st choice, X: c is not eligible there"), lines
+    assert lines[2].startswith("  2nd choice, Y: it filled up in round 1, the round c applied there."), lines
+    assert lines[3] == (
+        "  3rd choice, Z: all its seats went by round 1 to students who ranked it higher on their lists than c did. "
+        "c ranked it 3rd (2nd among the schools where c is eligible), so could only apply there in round 2, when no "
+        "seat was left. Priority group and lottery did not come into it."
+    ), lines

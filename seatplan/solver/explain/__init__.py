@@ -83,7 +83,7 @@ def explain_all(run: RunFolder, with_costs: list[int] | None = None, time_limit:
                     None,
                     "expected an optimised run for costs (--students), got one "
                     f"made by a mechanism ({run.config.mechanism}) "
-                    "(its reasons are cutoffs)",
+                    f"(its reasons are {'cutoffs' if run.config.is_stable_mechanism else 'its rounds'})",
                 )
             ]
         )

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from seatplan.models.school_order import Occupancy, occupancy, order_key
 from seatplan.solver.backends import SolveSettings, cpsat
 from seatplan.solver.explain.cutoffs import Cutoffs, cutoffs, fills_in_order
 from seatplan.solver.explain.infeasibility import find_conflict, seat_variable
+from seatplan.solver.mechanisms import Rounds, immediate_acceptance, top_trading_cycles
 from seatplan.solver.runfolder import RunFolder
 from seatplan.solver.status import Status
 from seatplan.solver.warmstart import complete_free_variables
@@ -119,6 +121,9 @@ class Explanation:
         if self.reasons and self.school >= 0:
             lines.append("Why not a school listed higher:")
         lines += [f"  {ordinal(r.position)} choice, {school_name(self.run, r.school)}: {r.text}" for r in self.reasons]
+        how = HOW.get(self.run.config.mechanism or "")
+        if how is not None and any(r.rule == f"mechanism: {self.run.config.mechanism}" for r in self.reasons):
+            lines.append(how)
         return "\n".join(lines)
 
 
@@ -164,6 +169,41 @@ def _place(instance: Any, student: int, school: int, total: bool = True) -> str:
     return f"{place:,} of {out_of:,}" if total else f"{place:,}"
 
 
+#: The mechanisms whose reasons are their rounds.
+ROUND_MECHANISMS: dict[str, Callable[..., Assignment]] = {
+    "immediate_acceptance": immediate_acceptance,
+    "top_trading_cycles": top_trading_cycles,
+}
+#: How each of them works, said once under a family's reasons.
+HOW = {
+    "immediate_acceptance": (
+        "How immediate acceptance works: in round 1 each school gives its seats, by priority group and then "
+        "lottery, to the students who ranked it 1st; in round 2 the seats left go the same way to the "
+        "students still unplaced who ranked it 2nd; and so on. Seats once given are never taken back."
+    ),
+    "top_trading_cycles": (
+        "How top trading cycles works: at each step every unplaced student names the best school on their "
+        "list that still has seats, and every school names the unplaced student it ranks highest among "
+        "those who listed it. When these choices close a loop (A names school X, X names B, B names school "
+        "Y, Y names A), each student in the loop gets the school they named. Full schools drop out."
+    ),
+}
+
+
+def _ranked(sid: str, position: int, applied: int) -> str:
+    """The place the family gave a school, and, when a school above it is one the student may not
+    attend (which immediate acceptance skips), its place among the others: the round it applied."""
+    if position == applied:
+        return ordinal(position)
+    return f"{ordinal(position)} ({ordinal(applied)} among the schools where {sid} is eligible)"
+
+
+def _list_index(instance: Any, student: int, school: int) -> int:
+    """Where `school` is in the student's list as the mechanisms walk it (0 for the first)."""
+    start, end = int(instance.pref_start[student]), int(instance.pref_start[student + 1])
+    return int(np.flatnonzero(instance.pref_school[start:end] == school)[0])
+
+
 def _cell(instance: Any, student: int, school: int) -> int:
     return school * instance.capacity.shape[1] + int(instance.grade[student])
 
@@ -204,6 +244,9 @@ class Explainer:
             zip(instance.ineligible_student.tolist(), instance.ineligible_school.tolist(), strict=True)
         )
         self._occupancy: Occupancy | None = None
+        self._rounds: Rounds | None = None
+        if run.config.mechanism in ROUND_MECHANISMS:
+            self.rounds()  # refuses a run whose placements are not its mechanism's, whoever is asked about
 
     def explain(self, student: int, costs: bool | None = None) -> Explanation:
         with_costs = self.costs if costs is None else costs
@@ -240,6 +283,8 @@ class Explainer:
             )
         if self.in_order:
             return self._cutoff_reason(student, school, position)
+        if run.config.mechanism in ROUND_MECHANISMS:
+            return self._round_reason(student, school, position)
         config = run.config
         if config.clusters.mode == "hard" and outside_cluster(instance, np.array([student]), np.array([school]))[0]:
             home = instance.clusters[instance.home_cluster[student]]
@@ -346,6 +391,91 @@ class Explainer:
             student_key=mine,
         )
 
+    def rounds(self) -> Rounds:
+        """The run's mechanism again, round by round, on the run's data; it must give the run's
+        placements (else the reasons would be another run's)."""
+        if self._rounds is None:
+            run, instance = self.run, self.run.instance
+            trace = Rounds.empty(instance.n_students, instance.capacity.size)
+            again = ROUND_MECHANISMS[run.config.mechanism](instance, run.config, trace=trace)
+            differ = int((again.school != run.school).sum())
+            if differ:
+                raise InputError(
+                    [
+                        Problem(
+                            f"{run.where}/assignment.csv",
+                            None,
+                            f"expected the placements {run.config.mechanism} gives on the run's data files, got "
+                            f"{differ:,} students placed otherwise: its rounds cannot explain them",
+                        )
+                    ]
+                )
+            self._rounds = trace
+        return self._rounds
+
+    def _round_reason(self, student: int, school: int, position: int) -> Reason:
+        """Immediate acceptance and top trading cycles, by their rounds (solver/mechanisms.py)."""
+        run, instance, trace = self.run, self.run.instance, self.rounds()
+        sid = str(instance.student_ids[student])
+        cell = _cell(instance, student, school)
+        full, placed_in = int(trace.full[cell]), int(trace.placed[student])
+        where = f" in grade {instance.grades[int(instance.grade[student])]}" if instance.has_grades else ""
+        if run.config.mechanism == "top_trading_cycles":
+            if full <= 0 or (placed_in and full >= placed_in):
+                return self._round_defect(student, school, position)
+            after = (
+                f"{sid} was placed at step {placed_in}, at the best school on the family's list that still had "
+                f"a seat at that step"
+                if placed_in
+                else f"{sid} was left without a school once no school on the family's list had a seat"
+            )
+            return Reason(
+                school,
+                position,
+                "rule",
+                f"its last seat{where} was given out at step {full}; {after}. (A later step does not by "
+                f"itself mean a lower priority.)",
+                rule=f"mechanism: {run.config.mechanism}",
+            )
+        applied = _list_index(instance, student, school) + 1  # round k: the k-th school of the list
+        if full <= 0 or full > applied:
+            return self._round_defect(student, school, position)
+        if full < applied:
+            return Reason(
+                school,
+                position,
+                "rule",
+                f"all its seats{where} went by round {full} to students who ranked it higher on their lists "
+                f"than {sid} did. {sid} ranked it {_ranked(sid, position, applied)}, so could only apply there in "
+                f"round {applied}, when no seat was left. Priority group and lottery did not come into it.",
+                rule=f"mechanism: {run.config.mechanism}",
+            )
+        last = int(trace.last[cell])
+        cutoff, mine = self.cutoffs.key(last, school), self.cutoffs.key(student, school)
+        return Reason(
+            school,
+            position,
+            "rule",
+            f"it filled up{where} in round {applied}, the round {sid} applied there. The lowest-ranked student it "
+            f"took in that round is in priority group {cutoff['priority']} with lottery place "
+            f"{_place(instance, last, school)}; {sid} is in priority group {mine['priority']} there with lottery "
+            f"place {_place(instance, student, school, total=False)}, so ranked behind. A school takes higher "
+            f"priority groups first, then lower lottery numbers.",
+            cutoff=cutoff,
+            student_key=mine,
+            rule=f"mechanism: {run.config.mechanism}",
+        )
+
+    def _round_defect(self, student: int, school: int, position: int) -> Reason:
+        return Reason(
+            school,
+            position,
+            "rule",
+            f"no reason in the rounds of {self.run.config.mechanism}: the school still had a seat when "
+            f"{self.run.instance.student_ids[student]} came to it. Check the run with seatplan audit.",
+            rule=f"mechanism: {self.run.config.mechanism} (no reason found)",
+        )
+
     def _no_cutoff_reason(self, student: int, school: int, position: int, mine: dict[str, Any]) -> Reason:
         instance, table = self.run.instance, self.cutoffs
         grade = int(instance.grade[student])
@@ -394,9 +524,7 @@ class _Forcing:
                         + (
                             "(its reasons are cutoffs; it has no objective to re-solve)"
                             if run.config.is_stable_mechanism
-                            else "(it has no objective to re-solve, and it does not fill schools in their order, "
-                            "so cutoffs do not explain it either: explanations cover optimised runs and "
-                            "deferred acceptance)"
+                            else "(its reasons are its rounds; it has no objective to re-solve)"
                         ),
                     )
                 ]
