@@ -364,7 +364,7 @@ def _compare_compacts(district: District, placements: Placements, reported: dict
             check.same(f"compacts.{key}", value, reported.get(key))
     listed = reported.get("list")
     if isinstance(listed, list):
-        by_id = {entry.get("compact_id"): entry for entry in listed if isinstance(entry, dict)}
+        by_id = _by(listed, "compact_id")
         for compact in compacts:
             entry = by_id.pop(compact.compact_id, None)
             if entry is None:
@@ -390,7 +390,7 @@ def _compare_diversity(
     reported: list[Any],
     check: _Compare,
 ) -> None:
-    by_number = {entry.get("rule"): entry for entry in reported if isinstance(entry, dict)}
+    by_number = _by(reported, "rule")
     for rule in config.diversity:
         entry = by_number.pop(rule.number, None)
         if rule.mode == "off":
@@ -411,7 +411,7 @@ def _compare_diversity(
             if key in entry:
                 check.same(f"{what}.{key}", value, entry[key])
         if isinstance(entry.get("units"), list):
-            theirs = {u.get("unit"): u for u in entry["units"] if isinstance(u, dict)}
+            theirs = _by(entry["units"], "unit")
             for unit in units.units:
                 other = theirs.pop(unit.unit, None)
                 if other is None:
@@ -431,7 +431,7 @@ def _compare_diversity(
 def _compare_schools(district: District, placements: Placements, reported: list[Any], check: _Compare) -> None:
     placed = Counter(placements.school.values())
     through = Counter(placements.school[s] for s in placements.through_compact)
-    by_id = {entry.get("school_id"): entry for entry in reported if isinstance(entry, dict)}
+    by_id = _by(reported, "school_id")
     for school_id, school in district.schools.items():
         entry = by_id.pop(school_id, None)
         if entry is None:
@@ -454,3 +454,16 @@ def _small_number(text: str) -> bool:
     """ASCII digits int() takes as they are (a key of metrics.json may be "²", a digit to
     str.isdigit but no integer, or thousands of digits)."""
     return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _by(entries: list[Any], key: str) -> dict[Any, dict[str, Any]]:
+    """metrics.json's objects of a list, by one of their fields: an id that is no plain value (a
+    list, an object) is kept as its JSON text, so it shows as an entry of no such id instead of
+    breaking the audit."""
+    out: dict[Any, dict[str, Any]] = {}
+    for entry in entries:
+        if isinstance(entry, dict):
+            value = entry.get(key)
+            plain = value is None or isinstance(value, (str, int, float, bool))
+            out[value if plain else json.dumps(value)] = entry
+    return out

@@ -61,6 +61,13 @@ CASES = [
     ),
     ("fuzz_audit_position_of_20000_digits", ["audit", "{f}/run"], 1, None, '(20,000 characters)", expected 2'),
     ("fuzz_audit_infinite_share", ["audit", "{f}/run", "--json"], 2, "run/config.yaml:15", "compacts.max_share"),
+    (
+        "fuzz_metrics_school_id_a_list",
+        ["audit", "{f}/data/config.yaml", "{f}/run/assignment.csv", "--metrics", "{f}/run/metrics.json"],
+        1,
+        None,
+        "schools[C]: recomputed present, metrics.json says absent",
+    ),
     ("fuzz_huge_weight", ["validate", "{f}/config.yaml"], 2, "config.yaml:4", "objective.rank to be at most 1,000,000"),
     (
         "fuzz_huge_seed",
