@@ -22,6 +22,7 @@ import yaml
 
 from benchmarks.explain import timed
 from benchmarks.instances import INSTANCES
+from benchmarks.reference import hospital_resident, schools_of
 from seatplan.models.data import load_inputs
 from seatplan.models.generate import DistrictSpec, write_district
 from seatplan.solver.da import deferred_acceptance
@@ -42,24 +43,8 @@ def _matching_da(instance: Any) -> list[int]:
     """`matching`'s resident-optimal stable matching of one draw (no grades, no priorities)."""
     from matching.games import HospitalResident
 
-    order = sorted(range(instance.n_students), key=lambda s: int(instance.lottery_rank[s]))
-    lists = {
-        f"s{s}": [f"j{j}" for j in instance.pref_school[instance.pref_start[s] : instance.pref_start[s + 1]]]
-        for s in range(instance.n_students)
-    }
-    applicants: dict[str, list[str]] = {f"j{j}": [] for j in range(instance.n_schools)}
-    for s in order:
-        for school in lists[f"s{s}"]:
-            applicants[school].append(f"s{s}")
-    capacities = {f"j{j}": int(instance.capacity[j, 0]) for j in range(instance.n_schools)}
-    listed = {name: prefs for name, prefs in lists.items() if prefs}
-    game = HospitalResident.create_from_dictionaries(listed, applicants, capacities)
-    matching = game.solve(optimal="resident")
-    school = [-1] * instance.n_students
-    for hospital, matched in matching.items():
-        for resident in matched:
-            school[int(resident.name[1:])] = int(hospital.name[1:])
-    return school
+    game = HospitalResident.create_from_dictionaries(*hospital_resident(instance))
+    return schools_of(game.solve(optimal="resident"), instance.n_students)
 
 
 def main_simulate(draws: int, repeats: int, reference_draws: int, out: Path) -> None:

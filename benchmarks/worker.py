@@ -186,29 +186,18 @@ def _matching_da(config_path: Path) -> dict[str, Any]:
     """The matching package's DA on the lists and lottery seatplan reads (no priorities, one grade)."""
     from matching.games import HospitalResident
 
+    from benchmarks.reference import hospital_resident
     from seatplan.models.config import load_config
     from seatplan.models.data import load_instance
 
     instance = load_instance(load_config(config_path))
     read = _now()
-    students = range(instance.n_students)
-    lists = {
-        f"s{s}": [f"j{j}" for j in instance.pref_school[instance.pref_start[s] : instance.pref_start[s + 1]]]
-        for s in students
-    }
-    applicants: dict[str, list[str]] = {f"j{j}": [] for j in range(instance.n_schools)}
-    for s in sorted(students, key=lambda s: int(instance.lottery_rank[s])):
-        for school in lists[f"s{s}"]:
-            applicants[school].append(f"s{s}")
-    capacities = {name: int(instance.capacity[int(name[1:]), 0]) for name, who in applicants.items() if who}
-    applicants = {name: who for name, who in applicants.items() if who and capacities[name] > 0}
-    listed = {name: [j for j in prefs if j in applicants] for name, prefs in lists.items()}
-    listed = {name: prefs for name, prefs in listed.items() if prefs}
+    listed, applicants, capacities = hospital_resident(instance)
     times: dict[str, float] = {}
     found: dict[str, Any] = {}
 
     def play() -> None:
-        game = HospitalResident.create_from_dictionaries(listed, applicants, {j: capacities[j] for j in applicants})
+        game = HospitalResident.create_from_dictionaries(listed, applicants, capacities)
         times["built"] = _now()
         found["matching"] = game.solve(optimal="resident")
 
