@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -90,7 +91,7 @@ def _audit(
     pairs = stability.blocking_pairs(district, placements)
     split = stability.split_families(district, placements)
     # Rules deferred acceptance does not apply: their breaches are information there.
-    unapplied = rules.not_applied if da else (lambda result: result)
+    unapplied = functools.partial(rules.not_applied, mechanism=config.mechanism) if da else (lambda result: result)
     report.rules += [
         rules.known_ids(district, placements),
         rules.at_most_once(district, placements),
@@ -154,7 +155,7 @@ def _choice_rules(district: District, config: AuditConfig, placements: rules.Pla
 def _clusters(district: District, config: AuditConfig, placements: rules.Placements) -> RuleResult:
     result = rules.clusters(district, config, placements)
     if config.deferred_acceptance and config.clusters_mode == "hard":
-        return rules.not_applied(result)
+        return rules.not_applied(result, config.mechanism)
     return result
 
 

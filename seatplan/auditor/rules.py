@@ -62,40 +62,30 @@ def place(district: District, rows: list[Row], compacts_apply: bool = True) -> P
     return Placements(rows, first_row, school, honored, through, compacts_apply)
 
 
-#: Said of a rule a mechanism does not apply (deferred acceptance, or schools proposing).
-NOT_APPLIED = "not applied by deferred acceptance"
+#: Said of a rule a mechanism does not apply (deferred acceptance, schools proposing, immediate
+#: acceptance, top trading cycles), with the mechanism's name.
+NOT_APPLIED = "not applied by {}"
 
 
-def not_applied(result: RuleResult) -> RuleResult:
-    """A hard rule deferred acceptance does not apply: its breaches become information.
+def not_applied(result: RuleResult, mechanism: str = "deferred_acceptance") -> RuleResult:
+    """A hard rule the run's mechanism does not apply: its breaches become information.
 
     Every breach stays in --json (`not_applied`); the text shows the first PRINT_LIMIT.
     """
+    words = NOT_APPLIED.format(mechanism.replace("_", " "))
     if not result.violations:
-        result.info.insert(0, f"{NOT_APPLIED}; it holds here anyway")
+        result.info.insert(0, f"{words}; it holds here anyway")
         return result
     breaches = result.violations
     result.details["not_applied"] = [v.to_json() for v in breaches]
     result.violations = []
-    lines = [f"{NOT_APPLIED}: {v.message}" for v in breaches[:PRINT_LIMIT]]
+    lines = [f"{words}: {v.message}" for v in breaches[:PRINT_LIMIT]]
     if len(breaches) > 1:
         total = sum(v.amount for v in breaches)
-        lines.insert(
-            0,
-            f"{NOT_APPLIED}: {len(breaches)} breaches (amount {total:g}), reported, not judged",
-        )
+        lines.insert(0, f"{words}: {len(breaches)} breaches (amount {total:g}), reported, not judged")
     if len(breaches) > PRINT_LIMIT:
         lines.append(f"… and {len(breaches) - PRINT_LIMIT} more (every one in --json)")
     result.info[:0] = lines
-    return result
-    moved = [f"{NOT_APPLIED}: {v.message}" for v in result.violations]
-    total = sum(v.amount for v in result.violations)
-    result.details["not_applied"] = [v.to_json() for v in result.violations]
-    result.violations = []
-    result.info[:0] = [
-        f"{NOT_APPLIED}: {len(moved)} breach{'es' if len(moved) != 1 else ''} (amount {total:g}), reported, not judged",
-        *moved,
-    ]
     return result
 
 

@@ -526,7 +526,7 @@ def families(config: AuditConfig, split: list[SplitFamily]) -> RuleResult:
                 members={s: school for s, school in family.members},
             )
         if config.deferred_acceptance:
-            return not_applied(result)
+            return not_applied(result, config.mechanism)
         return result
     if mode == "soft":
         result.info.append(f"together soft: {_term(len(split), config.families_weight, noun)}")

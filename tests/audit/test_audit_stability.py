@@ -23,6 +23,7 @@ from seatplan.auditor.cli import audit_command
 from seatplan.auditor.district import District, School
 from seatplan.auditor.rules import Placements
 from seatplan.auditor.stability import blocking_pairs, deferred_acceptance
+from seatplan.solver.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "audit"
 
@@ -559,3 +560,13 @@ def test_blocking_pairs_and_deferred_acceptance_against_brute_force(seed: int) -
     for other in stable:
         for s in district.students:
             assert _rank(district, s, outcome.get(s)) <= _rank(district, s, other.get(s))
+
+
+def test_what_a_mechanism_does_not_apply_is_said_in_its_name(tmp_path: Path) -> None:
+    """An immediate-acceptance run's unapplied rules are "not applied by immediate acceptance" (they
+    were said to be deferred acceptance's for every mechanism)."""
+    scenario = Path(__file__).resolve().parents[2] / "configs" / "scenarios" / "immediate_acceptance.yaml"
+    solved = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "run"), "--quiet"])
+    assert solved.exit_code == 0, solved.output
+    text = audit_run(tmp_path / "run").to_text()
+    assert "not applied by immediate acceptance" in text and "deferred acceptance" not in text, text
