@@ -13,7 +13,7 @@ from __future__ import annotations
 from seatplan.auditor.district import District
 from seatplan.auditor.report import RuleResult
 from seatplan.auditor.rules import Placements
-from seatplan.auditor.stability import _grade, _mechanism_outcome, _seats
+from seatplan.auditor.stability import grade_of, mechanism_outcome, seats_of
 
 
 def eligible_list(district: District, student: str) -> list[str]:
@@ -33,9 +33,9 @@ def immediate_acceptance(district: District) -> dict[str, str]:
         for student in district.students:
             listed = lists[student]
             if student not in placed and k < len(listed):
-                applying.setdefault((listed[k], _grade(district, student)), []).append(student)
+                applying.setdefault((listed[k], grade_of(district, student)), []).append(student)
         for (school, grade), applicants in applying.items():
-            seats = left.setdefault((school, grade), _seats(district, school, grade))
+            seats = left.setdefault((school, grade), seats_of(district, school, grade))
             for student in sorted(applicants, key=lambda s: district.order_key(s, school)):
                 if seats > 0:
                     placed[student] = school
@@ -53,7 +53,7 @@ def top_trading_cycles(district: District) -> dict[str, str]:
     lists = {student: eligible_list(district, student) for student in district.students}
     for student in district.students:
         for school in lists[student]:
-            queue.setdefault((school, _grade(district, student)), []).append(student)
+            queue.setdefault((school, grade_of(district, student)), []).append(student)
     for (school, _grade_key), applicants in queue.items():
         applicants.sort(key=lambda s: district.order_key(s, school))
     head = dict.fromkeys(queue, 0)
@@ -61,13 +61,13 @@ def top_trading_cycles(district: District) -> dict[str, str]:
     remaining = {s for s in district.students if lists[s]}
 
     def seats(cell: tuple[str, str]) -> int:
-        return left.setdefault(cell, _seats(district, *cell))
+        return left.setdefault(cell, seats_of(district, *cell))
 
     while remaining:
         pointing: dict[str, tuple[str, str]] = {}
         for student in district.students:
             if student in remaining:
-                grade = _grade(district, student)
+                grade = grade_of(district, student)
                 best = next((j for j in lists[student] if seats((j, grade)) > 0), None)
                 if best is None:
                     remaining.discard(student)  # no seat left on its list: unplaced
@@ -95,7 +95,7 @@ def top_trading_cycles(district: District) -> dict[str, str]:
 
 def immediate_acceptance_outcome(district: District, placements: Placements) -> RuleResult:
     """An immediate acceptance run places every student where the auditor's own one does."""
-    return _mechanism_outcome(
+    return mechanism_outcome(
         "immediate_acceptance",
         "immediate acceptance",
         immediate_acceptance(district),
@@ -107,7 +107,7 @@ def immediate_acceptance_outcome(district: District, placements: Placements) -> 
 
 def top_trading_cycles_outcome(district: District, placements: Placements) -> RuleResult:
     """A top trading cycles run places every student where the auditor's own one does."""
-    return _mechanism_outcome(
+    return mechanism_outcome(
         "top_trading_cycles",
         "top trading cycles",
         top_trading_cycles(district),

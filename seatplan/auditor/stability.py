@@ -105,11 +105,13 @@ class BlockingPair:
         } | ({"slot": self.slot} if self.slot is not None else {})
 
 
-def _grade(district: District, student: str) -> str:
+def grade_of(district: District, student: str) -> str:
+    """The student's grade ("" when students have none)."""
     return district.grade[student] if district.grade is not None else ""
 
 
-def _seats(district: District, school: str, grade: str) -> int:
+def seats_of(district: District, school: str, grade: str) -> int:
+    """The seats of a school in a grade."""
     return district.capacity(school, grade)
 
 
@@ -131,7 +133,7 @@ def cells_of(district: District, placements: Placements) -> _Cells:
     worst: dict[Cell, tuple[tuple[Any, ...], str]] = {}
     placed: dict[Cell, list[str]] = {}
     for student, school in placements.school.items():
-        key = (school, _grade(district, student))
+        key = (school, grade_of(district, student))
         holds[key] += 1
         placed.setdefault(key, []).append(student)
         if student in placements.through_compact:
@@ -168,7 +170,7 @@ def blocking_pairs(district: District, placements: Placements) -> list[BlockingP
             if school == placed or not district.eligible(student, school):
                 continue  # an ineligible pair never blocks
             where = _Where(student, school, position, placed, placed_position)
-            if judge is not None and judge.has((school, _grade(district, student))):
+            if judge is not None and judge.has((school, grade_of(district, student))):
                 pair = judge.pair(where)
             else:
                 pair = _plain_pair(district, cells, where)
@@ -190,8 +192,8 @@ class _Where:
 
 def _plain_pair(district: District, cells: _Cells, where: _Where) -> BlockingPair | None:
     """Without reserves: a free seat in the grade, or a regular student ranked below."""
-    grade = _grade(district, where.student)
-    seats = _seats(district, where.school, grade)
+    grade = grade_of(district, where.student)
+    seats = seats_of(district, where.school, grade)
     if seats <= 0:
         return None  # a school without seats in the grade never blocks
     held = cells.holds[(where.school, grade)]
@@ -212,7 +214,7 @@ def _pair(district: District, where: _Where, seats: int, held: int, displaced: s
         position=where.position,
         placed_at=where.placed,
         placed_position=where.placed_position,
-        grade=_grade(district, student) if district.grade is not None else None,
+        grade=grade_of(district, student) if district.grade is not None else None,
         seats=seats,
         holds=held,
         displaced=displaced,
@@ -278,7 +280,7 @@ class ReserveJudge:
 
     def pair(self, where: _Where) -> BlockingPair | None:
         """The blocking pair with its evidence: the slot it would take and whom it would displace."""
-        cell = (where.school, _grade(self.district, where.student))
+        cell = (where.school, grade_of(self.district, where.student))
         if not self.chooses(where.student, cell):
             return None
         ranked = self.regular.get(cell, [])
@@ -373,12 +375,12 @@ class _Held:
 def _propose(district: District, held: dict[Cell, _Held], next_choice: dict[str, int], student: str) -> list[str]:
     """`student` proposes down its list until a cell keeps it; returns the students cells let go."""
     listed = district.lists.get(student, [])
-    grade = _grade(district, student)
+    grade = grade_of(district, student)
     let_go: list[str] = []
     while next_choice[student] < len(listed):
         school = listed[next_choice[student]]
         next_choice[student] += 1
-        if not district.eligible(student, school) or _seats(district, school, grade) <= 0:
+        if not district.eligible(student, school) or seats_of(district, school, grade) <= 0:
             continue
         cell = held.get((school, grade))
         if cell is None:
@@ -397,14 +399,14 @@ def _new_cell(district: District, cell: Cell) -> _Held:
     reserves = district.reserves
     if reserves is None or cell not in reserves.seats:
         return _Held([], [], [])
-    return _Held([], [], [], reserves.slots(cell, _seats(district, *cell)))
+    return _Held([], [], [], reserves.slots(cell, seats_of(district, *cell)))
 
 
 def _keep_choice(district: District, cell: Cell, held: _Held, at: int) -> list[str]:
     """Keep C_j of the cell's students, the proposer (at place `at`) among them; return those it rejects."""
     slots, names, hold = held.slots, held.names, district.reserves is not None and district.reserves.hold
     if slots is None:
-        if len(names) <= _seats(district, *cell):
+        if len(names) <= seats_of(district, *cell):
             return []
         rejected = names[-1]
         held.drop([len(names) - 1])
@@ -436,7 +438,7 @@ def school_proposing(district: District) -> dict[str, str]:
     with_grades = district.grade is not None
     applicants: dict[tuple[str, str], list[str]] = {}
     for student in district.students:
-        grade = _grade(district, student) if with_grades else ""
+        grade = grade_of(district, student) if with_grades else ""
         for school in district.lists.get(student, []):
             if district.eligible(student, school):
                 applicants.setdefault((school, grade), []).append(student)
@@ -450,7 +452,7 @@ def school_proposing(district: District) -> dict[str, str]:
     while changed:
         changed = False
         for cell, queue in applicants.items():
-            seats = _seats(district, cell[0], cell[1])
+            seats = seats_of(district, cell[0], cell[1])
             while len(holding[cell]) < seats and asked[cell] < len(queue):
                 student = queue[asked[cell]]
                 asked[cell] += 1
@@ -467,7 +469,7 @@ def school_proposing(district: District) -> dict[str, str]:
 
 def school_proposing_outcome(district: District, placements: Placements) -> RuleResult:
     """A school-proposing run places every student where the auditor's own schools-proposing does."""
-    return _mechanism_outcome(
+    return mechanism_outcome(
         "school_proposing",
         "schools proposing",
         school_proposing(district),
@@ -537,7 +539,7 @@ def families(config: AuditConfig, split: list[SplitFamily]) -> RuleResult:
 
 def deferred_acceptance_outcome(district: District, placements: Placements) -> RuleResult:
     """A deferred acceptance run places every student where the auditor's own DA does."""
-    return _mechanism_outcome(
+    return mechanism_outcome(
         "deferred_acceptance",
         "deferred acceptance",
         deferred_acceptance(district),
@@ -547,7 +549,7 @@ def deferred_acceptance_outcome(district: District, placements: Placements) -> R
     )
 
 
-def _mechanism_outcome(
+def mechanism_outcome(
     rule: str, words: str, expected: dict[str, str], outcome: str, district: District, placements: Placements
 ) -> RuleResult:
     """Every student placed where the auditor's own run of the mechanism (`expected`) places it."""
@@ -576,8 +578,11 @@ __all__ = [
     "deferred_acceptance",
     "deferred_acceptance_outcome",
     "families",
+    "grade_of",
+    "mechanism_outcome",
     "school_proposing",
     "school_proposing_outcome",
+    "seats_of",
     "split_families",
     "stability",
 ]
