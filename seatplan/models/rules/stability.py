@@ -126,132 +126,152 @@ class Stability(Rule):
         return shortcut in (Shortcut.STUDENT_OPTIMAL, Shortcut.STABLE_WINDOW) and config.stability.mode == "hard"
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    """The listed pairs with seats in the student's grade: the rows' index."""
+
+    student: np.ndarray
+    school: np.ndarray
+    position: np.ndarray
+    cap: np.ndarray
+    key: np.ndarray  # the school's order of the student
+    var: np.ndarray  # the pair's option variable, -1 when the model has none
+
+    def __len__(self) -> int:
+        return len(self.student)
+
+    def label(self, instance: Instance) -> Labeller:
+        ids, sids = instance.student_ids, instance.school_ids
+        return lambda r: f"student={ids[self.student[r]]},school={sids[self.school[r]]}"
+
+
 def _build(instance: Instance, config: Config, model: Formulation, seats: Seats) -> None:
-    mode = config.stability.mode
-    pairs = listed_pairs(instance, config)
-    keep = pairs.seats > 0
-    student, school, position, cap, key = (
-        pairs.student[keep],
-        pairs.school[keep],
-        pairs.position[keep],
-        pairs.seats[keep],
-        pairs.key[keep],
+    listed = listed_pairs(instance, config)
+    keep = listed.seats > 0
+    student, school = listed.student[keep], listed.school[keep]
+    pairs = _Pairs(
+        student,
+        school,
+        listed.position[keep],
+        listed.seats[keep],
+        listed.key[keep],
+        pair_vars(seats, instance.n_schools, student, school),
     )
-    n_pairs = len(student)
-    if n_pairs == 0:
+    if not len(pairs):
         return
     n_grades = len(instance.grades)
-    grade = instance.grade[student]
-    sids, ids = instance.school_ids, instance.student_ids
-
-    # The option variable of each pair (-1 when the model has none: the student cannot be there).
-    pair_var = pair_vars(seats, instance.n_schools, student, school)
-
-    def chain(name: str, group: np.ndarray, rank: np.ndarray, upper: np.ndarray | int) -> tuple[int, np.ndarray]:
-        """Cumulative variables along each group in rank order; returns (first var, previous var
-        of each pair or -1 for the first of its group)."""
-        sequence = np.lexsort((rank, group))
-        start = model.add_variables(
-            name, n_pairs, 0, upper, lambda i: f"student={ids[student[i]]},school={sids[school[i]]}"
-        )
-        previous = np.full(n_pairs, -1, dtype=np.int64)
-        same = np.zeros(n_pairs, dtype=bool)
-        same[1:] = group[sequence[1:]] == group[sequence[:-1]]
-        previous[sequence[1:][same[1:]]] = start + sequence[:-1][same[1:]]
-        # chain[e] − chain[previous] − x[e] = 0
-        rows = np.arange(n_pairs)
-        triplets = [(rows, start + rows, np.ones(n_pairs, np.int64))]
-        with_prev = previous >= 0
-        triplets.append((rows[with_prev], previous[with_prev], -np.ones(int(with_prev.sum()), np.int64)))
-        with_var = pair_var >= 0
-        triplets.append((rows[with_var], pair_var[with_var], -np.ones(int(with_var.sum()), np.int64)))
-        row_index, var_index, coef = (np.concatenate(part) for part in zip(*triplets, strict=True))
-        model.add_rows(
-            rows_from_triplets(
-                f"{name}_chain",
-                Role.RUNNING_SUM,
-                n_pairs,
-                row_index,
-                var_index,
-                coef,
-                0,
-                0,
-                lambda r: f"student={ids[student[r]]},school={sids[school[r]]}",
-            )
-        )
-
-        def running_sums(values: np.ndarray) -> np.ndarray:
-            step = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence]
-            total = np.cumsum(step)
-            first = np.ones(n_pairs, dtype=bool)
-            first[1:] = ~same[1:]
-            base = np.maximum.accumulate(np.where(first, np.arange(n_pairs), 0))
-            before = np.concatenate([[0], total[:-1]])
-            out = np.empty(n_pairs, dtype=np.int64)
-            out[sequence] = total - before[base]
-            return out
-
-        model.derived.append((start + np.arange(n_pairs), running_sums))
-        return start, previous
-
+    cell = pairs.school * n_grades + instance.grade[pairs.student]
     # "j or better" along each student's list; "ranked above s" along each school's order (per grade).
-    atleast, _ = chain("at_least_as_good", student, position, 1)
-    ahead, ahead_previous = chain("ranked_ahead", school * n_grades + grade, key, cap)
+    atleast, _ = _chain(model, "at_least_as_good", pairs, pairs.student, pairs.position, 1, instance)
+    ahead, ahead_previous = _chain(model, "ranked_ahead", pairs, cell, pairs.key, pairs.cap, instance)
+    # The student's own compact placement: it does not envy.
+    compact = instance.compact_of_student[pairs.student]
+    own_compact = np.where(compact >= 0, seats.compact_start + compact, -1)
+    rows, cols, coefs = _comb_entries(instance, seats, pairs, atleast, ahead_previous, own_compact)
+    labels = pairs.label(instance)
+    blocking = -1
+    if config.stability.mode == "soft":
+        blocking = model.add_variables("blocking", len(pairs), 0, 1, labels)
+        rows.append(np.arange(len(pairs)))
+        cols.append(blocking + np.arange(len(pairs)))
+        coefs.append(pairs.cap.astype(np.int64))
+        weights = np.full(len(pairs), 100 * config.stability.weight, np.int64)
+        model.add_term(term_from_pairs("blocking_pairs", blocking + np.arange(len(pairs)), weights))
+    units = _envy_units(instance, pairs.student, pairs.school) if config.stability.mode == "hard" else None
+    _cutoff_rows(model, len(pairs), cell, pairs.key, pairs.var, atleast, own_compact, blocking, labels, units)
+    model.add_rows(
+        rows_from_triplets(
+            "no_justified_envy",
+            Role.COMB,
+            len(pairs),
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            pairs.cap.astype(float),
+            np.inf,
+            labels,
+            units,
+        )
+    )
 
+
+def _comb_entries(
+    instance: Instance,
+    seats: Seats,
+    pairs: _Pairs,
+    atleast: int,
+    ahead_previous: np.ndarray,
+    own_compact: np.ndarray,
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """The comb row's entries, pair by pair: cap·atleast + ahead + cap·own compact + compact seats."""
+    n_pairs, cap = len(pairs), pairs.cap
     rows, cols, coefs = [np.arange(n_pairs)], [atleast + np.arange(n_pairs)], [cap.astype(np.int64)]
     prev = ahead_previous >= 0
     rows.append(np.flatnonzero(prev))
     cols.append(ahead_previous[prev])
     coefs.append(np.ones(int(prev.sum()), np.int64))
-    # The student's own compact placement: it does not envy.
-    own_compact = np.where(
-        instance.compact_of_student[student] >= 0, seats.compact_start + instance.compact_of_student[student], -1
-    )
     member = own_compact >= 0
     rows.append(np.flatnonzero(member))
     cols.append(own_compact[member])
     coefs.append(cap[member].astype(np.int64))
     # Compact seats at j in s's grade are taken and cannot be claimed.
     if instance.n_compacts:
+        grade = instance.grade[pairs.student]
         members = instance.compact_members()
         for c in range(instance.n_compacts):
-            by_grade = np.bincount(instance.grade[members[c]], minlength=n_grades)
-            at_school = np.flatnonzero((school == instance.compact_school[c]) & (by_grade[grade] > 0))
+            by_grade = np.bincount(instance.grade[members[c]], minlength=len(instance.grades))
+            at_school = np.flatnonzero((pairs.school == instance.compact_school[c]) & (by_grade[grade] > 0))
             rows.append(at_school)
             cols.append(np.full(len(at_school), seats.compact_start + c))
             coefs.append(by_grade[grade[at_school]])
-    labels = lambda r: f"student={ids[student[r]]},school={sids[school[r]]}"  # noqa: E731
-    blocking = -1
-    if mode == "soft":
-        blocking = model.add_variables("blocking", n_pairs, 0, 1, labels)
-        rows.append(np.arange(n_pairs))
-        cols.append(blocking + np.arange(n_pairs))
-        coefs.append(cap.astype(np.int64))
-        model.add_term(
-            term_from_pairs(
-                "blocking_pairs",
-                blocking + np.arange(n_pairs),
-                np.full(n_pairs, 100 * config.stability.weight, np.int64),
-            )
-        )
-    units = _envy_units(instance, student, school) if mode == "hard" else None
-    _cutoff_rows(
-        model, n_pairs, school * n_grades + grade, key, pair_var, atleast, own_compact, blocking, labels, units
-    )
+    return rows, cols, coefs
+
+
+def _chain(
+    model: Formulation,
+    name: str,
+    pairs: _Pairs,
+    group: np.ndarray,
+    rank: np.ndarray,
+    upper: np.ndarray | int,
+    instance: Instance,
+) -> tuple[int, np.ndarray]:
+    """Cumulative variables along each group in rank order (chain[e] = chain[previous e] + x[e]);
+    returns (first var, previous var of each pair or -1 for the first of its group)."""
+    n_pairs, pair_var = len(pairs), pairs.var
+    sequence = np.lexsort((rank, group))
+    start = model.add_variables(name, n_pairs, 0, upper, pairs.label(instance))
+    previous = np.full(n_pairs, -1, dtype=np.int64)
+    same = np.zeros(n_pairs, dtype=bool)
+    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
+    previous[sequence[1:][same[1:]]] = start + sequence[:-1][same[1:]]
+    # chain[e] − chain[previous] − x[e] = 0
+    rows = np.arange(n_pairs)
+    triplets = [(rows, start + rows, np.ones(n_pairs, np.int64))]
+    with_prev = previous >= 0
+    triplets.append((rows[with_prev], previous[with_prev], -np.ones(int(with_prev.sum()), np.int64)))
+    with_var = pair_var >= 0
+    triplets.append((rows[with_var], pair_var[with_var], -np.ones(int(with_var.sum()), np.int64)))
+    row_index, var_index, coef = (np.concatenate(part) for part in zip(*triplets, strict=True))
     model.add_rows(
         rows_from_triplets(
-            "no_justified_envy",
-            Role.COMB,
-            n_pairs,
-            np.concatenate(rows),
-            np.concatenate(cols),
-            np.concatenate(coefs),
-            cap.astype(float),
-            np.inf,
-            labels,
-            units,
+            f"{name}_chain", Role.RUNNING_SUM, n_pairs, row_index, var_index, coef, 0, 0, pairs.label(instance)
         )
     )
+
+    def running_sums(values: np.ndarray) -> np.ndarray:
+        step = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence]
+        total = np.cumsum(step)
+        first = np.ones(n_pairs, dtype=bool)
+        first[1:] = ~same[1:]
+        base = np.maximum.accumulate(np.where(first, np.arange(n_pairs), 0))
+        before = np.concatenate([[0], total[:-1]])
+        out = np.empty(n_pairs, dtype=np.int64)
+        out[sequence] = total - before[base]
+        return out
+
+    model.derived.append((start + np.arange(n_pairs), running_sums))
+    return start, previous
 
 
 def _envy_units(instance: Instance, student: np.ndarray, school: np.ndarray) -> HardUnits:
