@@ -11,6 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import pyarrow.compute as pc
 from seatplan.models.choice import (
     Lottery,
     ReserveInputs,
+    Reserves,
     check_family_numbers,
     draw_lottery,
     per_school_numbers,
@@ -129,7 +131,39 @@ def load_instance(config: Config) -> Instance:
         else (empty, empty)
     )
     lottery = _lottery(config, students, schools, tables.get("priorities"), tables["preferences"], listed, problems)
-    reserves = read_reserves(
+    reserves = _reserves(tables, config, students, schools, capacity, problems)
+    warnings = schools.warnings + _changed_since_recorded(config)
+    _check_coordinates(config, students.table, schools.table, problems)
+    if problems:
+        raise DataError(in_order(problems))
+    parts = _Parts(students, schools, capacity, compacts, choice, lottery, reserves)
+    lists = (pref_start, pref_school, pref_rank)
+    return _instance(config, parts, first_choices, under_selected, lists, ineligible_position, warnings)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What the readers made of the data files, for the Instance."""
+
+    students: _Students
+    schools: _Schools
+    capacity: _Capacity
+    compacts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    choice: dict[str, Any]
+    lottery: Lottery
+    reserves: Reserves
+
+
+def _reserves(
+    tables: dict[str, Table | None],
+    config: Config,
+    students: _Students,
+    schools: _Schools,
+    capacity: _Capacity,
+    problems: list[Problem],
+) -> Reserves:
+    """reserves.csv and reserve_members.csv (none without them)."""
+    return read_reserves(
         tables.get("reserves"),
         tables.get("reserve_members"),
         ReserveInputs(
@@ -144,10 +178,21 @@ def load_instance(config: Config) -> Instance:
         ),
         problems,
     )
-    warnings = schools.warnings + _changed_since_recorded(config)
-    _check_coordinates(config, students.table, schools.table, problems)
-    if problems:
-        raise DataError(in_order(problems))
+
+
+def _instance(
+    config: Config,
+    parts: _Parts,
+    first_choices: np.ndarray,
+    under_selected: np.ndarray,
+    lists: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ineligible_position: np.ndarray,
+    warnings: list[Problem],
+) -> Instance:
+    """The Instance of the parts read."""
+    students, schools, capacity, compacts = parts.students, parts.schools, parts.capacity, parts.compacts
+    choice, lottery, reserves = parts.choice, parts.lottery, parts.reserves
+    pref_start, pref_school, pref_rank = lists
     return Instance(
         student_ids=students.ids,
         family=students.family,
