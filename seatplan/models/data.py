@@ -708,47 +708,11 @@ def _read_compacts(
         if compact_id == "":
             continue
         first = int(lines[rows[0]])
-        # One school per compact: every row that differs from the first is reported on its own line.
-        for row in rows[1:]:
-            if school_text[row] != school_text[rows[0]]:
-                problems.append(
-                    Problem(
-                        table.file,
-                        int(lines[row]),
-                        f"expected every row of compact '{compact_id}' to name school "
-                        f"'{school_text[rows[0]]}' (as on line {first}), got '{school_text[row]}'; "
-                        f"a compact applies to one school",
-                    )
-                )
+        _one_school(table, str(compact_id), rows, school_text, problems)
         school = int(row_school[rows[0]])
-        families: list[int] = []
-        for row in rows:
-            family = int(row_family[row])
-            if family < 0:
-                continue
-            if family in families:
-                problems.append(
-                    Problem(
-                        table.file,
-                        int(lines[row]),
-                        f"expected family '{family_ids[family]}' once in compact '{compact_id}', got it "
-                        f"again (first on line {first_line_of_family[family]})",
-                    )
-                )
-                continue
-            if compact_of_family[family] >= 0:
-                problems.append(
-                    Problem(
-                        table.file,
-                        int(lines[row]),
-                        f"expected family '{family_ids[family]}' in one compact only, got compacts "
-                        f"'{compact_ids[compact_of_family[family]]}' (line {first_line_of_family[family]}) "
-                        f"and '{compact_id}'",
-                    )
-                )
-                continue
-            families.append(family)
-            first_line_of_family[family] = int(lines[row])
+        names = (family_ids, compact_ids)
+        seen = (compact_of_family, first_line_of_family)
+        families = _new_families(table, str(compact_id), rows, row_family, names, seen, problems)
         count = len(set(int(f) for f in row_family[rows] if f >= 0))
         # With an unknown family the count is not what the planner meant; that row is reported already.
         if (row_family[rows] >= 0).all() and not settings.min_families <= count <= settings.max_families:
@@ -783,6 +747,70 @@ def _read_compacts(
         np.array(family_count, dtype=np.int64),
         compact_of_student,
     )
+
+
+def _one_school(
+    table: Table, compact_id: str, rows: np.ndarray, school_text: np.ndarray, problems: list[Problem]
+) -> None:
+    """One school per compact: every row that differs from the first is reported on its own line."""
+    lines = table.lines()
+    first = int(lines[rows[0]])
+    for row in rows[1:]:
+        if school_text[row] != school_text[rows[0]]:
+            problems.append(
+                Problem(
+                    table.file,
+                    int(lines[row]),
+                    f"expected every row of compact '{compact_id}' to name school "
+                    f"'{school_text[rows[0]]}' (as on line {first}), got '{school_text[row]}'; "
+                    f"a compact applies to one school",
+                )
+            )
+
+
+def _new_families(
+    table: Table,
+    compact_id: str,
+    rows: np.ndarray,
+    row_family: np.ndarray,
+    names: tuple[np.ndarray, list[str]],
+    seen: tuple[np.ndarray, dict[int, int]],
+    problems: list[Problem],
+) -> list[int]:
+    """The compact's families, each once and in no other compact (a repeat is reported on its line);
+    `seen`: each family's compact so far and its first line."""
+    family_ids, compact_ids = names
+    compact_of_family, first_line_of_family = seen
+    lines = table.lines()
+    families: list[int] = []
+    for row in rows:
+        family = int(row_family[row])
+        if family < 0:
+            continue
+        if family in families:
+            problems.append(
+                Problem(
+                    table.file,
+                    int(lines[row]),
+                    f"expected family '{family_ids[family]}' once in compact '{compact_id}', got it "
+                    f"again (first on line {first_line_of_family[family]})",
+                )
+            )
+            continue
+        if compact_of_family[family] >= 0:
+            problems.append(
+                Problem(
+                    table.file,
+                    int(lines[row]),
+                    f"expected family '{family_ids[family]}' in one compact only, got compacts "
+                    f"'{compact_ids[compact_of_family[family]]}' (line {first_line_of_family[family]}) "
+                    f"and '{compact_id}'",
+                )
+            )
+            continue
+        families.append(family)
+        first_line_of_family[family] = int(lines[row])
+    return families
 
 
 def _groups(table: Table, column: str) -> list[tuple[str, np.ndarray]]:
