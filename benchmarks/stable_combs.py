@@ -111,13 +111,12 @@ def separate(pairs: Pairs, x: np.ndarray, disjunctive: bool) -> tuple[list[Row],
         seats = int(pairs.seats[members[0]])
         compacts = pairs.compacts.get(int(cell), [])
         for honored in _compact_sets(compacts, disjunctive):
-            need, target, terms = _comb_scale(compacts, honored, seats, x, disjunctive)
-            if need <= 0 or target <= 1e-6:
+            scale = _comb_scale(compacts, honored, seats, x, disjunctive)
+            if scale.need <= 0 or scale.target <= 1e-6:
                 continue
-            found = _violated(members, placed, tooth, need, target)
-            for violation, base, teeth in found:
+            for violation, base, teeth in _violated(members, placed, tooth, scale.need, scale.target):
                 worst = max(worst, violation)
-                rows.append(_row(pairs, members[: base + 1], teeth, terms, need, disjunctive))
+                rows.append(_row(pairs, members[: base + 1], teeth, scale))
     return rows, worst
 
 
@@ -127,21 +126,30 @@ def _compact_sets(compacts: list[tuple[int, int]], disjunctive: bool) -> list[tu
     return list(itertools.product((0, 1), repeat=len(compacts)))
 
 
+@dataclass(frozen=True)
+class _Scale:
+    """One comb family at a school: the teeth it needs, what shaft + teeth must reach at the LP
+    point, its compact terms (variable, coefficient on the left) and its right-hand side."""
+
+    need: int
+    target: float
+    terms: list[tuple[int, float]]
+    lower: float
+
+
 def _comb_scale(
     compacts: list[tuple[int, int]], honored: tuple[int, ...], seats: int, x: np.ndarray, disjunctive: bool
-) -> tuple[int, float, list[tuple[int, float]]]:
-    """(teeth needed, what shaft + teeth must reach at x, the compact terms as (variable, coefficient
-    on the left))."""
+) -> _Scale:
     if not disjunctive:
         # shaft + C + Σ_q teeth ≥ q: the compact seats on the left, q teeth.
         taken = sum(members * x[var] for var, members in compacts)
-        return seats, seats - taken, [(var, float(members)) for var, members in compacts]
+        return _Scale(seats, seats - taken, [(var, float(members)) for var, members in compacts], float(seats))
     taken = sum(members for (_, members), h in zip(compacts, honored, strict=True) if h)
     need = seats - taken
     weight = sum(x[var] if h else -x[var] for (var, _), h in zip(compacts, honored, strict=True)) + 1 - sum(honored)
     # shaft + teeth − need·(Σ_S y − Σ_notS y) ≥ need·(1 − |S|)
-    terms = [(var, -need if h else float(need)) for (var, _), h in zip(compacts, honored, strict=True)]
-    return need, need * weight, terms
+    terms = [(var, -float(need) if h else float(need)) for (var, _), h in zip(compacts, honored, strict=True)]
+    return _Scale(need, need * weight, terms, float(need * (1 - sum(honored))))
 
 
 def _violated(
@@ -169,9 +177,7 @@ def _violated(
     return kept
 
 
-def _row(
-    pairs: Pairs, shaft: np.ndarray, teeth: list[int], terms: list[tuple[int, float]], need: int, disjunctive: bool
-) -> Row:
+def _row(pairs: Pairs, shaft: np.ndarray, teeth: list[int], scale: _Scale) -> Row:
     columns: dict[int, float] = {}
 
     def add(var: int, coef: float) -> None:
@@ -185,12 +191,9 @@ def _row(
         add(int(pairs.at_least[pair]), 1.0)
         if pairs.own_compact[pair] >= 0:
             add(int(pairs.own_compact[pair]), 1.0)
-    for var, coef in terms:
+    for var, coef in scale.terms:
         add(var, coef)
-    if not disjunctive:
-        return Row(columns, float(need))
-    honored = sum(1 for var, coef in terms if coef < 0)
-    return Row(columns, float(need * (1 - honored)))
+    return Row(columns, scale.lower)
 
 
 def fixed_compacts(formulation: Formulation, model: Model, instance: Instance, assignment: Path) -> Formulation:

@@ -78,7 +78,8 @@ def immediate_acceptance(
             trace.full[filled] = k
             # The last one each cell took this round, in its order: its cutoff in round k.
             taken = order[accepted[order]]
-            trace.last[cell[taken]] = waiting[taken]
+            last = np.flatnonzero(np.append(cell[taken][1:] != cell[taken][:-1], True)) if len(taken) else taken
+            trace.last[cell[taken[last]]] = waiting[taken[last]]
         rejected = waiting[~accepted]
         waiting = rejected[length[rejected] > k]
     return Assignment(placed, np.zeros(n, dtype=bool))

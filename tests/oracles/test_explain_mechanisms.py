@@ -12,13 +12,14 @@ own trade in every order of the cycles, and that is what is checked).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from seatplan.solver.cli import main
-from seatplan.solver.explain.reasons import Explainer
+from seatplan.solver.explain.reasons import Explainer, Reason, mechanism_rule
 from seatplan.solver.runfolder import read_run
 from tests.oracles.contract import seats
 from tests.oracles.instances import Source
@@ -30,6 +31,21 @@ FILLED_IN = re.compile(r"it filled up(?: in grade \S+)? in round (\d+), the roun
 RAN_OUT = re.compile(
     r"its last seat(?: in grade \S+)? was given out at step (\d+); \S+ (?:was placed at step (\d+)|was left)"
 )
+
+
+def _round_reasons(explainer: Explainer, choice: Choice) -> Iterator[tuple[str, str, Reason]]:
+    """(student, school, reason) of every reason by the mechanism's rounds; a school without seats
+    for the student is a rule of its own (schools.csv), checked here and not given."""
+    case, grade = choice.base, grade_of(choice)
+    instance = explainer.run.instance
+    for index, sid in enumerate(instance.student_ids.tolist()):
+        for reason in explainer.explain(index).reasons:
+            school = str(instance.school_ids[reason.school])
+            if seats(case, school, grade[sid]) == 0:
+                assert reason.kind == "rule", reason.text
+                continue
+            assert reason.kind == "rule" and reason.rule == mechanism_rule(explainer.run), reason.text
+            yield sid, school, reason
 
 
 def _solved(choice: Choice, mechanism: str, folder: Path) -> Explainer:
@@ -66,57 +82,43 @@ def test_immediate_acceptance_reasons_hold_in_the_literal_rounds(seed: int, tmp_
     explainer = _solved(choice, "immediate_acceptance", tmp_path)
     case, grade = choice.base, grade_of(choice)
     full, placed_in = _literal_rounds(choice)
-    instance = explainer.run.instance
-    for index, sid in enumerate(instance.student_ids.tolist()):
-        for reason in explainer.explain(index).reasons:
-            school = str(instance.school_ids[reason.school])
-            if seats(case, school, grade[sid]) == 0:
-                assert reason.kind == "rule", reason.text
-                continue
-            assert reason.kind == "rule" and reason.rule == f"mechanism: {explainer.run.config.mechanism}", reason.text
-            applied = case.prefs[sid].index(school) + 1
-            cell = (school, grade[sid])
-            after, filled = FULL_AFTER.search(reason.text), FILLED_IN.search(reason.text)
-            assert (after is None) != (filled is None), reason.text
-            if after is not None:
-                assert int(after.group(1)) == full[cell] < applied, (sid, school, reason.text, choice.describe())
-                assert int(after.group(2)) == applied, reason.text
-            else:
-                assert int(filled.group(1)) == full[cell] == applied, (sid, school, reason.text, choice.describe())
-                # It took, in that round, only students it ranks ahead of this one.
-                took = [t for t, k in placed_in.items() if k == applied and case.prefs[t][k - 1] == school]
-                took = [t for t in took if grade[t] == grade[sid]]
-                assert took and all(choice.order(t, school) < choice.order(sid, school) for t in took), reason.text
-                # The cutoff said is the last of them in the school's order.
-                last = max(took, key=lambda t: choice.order(t, school))
-                at = instance.student_ids.tolist().index(last)
-                assert reason.cutoff == explainer.cutoffs.key(at, reason.school), (reason.text, last)
+    ids = explainer.run.instance.student_ids.tolist()
+    for sid, school, reason in _round_reasons(explainer, choice):
+        applied = case.prefs[sid].index(school) + 1
+        cell = (school, grade[sid])
+        after, filled = FULL_AFTER.search(reason.text), FILLED_IN.search(reason.text)
+        assert (after is None) != (filled is None), reason.text
+        if after is not None:
+            assert int(after.group(1)) == full[cell] < applied, (sid, school, reason.text, choice.describe())
+            assert int(after.group(2)) == applied, reason.text
+        else:
+            assert int(filled.group(1)) == full[cell] == applied, (sid, school, reason.text, choice.describe())
+            # It took, in that round, only students it ranks ahead of this one.
+            took = [t for t, k in placed_in.items() if k == applied and case.prefs[t][k - 1] == school]
+            took = [t for t in took if grade[t] == grade[sid]]
+            assert took and all(choice.order(t, school) < choice.order(sid, school) for t in took), reason.text
+            # The cutoff said is the last of them in the school's order.
+            last = max(took, key=lambda t: choice.order(t, school))
+            assert reason.cutoff == explainer.cutoffs.key(ids.index(last), reason.school), (reason.text, last)
 
 
 @pytest.mark.parametrize("seed", range(30))
 def test_top_trading_cycles_reasons_hold_in_any_order_of_the_cycles(seed: int, tmp_path: Path) -> None:
     choice = random_choice(Source(7400 + seed), MARKET)
     explainer = _solved(choice, "top_trading_cycles", tmp_path)
-    case, grade = choice.base, grade_of(choice)
+    grade = grade_of(choice)
     events: list[tuple[str, str, str]] = []
     literal_top_trading_cycles(choice, events)
     when = {(kind, a, b): step for step, (kind, a, b) in enumerate(events)}
-    instance = explainer.run.instance
-    for index, sid in enumerate(instance.student_ids.tolist()):
+    for sid, school, reason in _round_reasons(explainer, choice):
         placed = ("placed", sid, "") in when
-        for reason in explainer.explain(index).reasons:
-            school = str(instance.school_ids[reason.school])
-            if seats(case, school, grade[sid]) == 0:
-                assert reason.kind == "rule", reason.text
-                continue
-            assert reason.kind == "rule" and reason.rule == f"mechanism: {explainer.run.config.mechanism}", reason.text
-            said = RAN_OUT.search(reason.text)
-            assert said is not None, reason.text
-            assert (said.group(2) is not None) == placed, reason.text
-            if placed:
-                assert int(said.group(1)) < int(said.group(2)), reason.text
-            # In the literal run the school ran out, and before this student's own trade.
-            ran_out = when.get(("full", school, grade[sid]))
-            assert ran_out is not None, (sid, school, choice.describe())
-            if placed:
-                assert ran_out < when[("placed", sid, "")], (sid, school, choice.describe())
+        said = RAN_OUT.search(reason.text)
+        assert said is not None, reason.text
+        assert (said.group(2) is not None) == placed, reason.text
+        if placed:
+            assert int(said.group(1)) < int(said.group(2)), reason.text
+        # In the literal run the school ran out, and before this student's own trade.
+        ran_out = when.get(("full", school, grade[sid]))
+        assert ran_out is not None, (sid, school, choice.describe())
+        if placed:
+            assert ran_out < when[("placed", sid, "")], (sid, school, choice.describe())

@@ -345,14 +345,12 @@ def test_explain_tells_the_rounds_of_the_other_mechanisms(tmp_path: Path, scenar
     """Every reason of these runs is its mechanism's rounds (tests/oracles/test_explain_mechanisms.py
     checks them against the literal mechanisms); a run whose placements are not the mechanism's on
     its data is refused, not explained."""
-    run = tmp_path / "run"
-    solved = CliRunner().invoke(
-        main, ["solve", str(ROOT / "configs" / "scenarios" / f"{scenario}.yaml"), "--out", str(run), "--quiet"]
-    )
+    folder = tmp_path / "run"
+    solved = run("solve", ROOT / "configs" / "scenarios" / f"{scenario}.yaml", "--out", folder, "--quiet")
     assert solved.exit_code == 0, solved.output
-    rows = list(csv.DictReader((run / "assignment.csv").open()))
+    rows = list(csv.DictReader((folder / "assignment.csv").open()))
     lower = next(row for row in rows if row["position"] and int(row["position"]) >= 3)
-    result = CliRunner().invoke(main, ["explain", str(run), lower["student_id"]])
+    result = run("explain", folder, lower["student_id"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     reasons = [line for line in lines if line.startswith("  ")]
@@ -364,11 +362,11 @@ def test_explain_tells_the_rounds_of_the_other_mechanisms(tmp_path: Path, scenar
     other = next(row for row in rows if row["school_id"] and row["school_id"] != lower["school_id"])
     lower["school_id"], other["school_id"] = other["school_id"], lower["school_id"]
     lower["position"] = other["position"] = ""
-    with (run / "assignment.csv").open("w", newline="") as handle:
+    with (folder / "assignment.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    result = CliRunner().invoke(main, ["explain", str(run), lower["student_id"]])
+    result = run("explain", folder, lower["student_id"])
     assert result.exit_code == 2, result.output
     assert f"expected the placements {scenario} gives on the run's data files, got 2 students placed otherwise" in (
         result.stderr
@@ -386,11 +384,8 @@ def test_immediate_acceptance_skips_a_school_the_student_may_not_attend(tmp_path
         "name: skip\nmechanism: immediate_acceptance\ndata: {students: students.csv, schools: schools.csv, "
         "preferences: preferences.csv, priorities: priorities.csv}\n"
     )
-    run = tmp_path / "run"
-    assert (
-        CliRunner().invoke(main, ["solve", str(tmp_path / "config.yaml"), "--out", str(run), "--quiet"]).exit_code == 0
-    )
-    lines = CliRunner().invoke(main, ["explain", str(run), "c"]).output.splitlines()
+    assert run("solve", tmp_path / "config.yaml", "--out", tmp_path / "run", "--quiet").exit_code == 0
+    lines = run("explain", tmp_path / "run", "c").output.splitlines()
     assert lines[1].startswith("  1st choice, X: c is not eligible there"), lines
     assert lines[2].startswith("  2nd choice, Y: it filled up in round 1, the round c applied there."), lines
     assert lines[3] == (

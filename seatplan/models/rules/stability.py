@@ -178,7 +178,7 @@ def _build(instance: Instance, config: Config, model: Formulation, seats: Seats)
         weights = np.full(len(pairs), 100 * config.stability.weight, np.int64)
         model.add_term(term_from_pairs("blocking_pairs", blocking + np.arange(len(pairs)), weights))
     units = _envy_units(instance, pairs.student, pairs.school) if config.stability.mode == "hard" else None
-    _cutoff_rows(model, len(pairs), cell, pairs.key, pairs.var, atleast, own_compact, blocking, labels, units)
+    _cutoff_rows(model, pairs, cell, atleast, own_compact, blocking, labels, units)
     model.add_rows(
         rows_from_triplets(
             "no_justified_envy",
@@ -307,10 +307,8 @@ def _envy_units(instance: Instance, student: np.ndarray, school: np.ndarray) -> 
 
 def _cutoff_rows(
     model: Formulation,
-    n_pairs: int,
+    pairs: _Pairs,
     group: np.ndarray,
-    key: np.ndarray,
-    pair_var: np.ndarray,
     atleast: int,
     own_compact: np.ndarray,
     blocking: int,
@@ -324,39 +322,7 @@ def _cutoff_rows(
 
     Implied by the comb row for whole numbers, but far stronger in the LP relaxation: the comb row
     alone lets a school hold a student below s while s is "1/cap" at j or better."""
-    sequence = np.lexsort((key, group))  # each school's and grade's applicants, best first
-    same = np.zeros(n_pairs, dtype=bool)
-    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
-    following = np.full(n_pairs, -1, dtype=np.int64)  # the next applicant j ranks below, or -1
-    following[sequence[:-1][same[1:]]] = sequence[1:][same[1:]]
-    held = model.add_variables("held_at_or_below", n_pairs, 0, 1, labels)
-
-    def held_values(values: np.ndarray) -> np.ndarray:
-        taken = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence[::-1]]
-        first = np.ones(n_pairs, dtype=bool)  # the worst applicant of each group, in reversed order
-        first[1:] = ~same[::-1][:-1]
-        # running maximum from each group's worst applicant up: a group restarts at its worst
-        block = np.cumsum(first)
-        out = np.empty(n_pairs, dtype=np.int64)
-        # values are 0/1: offsetting each group by twice its number keeps groups apart
-        out[sequence[::-1]] = np.maximum.accumulate(taken + block * 2) - block * 2
-        return out
-
-    model.derived.append((held + np.arange(n_pairs), held_values))
-    with_var = np.flatnonzero(pair_var >= 0)
-    model.add_rows(
-        rows_from_triplets(
-            "held_at_or_below_placed",
-            Role.CUT,
-            len(with_var),
-            np.concatenate([np.arange(len(with_var)), np.arange(len(with_var))]),
-            np.concatenate([held + with_var, pair_var[with_var]]),
-            np.concatenate([np.ones(len(with_var), np.int64), -np.ones(len(with_var), np.int64)]),
-            0,
-            np.inf,
-            lambda r: labels(with_var[r]),
-        )
-    )
+    held, following = _held_rows(model, pairs, group, labels)
     has_next = np.flatnonzero(following >= 0)
     count = len(has_next)
     model.add_rows(
@@ -402,6 +368,46 @@ def _cutoff_rows(
             None if units is None else replace(units, of_row=units.of_row[has_next]),
         )
     )
+
+
+def _held_rows(model: Formulation, pairs: _Pairs, group: np.ndarray, labels: Labeller) -> tuple[int, np.ndarray]:
+    """held[e] = "j holds s or someone it ranks below s" (a running maximum down each school's
+    order); returns its first variable and each pair's next applicant below (-1 for none)."""
+    n_pairs, key, pair_var = len(pairs), pairs.key, pairs.var
+    sequence = np.lexsort((key, group))  # each school's and grade's applicants, best first
+    same = np.zeros(n_pairs, dtype=bool)
+    same[1:] = group[sequence[1:]] == group[sequence[:-1]]
+    following = np.full(n_pairs, -1, dtype=np.int64)  # the next applicant j ranks below, or -1
+    following[sequence[:-1][same[1:]]] = sequence[1:][same[1:]]
+    held = model.add_variables("held_at_or_below", n_pairs, 0, 1, labels)
+
+    def held_values(values: np.ndarray) -> np.ndarray:
+        taken = np.where(pair_var >= 0, values[np.maximum(pair_var, 0)], 0)[sequence[::-1]]
+        first = np.ones(n_pairs, dtype=bool)  # the worst applicant of each group, in reversed order
+        first[1:] = ~same[::-1][:-1]
+        # running maximum from each group's worst applicant up: a group restarts at its worst
+        block = np.cumsum(first)
+        out = np.empty(n_pairs, dtype=np.int64)
+        # values are 0/1: offsetting each group by twice its number keeps groups apart
+        out[sequence[::-1]] = np.maximum.accumulate(taken + block * 2) - block * 2
+        return out
+
+    model.derived.append((held + np.arange(n_pairs), held_values))
+    with_var = np.flatnonzero(pair_var >= 0)
+    model.add_rows(
+        rows_from_triplets(
+            "held_at_or_below_placed",
+            Role.CUT,
+            len(with_var),
+            np.concatenate([np.arange(len(with_var)), np.arange(len(with_var))]),
+            np.concatenate([held + with_var, pair_var[with_var]]),
+            np.concatenate([np.ones(len(with_var), np.int64), -np.ones(len(with_var), np.int64)]),
+            0,
+            np.inf,
+            lambda r: labels(with_var[r]),
+        )
+    )
+    return held, following
 
 
 STABILITY = register(Stability())

@@ -122,7 +122,7 @@ class Explanation:
             lines.append("Why not a school listed higher:")
         lines += [f"  {ordinal(r.position)} choice, {school_name(self.run, r.school)}: {r.text}" for r in self.reasons]
         how = HOW.get(self.run.config.mechanism or "")
-        if how is not None and any(r.rule == f"mechanism: {self.run.config.mechanism}" for r in self.reasons):
+        if how is not None and any(r.rule == mechanism_rule(self.run) for r in self.reasons):
             lines.append(how)
         return "\n".join(lines)
 
@@ -188,6 +188,11 @@ HOW = {
         "Y, Y names A), each student in the loop gets the school they named. Full schools drop out."
     ),
 }
+
+
+def mechanism_rule(run: RunFolder) -> str:
+    """A round reason's `rule`: the run's mechanism decided (`mechanism: immediate_acceptance`)."""
+    return f"mechanism: {run.config.mechanism}"
 
 
 def _ranked(sid: str, position: int, applied: int) -> str:
@@ -435,7 +440,7 @@ class Explainer:
                 "rule",
                 f"its last seat{where} was given out at step {full}; {after}. (A later step does not by "
                 f"itself mean a lower priority.)",
-                rule=f"mechanism: {run.config.mechanism}",
+                rule=mechanism_rule(run),
             )
         applied = _list_index(instance, student, school) + 1  # round k: the k-th school of the list
         if full <= 0 or full > applied:
@@ -448,7 +453,7 @@ class Explainer:
                 f"all its seats{where} went by round {full} to students who ranked it higher on their lists "
                 f"than {sid} did. {sid} ranked it {_ranked(sid, position, applied)}, so could only apply there in "
                 f"round {applied}, when no seat was left. Priority group and lottery did not come into it.",
-                rule=f"mechanism: {run.config.mechanism}",
+                rule=mechanism_rule(run),
             )
         last = int(trace.last[cell])
         cutoff, mine = self.cutoffs.key(last, school), self.cutoffs.key(student, school)
@@ -463,7 +468,7 @@ class Explainer:
             f"priority groups first, then lower lottery numbers.",
             cutoff=cutoff,
             student_key=mine,
-            rule=f"mechanism: {run.config.mechanism}",
+            rule=mechanism_rule(run),
         )
 
     def _round_defect(self, student: int, school: int, position: int) -> Reason:
